@@ -152,7 +152,7 @@ def crime_group_for(
     if unknown:
         raise ValueError(f"crime_type has values that are not police.uk crime types: {unknown[:5]}")
     group = crime_type.map(lambda t: _TYPE_TO_GROUP.get(t, "Other") if isinstance(t, str) else "Other")
-    group = group.astype(object).to_numpy()
+    group = group.astype(object).to_numpy().copy()
     for flag, name in ((is_hate, "Hate crime"), (is_sexual_offence, "Sexual violence"),
                        (is_domestic_abuse, "Domestic abuse")):
         if flag is not None:
