@@ -1,0 +1,157 @@
+"""The main job: run the assessment's notebooks for an area and collect the evidence pack.
+
+``victimneeds build`` (see :mod:`victimneeds.cli`) calls :func:`build`, which
+
+1. loads the area once in this process, so a bad configuration fails fast with a readable message;
+2. runs each notebook in ``notebooks/`` in order with papermill, setting its ``parameters`` cell
+   (``area``, ``out_dir``, ``figures_dir``);
+3. writes the executed notebooks, their HTML, every table (CSV, already disclosure-controlled) and one Excel
+   workbook with a contents sheet, under ``out_dir`` (default ``build/<area>/``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from victimneeds.datamodel import AreaData
+
+#: The repository's notebooks folder (the package is installed editable from the repository).
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+class BuildError(RuntimeError):
+    """A build step failed; the message names the notebook and cell."""
+
+
+def load(area: str | Path = "example") -> AreaData:
+    """Load an area: ``"example"`` for the built-in synthetic area, or the path of an area's TOML config.
+
+    Examples
+    --------
+    >>> load("example").synthetic
+    True
+    """
+    if str(area) == "example":
+        from victimneeds.datasets import load_example
+
+        return load_example()
+    path = Path(area)
+    if path.suffix.lower() != ".toml":
+        raise ValueError(
+            f"--area must be 'example' or the path of an area configuration file ending in .toml; got {area!r}."
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"The area configuration file {str(path)!r} does not exist.")
+    from victimneeds.io import load_area
+
+    return load_area(path)
+
+
+def area_slug(area: str | Path) -> str:
+    """Folder name for an area: ``example`` or the config file's stem."""
+    return "example" if str(area) == "example" else re.sub(r"[^a-z0-9_\-]+", "-", Path(area).stem.lower())
+
+
+@dataclass
+class BuildSummary:
+    """What a build wrote and how long it took."""
+
+    area: str
+    out_dir: Path
+    notebooks: list[Path] = field(default_factory=list)
+    html: list[Path] = field(default_factory=list)
+    tables: int = 0
+    figures: int = 0
+    workbook: Path | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        lines = [
+            f"Evidence pack for {self.area} written to {self.out_dir}",
+            f"  notebooks run: {len(self.notebooks)} ("
+            + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()) + ")",
+            f"  tables: {self.tables} (CSV, disclosure control applied)",
+            f"  figures: {self.figures} (PNG and SVG, with alt text)",
+            f"  workbook: {self.workbook}",
+            f"  HTML: {len(self.html)} pages in {self.out_dir / 'html'}",
+            f"  took {self.seconds:.1f} s",
+        ]
+        return "\n".join(lines)
+
+
+def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The assessment notebooks, in the order they run (by their number prefix)."""
+    found = sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise BuildError(f"No notebooks named like '00_name.ipynb' in {directory}.")
+    return found
+
+
+def build(
+    area: str | Path = "example",
+    out_dir: str | Path | None = None,
+    notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    progress: bool = True,
+    kernel_name: str = "python3",
+) -> BuildSummary:
+    """Run every notebook for ``area`` and write the evidence pack; see the module docstring."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+    from tqdm.auto import tqdm
+
+    from victimneeds.report import table_records, write_html, write_workbook
+
+    start = time.perf_counter()
+    data = load(area)
+    slug = area_slug(area)
+    out = Path(out_dir) if out_dir is not None else Path("build") / slug
+    out = out.resolve()
+    area_arg = "example" if slug == "example" else str(Path(area).resolve())
+    summary = BuildSummary(area=data.name, out_dir=out)
+    paths = notebooks(Path(notebooks_dir))
+    # Start clean so the pack holds only this run's tables and figures.
+    for sub in ("tables", "figures"):
+        folder = out / sub
+        if folder.exists():
+            for f in folder.iterdir():
+                if f.is_file():
+                    f.unlink()
+    bar = tqdm(paths, desc="Running notebooks", unit="notebook", disable=not progress)
+    for nb in bar:
+        bar.set_postfix_str(nb.name)
+        t0 = time.perf_counter()
+        executed = out / "notebooks" / nb.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            pm.execute_notebook(
+                str(nb),
+                str(executed),
+                parameters={"area": area_arg, "out_dir": str(out), "figures_dir": str(out / "figures")},
+                cwd=str(nb.parent),
+                kernel_name=kernel_name,
+                progress_bar=False,
+                log_output=False,
+            )
+        except PapermillExecutionError as err:
+            first_line = (err.source or "").strip().splitlines()
+            raise BuildError(
+                f"Notebook {nb.name} failed in cell {err.cell_index} (execution count {err.exec_count}"
+                f"{', which starts: ' + repr(first_line[0]) if first_line else ''}): {err.ename}: {err.evalue}. "
+                f"The partly executed notebook is at {executed}."
+            ) from None
+        summary.timings[nb.stem] = time.perf_counter() - t0
+        summary.notebooks.append(executed)
+        summary.html.append(write_html(executed, out / "html"))
+    records = table_records(out)
+    summary.tables = len(records)
+    summary.figures = len(list((out / "figures").glob("*.png")))
+    summary.workbook = write_workbook(
+        out, out / f"{slug}_evidence_tables.xlsx", title=f"Victims' needs assessment: {data.name}",
+        source=data.source_note,
+    )
+    summary.seconds = time.perf_counter() - start
+    return summary

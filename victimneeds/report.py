@@ -1,0 +1,279 @@
+"""The evidence pack: every table and figure a notebook writes, made safe, labelled and collected.
+
+Notebooks write through one :class:`Output`, so that
+
+* every table passes disclosure control (:func:`victimneeds.disclosure.apply`) before it is written or shown;
+* every table and figure carries its title, units, source note and data period ("synthetic example" for the
+  built-in area);
+* :func:`write_workbook` can collect all tables into one Excel workbook with a contents sheet, and
+  :func:`write_html` renders the executed notebooks as HTML.
+
+Layout under an output folder::
+
+    tables/<name>.csv     the table as published (suppressed), with '#' note lines above the header
+    tables/<name>.json    title, units, source, period, suppression report
+    figures/<name>.png|svg|json
+    notebooks/<notebook>.ipynb, html/<notebook>.html
+    <area>_evidence_tables.xlsx
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from victimneeds import disclosure
+from victimneeds.plotting import FigureRecord, save_figure
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+@dataclass
+class TableRecord:
+    """What :meth:`Output.table` wrote."""
+
+    name: str
+    title: str
+    source: str
+    period: str
+    units: str = ""
+    notes: str = ""
+    suppressed_primary: int = 0
+    suppressed_secondary: int = 0
+    threshold: str = ""
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Output:
+    """Where a notebook writes its tables and figures, and the notes they all carry.
+
+    Parameters
+    ----------
+    out_dir : folder for tables (``out_dir/tables``).
+    figures_dir : folder for figures; defaults to ``out_dir/figures``.
+    source : the source note, normally ``AreaData.source_note``.
+    period : the data period in words, e.g. "April 2019 to March 2025".
+    min_count, max_suppressed : disclosure threshold: counts from ``min_count`` to ``max_suppressed`` are hidden.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Output(tempfile.mkdtemp(), source="Source: test (synthetic example).", period="2024")
+    >>> t = pd.DataFrame({"district": ["A", "B", "C"], "victims": [120, 3, 45]})
+    >>> out.table(t, "demo", "Victims by district", counts=["victims"])["victims"].tolist()
+    [120, '[c]', 45]
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        source: str,
+        period: str = "",
+        figures_dir: str | Path | None = None,
+        min_count: int = 1,
+        max_suppressed: int = 4,
+    ) -> None:
+        self.out_dir = Path(out_dir)
+        self.tables_dir = self.out_dir / "tables"
+        self.figures_dir = Path(figures_dir) if figures_dir is not None else self.out_dir / "figures"
+        self.source = source
+        self.period = period
+        self.min_count = min_count
+        self.max_suppressed = max_suppressed
+        self.tables: list[TableRecord] = []
+        self.figures: list[FigureRecord] = []
+
+    def figure(self, fig: Figure, name: str, alt_text: str, title: str | None = None) -> FigureRecord:
+        """Save a figure with the house conventions (see :func:`victimneeds.plotting.save_figure`)."""
+        record = save_figure(fig, name, alt_text, self.source, self.figures_dir, title=title)
+        self.figures.append(record)
+        return record
+
+    def table(
+        self,
+        table: pd.DataFrame,
+        name: str,
+        title: str,
+        counts: Sequence[str] = (),
+        linked: Mapping[str, Sequence[str]] | None = None,
+        units: str = "",
+        notes: str = "",
+        totals: Sequence[str] = (),
+        index: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Apply disclosure control to ``table``, write it as CSV with its notes, and return the safe table.
+
+        Parameters
+        ----------
+        table : the table to publish (not changed).
+        name : file stem, lower case (e.g. ``"00_population_by_district"``).
+        title : the title shown in the workbook and the notebook.
+        counts : columns holding counts of people or crimes (checked for small numbers).
+        linked : count column -> columns derived from it (rates, percentages, intervals), hidden with it.
+        units : e.g. "victims per 1,000 residents".
+        notes : extra notes (method, caveats).
+        totals : names of rows (values of the index column) or columns that are totals of the others, so
+            secondary suppression protects them.
+        index : the label column(s) of the table.
+        """
+        if not _NAME.match(name):
+            raise ValueError(f"table name {name!r} must be lower case letters, digits, '_' or '-' (no spaces)")
+        safe, report = disclosure.apply(
+            table,
+            count_columns=list(counts),
+            linked=dict(linked or {}),
+            min_count=self.min_count,
+            max_suppressed=self.max_suppressed,
+            totals=list(totals),
+            index=index,
+        )
+        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        record = TableRecord(
+            name=name,
+            title=title,
+            source=self.source,
+            period=self.period,
+            units=units,
+            notes=notes,
+            suppressed_primary=int(report.get("primary", 0)),
+            suppressed_secondary=int(report.get("secondary", 0)),
+            threshold=f"counts of {self.min_count} to {self.max_suppressed} shown as [c]",
+            rows=len(safe),
+            columns=[str(c) for c in safe.columns],
+        )
+        header = [f"# {title}", f"# {self.source}"]
+        if self.period:
+            header.append(f"# Period: {self.period}")
+        if units:
+            header.append(f"# Units: {units}")
+        header.append(f"# Disclosure control: {record.threshold}; "
+                      f"{record.suppressed_primary} cells suppressed, {record.suppressed_secondary} secondary")
+        if notes:
+            header.append(f"# Notes: {notes}")
+        path = self.tables_dir / f"{name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write("\n".join(header) + "\n")
+            safe.to_csv(handle, index=False, lineterminator="\n")
+        (self.tables_dir / f"{name}.json").write_text(json.dumps(record.to_dict(), indent=2) + "\n",
+                                                       encoding="utf-8")
+        self.tables.append(record)
+        return safe
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read back a table written by :meth:`Output.table` (skipping its note lines)."""
+    return pd.read_csv(path, comment=None, skiprows=_count_note_lines(path))
+
+
+def _count_note_lines(path: str | Path) -> int:
+    n = 0
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith("# "):
+                break
+            n += 1
+    return n
+
+
+def table_records(out_dir: str | Path) -> list[TableRecord]:
+    """The tables written under ``out_dir/tables``, in name order."""
+    records = []
+    for meta in sorted((Path(out_dir) / "tables").glob("*.json")):
+        records.append(TableRecord(**json.loads(meta.read_text(encoding="utf-8"))))
+    return records
+
+
+def _sheet_names(names: Iterable[str]) -> list[str]:
+    used: set[str] = set()
+    out = []
+    for name in names:
+        base = re.sub(r"[\[\]\*\?/\\:]", "_", name)[:31]
+        candidate, i = base, 1
+        while candidate.lower() in used:
+            suffix = f"~{i}"
+            candidate = base[: 31 - len(suffix)] + suffix
+            i += 1
+        used.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def write_workbook(out_dir: str | Path, path: str | Path, title: str, source: str) -> Path:
+    """Collect every table under ``out_dir/tables`` into one Excel workbook laid out for publication.
+
+    The first sheet, "Contents", lists each table (linked to its sheet) with its title; each table sheet has
+    the title, units, source note, period and the disclosure note above the table. Tables are read from the
+    CSVs that :meth:`Output.table` wrote, so the workbook holds only what passed disclosure control.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    records = table_records(out_dir)
+    wb = Workbook()
+    contents = wb.active
+    contents.title = "Contents"
+    contents["A1"] = title
+    contents["A1"].font = Font(bold=True, size=14)
+    contents["A2"] = source
+    contents["A4"], contents["B4"], contents["C4"] = "Sheet", "Table", "Period"
+    for cell in contents[4]:
+        cell.font = Font(bold=True)
+    names = _sheet_names(r.name for r in records)
+    for row, (record, sheet_name) in enumerate(zip(records, names, strict=True), start=5):
+        table = read_table(Path(out_dir) / "tables" / f"{record.name}.csv")
+        ws = wb.create_sheet(sheet_name)
+        notes = [record.title, f"Units: {record.units}" if record.units else None, record.source,
+                 f"Period: {record.period}" if record.period else None,
+                 f"Disclosure control: {record.threshold}.",
+                 f"Notes: {record.notes}" if record.notes else None]
+        notes = [n for n in notes if n]
+        for i, text in enumerate(notes, start=1):
+            ws.cell(row=i, column=1, value=text)
+        ws.cell(row=1, column=1).font = Font(bold=True, size=12)
+        start = len(notes) + 2
+        for j, column in enumerate(table.columns, start=1):
+            c = ws.cell(row=start, column=j, value=str(column))
+            c.font = Font(bold=True)
+            ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(str(column)) + 2))
+        for i, values in enumerate(table.itertuples(index=False), start=start + 1):
+            for j, value in enumerate(values, start=1):
+                ws.cell(row=i, column=j, value=None if pd.isna(value) else value)
+        ws.freeze_panes = ws.cell(row=start + 1, column=1)
+        link = contents.cell(row=row, column=1, value=sheet_name)
+        link.hyperlink = f"#'{sheet_name}'!A1"
+        link.font = Font(color="0563C1", underline="single")
+        contents.cell(row=row, column=2, value=record.title)
+        contents.cell(row=row, column=3, value=record.period)
+    contents.column_dimensions["A"].width = 34
+    contents.column_dimensions["B"].width = 70
+    contents.column_dimensions["C"].width = 28
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_html(notebook: str | Path, directory: str | Path) -> Path:
+    """Render an executed notebook as a standalone HTML page in ``directory``."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = Path(notebook)
+    node = nbformat.read(notebook, as_version=4)
+    body, _ = HTMLExporter().from_notebook_node(node)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{notebook.stem}.html"
+    path.write_text(body, encoding="utf-8")
+    return path
