@@ -99,14 +99,15 @@ def build(
     kernel_name: str = "python3",
 ) -> BuildSummary:
     """Run every notebook for ``area`` and write the evidence pack; see the module docstring."""
+    start = time.perf_counter()
+    data = load(area)  # first, so a bad configuration fails before any notebook starts
+
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     from tqdm.auto import tqdm
 
     from victimneeds.report import table_records, write_html, write_workbook
 
-    start = time.perf_counter()
-    data = load(area)
     slug = area_slug(area)
     out = Path(out_dir) if out_dir is not None else Path("build") / slug
     out = out.resolve()

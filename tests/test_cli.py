@@ -1,0 +1,27 @@
+"""The command line fails with one readable paragraph, not a traceback, on bad input."""
+
+import subprocess
+import sys
+
+from victimneeds.cli import main
+
+
+def test_missing_config_file_is_one_paragraph(tmp_path, capsys):
+    code = main(["build", "--area", str(tmp_path / "nowhere.toml"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nowhere.toml" in err and "does not exist" in err
+    assert "Traceback" not in err
+
+
+def test_area_that_is_not_a_config_is_refused(tmp_path, capsys):
+    code = main(["build", "--area", "leicestershire", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "'example'" in err and ".toml" in err
+
+
+def test_console_script_help_lists_build():
+    result = subprocess.run([sys.executable, "-m", "victimneeds.cli", "build", "--help"], capture_output=True,
+                            text=True, check=True)
+    assert "--area" in result.stdout and "--out" in result.stdout
