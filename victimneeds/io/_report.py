@@ -137,7 +137,11 @@ def read_text_table(path: Path | str, what: str, expected: Sequence[str], **kwar
         raise DataFileError(f"{path} cannot be read as {what}: the file is damaged or cut short ({err}).") from None
     if not raw.strip():
         raise DataFileError(f"{path} is empty: it should hold {what}.")
-    bad = first_bad_utf8_lines(raw)
+    try:
+        raw.decode("utf-8")
+        bad = []
+    except UnicodeDecodeError:
+        bad = first_bad_utf8_lines(raw)
     if bad:
         raise DataFileError(
             f"{path} is not UTF-8 text ({describe_lines(bad)} hold other bytes); save it as UTF-8 CSV and retry."

@@ -1,0 +1,325 @@
+"""Tests for victimneeds.io.read_policeuk: hand-made files, bad input, and the real Leicestershire series."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from victimneeds.datamodel import validate
+from victimneeds.io import DataFileError, lsoa_vintage, read_policeuk
+
+HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+    "Crime type,Last outcome category,Context"
+)
+F = "Demo Police,Demo Police"
+
+
+def street(*rows: str) -> str:
+    return HEADER + "\n" + "\n".join(rows) + "\n"
+
+
+def row(
+    cid: str = "c1",
+    month: str = "2020-01",
+    lon: str = "-1.2",
+    lat: str = "52.6",
+    lsoa: str = "E01025631",
+    ctype: str = "Burglary",
+    outcome: str = "Under investigation",
+) -> str:
+    return f"{cid},{month},{F},{lon},{lat},On or near X,{lsoa},Blaby 002A,{ctype},{outcome},"
+
+
+def write(folder: Path, month: str, text: str, kind: str = "street", gz: bool = False) -> Path:
+    (folder / month).mkdir(parents=True, exist_ok=True)
+    path = folder / month / f"{month}-demo-{kind}.csv"
+    if gz:
+        path = path.with_suffix(".csv.gz")
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def checks(report: pd.DataFrame) -> pd.Series:
+    return report.groupby("check")["count"].sum()
+
+
+def test_reads_folder_ids_groups_and_report(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "2020-01",
+        street(
+            row("c1"),
+            row("", ctype="Anti-social behaviour", outcome=""),
+            row("c2", lsoa="", lon="", lat="", ctype="Violence and sexual offences"),
+        ),
+    )
+    write(tmp_path, "2020-03", street(row("c3", month="2020-03", lsoa="E01099999")), gz=True)
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    validate(crimes, "crimes")
+    assert crimes["crime_id"].tolist() == ["c1", "asb-2020-01-demo-street-3", "c2", "c3"]
+    assert crimes["crime_group"].tolist() == ["Burglary", "Anti-social behaviour", "Violence", "Burglary"]
+    assert crimes["source_line"].tolist() == [2, 3, 4, 2]
+    assert crimes["is_domestic_abuse"].isna().all() and crimes["victim_sex"].isna().all()
+    assert str(crimes["month"].dtype) == "period[M]"
+    c = checks(report)
+    assert c["rows_read"] == 4 and c["asb_rows"] == 1 and c["no_lsoa"] == 1 and c["no_location"] == 1
+    # 2020-02 missing between 2020-01 and 2020-03
+    missing = report[report["check"] == "months_missing"].iloc[0]
+    assert missing["count"] == 1 and "2020-02" in missing["detail"]
+    # E01099999 is beyond the last 2011 code E01033768: a 2021 code, so this file is 2021 and the other 2011
+    assert c["lsoa_2021_codes"] == 1 and c["mixed_lsoa_vintage"] == 1
+
+
+def test_areas_give_district_and_count_outside(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row("a", lsoa="E01025631"), row("b", lsoa="E01025632"), row("c", lsoa="")))
+    areas = pd.DataFrame({"area_code": ["E01025631"], "district_code": ["E07000129"]})
+    crimes, report = read_policeuk(tmp_path, areas=areas, cache_dir=False)
+    assert crimes["district_code"].tolist()[0] == "E07000129"
+    assert crimes["district_code"].isna().tolist() == [False, True, True]
+    assert checks(report)["outside_area"] == 1  # the row with no LSOA is counted as no_lsoa instead
+
+
+def test_duplicate_crime_ids_merge_and_keep(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row("dup", outcome="Under investigation")))
+    write(tmp_path, "2020-02", street(row("dup", month="2020-02", outcome="Unable to prosecute suspect")))
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert len(crimes) == 1 and str(crimes.loc[0, "month"]) == "2020-01"
+    assert crimes.loc[0, "outcome"] == "Unable to prosecute suspect"
+    assert checks(report)["duplicate_crime_id"] == 1
+    kept, _ = read_policeuk(tmp_path, cache_dir=False, duplicates="keep")
+    assert kept["crime_id"].tolist() == ["dup", "dup#2"]
+
+
+def test_outcomes_file_gives_latest_outcome_and_months_to_outcome(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row("c1"), row("c2")))
+    out_header = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type"
+    write(
+        tmp_path,
+        "2020-02",
+        out_header + "\nc1,2020-02,x,x,,,,,,Suspect charged\nzz,2020-02,x,x,,,,,,Other\n",
+        kind="outcomes",
+    )
+    write(tmp_path, "2020-04", out_header + "\nc1,2020-04,x,x,,,,,,Offender sent to prison\n", kind="outcomes")
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    c1 = crimes.set_index("crime_id").loc["c1"]
+    assert c1["outcome"] == "Offender sent to prison" and str(c1["outcome_month"]) == "2020-04"
+    assert c1["months_to_outcome"] == 3
+    c2 = crimes.set_index("crime_id").loc["c2"]
+    assert c2["outcome"] == "Under investigation" and pd.isna(c2["outcome_month"])
+    assert checks(report)["outcomes_joined"] == 1 and checks(report)["outcomes_unmatched"] == 1
+
+
+def test_bulk_zip_force_filter_and_cache(tmp_path: Path) -> None:
+    archive = tmp_path / "bulk.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("2020-01/2020-01-demo-street.csv", street(row("a"), row("b")))
+        zf.writestr("2020-01/2020-01-other-street.csv", street(row("z")))
+        zf.writestr("2020-01/2020-01-demo-stop-and-search.csv", "Type,Date\n")
+    cache = tmp_path / "cache"
+    crimes, report = read_policeuk(archive, force="demo", cache_dir=cache)
+    assert crimes["crime_id"].tolist() == ["a", "b"]
+    assert checks(report)["file_skipped"] == 2
+    assert len(list((cache / "policeuk").glob("*.parquet"))) == 1
+    again, report2 = read_policeuk(archive, force="demo", cache_dir=cache)
+    pd.testing.assert_frame_equal(crimes, again)
+    pd.testing.assert_frame_equal(report, report2)
+
+
+def test_cache_key_follows_content(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", street(row("a")))
+    cache = tmp_path / "cache"
+    assert read_policeuk(path, cache_dir=cache).crimes["crime_id"].tolist() == ["a"]
+    path.write_text(street(row("b")))
+    assert read_policeuk(path, cache_dir=cache).crimes["crime_id"].tolist() == ["b"]
+
+
+def test_months_window_skips_files_and_rows(tmp_path: Path) -> None:
+    write(tmp_path, "2019-01", street(row("old", month="2019-01")))
+    write(tmp_path, "2020-01", street(row("a"), row("late", month="2020-05")))
+    crimes, report = read_policeuk(tmp_path, cache_dir=False, months=("2020-01", "2020-03"))
+    assert crimes["crime_id"].tolist() == ["a"]
+    c = checks(report)
+    assert c["file_skipped"] == 1 and c["outside_period"] == 1 and c["month_differs_from_file_name"] == 1
+
+
+# --- bad input: an error, or a counted exclusion naming file and line -------------------------------
+
+
+def test_wrong_header_names_expected_and_found(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", "id,when,what\n1,2020-01,Burglary\n")
+    with pytest.raises(DataFileError, match=r"2020-01-demo-street.csv.*lacks.*'Crime ID'.*Columns found: \['id'"):
+        read_policeuk(path, cache_dir=False)
+
+
+def test_truncated_zip(tmp_path: Path) -> None:
+    archive = tmp_path / "bulk.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("2020-01/2020-01-demo-street.csv", street(*[row(f"c{i}") for i in range(200)]))
+    archive.write_bytes(archive.read_bytes()[:300])
+    with pytest.raises(DataFileError, match="bulk.zip.*not a readable zip"):
+        read_policeuk(archive, cache_dir=False)
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", street(*[row(f"c{i}") for i in range(500)]), gz=True)
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(DataFileError, match="2020-01-demo-street.csv.gz is not a complete gzip"):
+        read_policeuk(path, cache_dir=False)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", "")
+    with pytest.raises(DataFileError, match="2020-01-demo-street.csv is empty"):
+        read_policeuk(path, cache_dir=False)
+
+
+def test_non_utf8_bytes_name_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", street(row("a"), row("b")))
+    path.write_bytes(path.read_bytes().replace(b"b,2020-01,Demo", b"b,2020-01,D\xe9mo"))
+    with pytest.raises(DataFileError, match="not UTF-8.*line 3"):
+        read_policeuk(path, cache_dir=False)
+
+
+def test_malformed_month_and_unknown_type_are_counted_with_lines(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "2020-01",
+        street(row("a"), row("b", month="Jan 2020"), row("c", ctype="Fraud"), row("d", month="2020-13")),
+    )
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert crimes["crime_id"].tolist() == ["a"]
+    bad_month = report[report["check"] == "malformed_month"].iloc[0]
+    assert bad_month["count"] == 2 and "lines 3 and 5" in bad_month["detail"]
+    assert "2020-01-demo-street.csv" in bad_month["source"]
+    bad_type = report[report["check"] == "unknown_crime_type"].iloc[0]
+    assert bad_type["count"] == 1 and "line 4" in bad_type["detail"] and "'Fraud'" in bad_type["detail"]
+
+
+def test_coordinates_outside_uk_are_blanked_and_counted(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row("a"), row("b", lon="151.2", lat="-33.9"), row("c", lon="abc")))
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert len(crimes) == 3
+    assert crimes["longitude"].isna().tolist() == [False, True, True]
+    outside = report[report["check"] == "coordinates_outside_uk"].iloc[0]
+    assert outside["count"] == 1 and "line 3" in outside["detail"]
+    assert checks(report)["coordinates_not_numbers"] == 1
+
+
+def test_short_row_is_counted_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row("a"), "b,2020-01,cut short", row("c")))
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert crimes["crime_id"].tolist() == ["a", "c"]
+    assert crimes["source_line"].tolist() == [2, 4]
+    bad = report[report["check"] == "malformed_rows"].iloc[0]
+    assert bad["count"] == 1 and "line 3" in bad["detail"]
+    assert checks(report)["rows_read"] == 3
+
+
+def test_two_copies_of_one_month_are_refused(tmp_path: Path) -> None:
+    a = write(tmp_path / "a", "2020-01", street(row("a")))
+    b = write(tmp_path / "b", "2020-01", street(row("a")))
+    with pytest.raises(DataFileError, match="two street files for demo 2020-01"):
+        read_policeuk([a, b], cache_dir=False)
+
+
+def test_lsoa_vintage_by_list_and_range() -> None:
+    assert lsoa_vintage(["E01000001", "E01033768", "E01033769", "W01001959"]).tolist() == [
+        "2011",
+        "2011",
+        "2021",
+        "2021",
+    ]
+    assert lsoa_vintage(["E01000001", "E01000002"], lsoa2011={"E01000001"}).tolist() == ["2011", "2021"]
+
+
+# --- real data -------------------------------------------------------------------------------------
+
+PROVENANCE_COUNTS = {
+    "2018-10": 8956,
+    "2018-11": 8880,
+    "2018-12": 8380,
+    "2019-01": 8503,
+    "2019-02": 8136,
+    "2019-12": 8092,
+    "2020-01": 8852,
+    "2020-02": 7857,
+    "2020-03": 8146,
+    "2020-04": 7809,
+    "2020-05": 8116,
+    "2020-06": 8245,
+    "2020-07": 8441,
+    "2020-08": 8777,
+    "2020-09": 8577,
+    "2020-10": 8159,
+    "2020-11": 7918,
+    "2020-12": 7082,
+    "2021-01": 6792,
+    "2021-02": 6509,
+    "2021-03": 8113,
+    "2021-04": 8217,
+    "2021-05": 8402,
+    "2021-06": 9299,
+    "2021-07": 8694,
+    "2021-08": 8459,
+    "2021-09": 8564,
+    "2021-10": 9055,
+    "2021-11": 8718,
+    "2021-12": 8185,
+    "2022-01": 8730,
+    "2022-02": 8482,
+    "2022-03": 10019,
+    "2022-04": 9494,
+    "2022-05": 10332,
+    "2022-06": 9980,
+    "2022-07": 10056,
+    "2022-08": 10373,
+    "2022-09": 9492,
+    "2022-10": 9802,
+    "2022-11": 9858,
+}
+
+
+@pytest.mark.realdata
+def test_real_row_counts_match_provenance(leics_policeuk) -> None:
+    crimes, report = leics_policeuk
+    read = report[report["check"] == "rows_read"]
+    assert len(read) == 41
+    per_month = dict(zip(read["source"].str.slice(0, 7), read["count"], strict=True))
+    assert per_month == PROVENANCE_COUNTS
+    assert read["count"].sum() == 354_551
+    # every row is kept except the 10 repeats of a Crime ID, which are merged and counted
+    dup = report.loc[report["check"] == "duplicate_crime_id", "count"].sum()
+    assert len(crimes) + dup == 354_551
+    validate(crimes, "crimes")
+
+
+@pytest.mark.realdata
+def test_real_gap_series_and_vintage(leics_policeuk) -> None:
+    crimes, report = leics_policeuk
+    gap = report[report["check"] == "months_missing"].iloc[0]
+    assert gap["count"] == 9 and "2019-03..2019-11" in gap["detail"]
+    months = pd.period_range("2019-12", "2022-11", freq="M")
+    assert len(months) == 36 and set(months) <= set(crimes["month"].unique())
+    vintage = report[report["check"] == "lsoa_vintage"].iloc[0]
+    assert vintage["count"] == 753 and "0 new 2021 codes" in vintage["detail"]
+    assert "mixed_lsoa_vintage" not in set(report["check"])
+    assert (crimes["crime_type"] == "Anti-social behaviour").sum() == report.loc[
+        report["check"] == "asb_rows", "count"
+    ].sum()
+
+
+@pytest.mark.realdata
+def test_real_outside_area_count(shared_data, io_cache, leics_area) -> None:
+    crimes, report = read_policeuk(
+        shared_data / "policeuk" / "leicestershire", areas=leics_area.areas, cache_dir=io_cache
+    )
+    # PROVENANCE.md: 674 rows lie in LSOAs outside the 611 LSOAs of the force area (all 41 files)
+    assert report.loc[report["check"] == "outside_area", "count"].item() == 674
+    assert crimes["district_code"].nunique() == 9
