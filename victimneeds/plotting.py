@@ -140,7 +140,7 @@ def choropleth(
     if column not in gdf.columns:
         raise KeyError(f"choropleth: column {column!r} not in the table (columns: {list(gdf.columns)})")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 7))
+        _, ax = plt.subplots(figsize=(9, 6))
     kwargs: dict = {"legend": True, "cmap": cmap, "linewidth": 0.05, "edgecolor": "white",
                     "missing_kwds": {"color": "#D9D9D9", "hatch": "///", "label": "No data"}}
     if categorical:

@@ -117,7 +117,7 @@ def crime_rates(data: AreaData, by: str = "district", crime_group: str | None = 
     if by == "district":
         keys = ["district_code", "district_name"]
         denom = areas.groupby(keys, as_index=False)["population"].sum()
-        counts = (sel.merge(areas[["area_code", *keys]], on="area_code", how="inner")
+        counts = (sel[["area_code"]].merge(areas[["area_code", *keys]], on="area_code", how="inner")
                   .groupby(keys).size().rename("crimes").reset_index())
     elif by == "area":
         keys = ["area_code"]

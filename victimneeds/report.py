@@ -71,7 +71,10 @@ class Output:
     >>> out = Output(tempfile.mkdtemp(), source="Source: test (synthetic example).", period="2024")
     >>> t = pd.DataFrame({"district": ["A", "B", "C"], "victims": [120, 3, 45]})
     >>> out.table(t, "demo", "Victims by district", counts=["victims"])["victims"].tolist()
-    [120, '[c]', 45]
+    [120, '[c]', '[c]']
+
+    The 3 is hidden (primary suppression) and so is the 45 (secondary), because the area total of 168 may be
+    published elsewhere and 168 - 120 - 45 would give the 3 away.
     """
 
     def __init__(
@@ -93,11 +96,13 @@ class Output:
         self.tables: list[TableRecord] = []
         self.figures: list[FigureRecord] = []
 
-    def figure(self, fig: Figure, name: str, alt_text: str, title: str | None = None) -> FigureRecord:
-        """Save a figure with the house conventions (see :func:`victimneeds.plotting.save_figure`)."""
-        record = save_figure(fig, name, alt_text, self.source, self.figures_dir, title=title)
-        self.figures.append(record)
-        return record
+    def figure(self, fig: Figure, name: str, alt_text: str, title: str | None = None) -> None:
+        """Save a figure with the house conventions (see :func:`victimneeds.plotting.save_figure`).
+
+        The record of what was written is kept in ``self.figures`` (nothing is returned, so a notebook cell
+        ending in this call shows the figure and no record).
+        """
+        self.figures.append(save_figure(fig, name, alt_text, self.source, self.figures_dir, title=title))
 
     def table(
         self,
@@ -145,8 +150,8 @@ class Output:
             period=self.period,
             units=units,
             notes=notes,
-            suppressed_primary=int(report.get("primary", 0)),
-            suppressed_secondary=int(report.get("secondary", 0)),
+            suppressed_primary=int(report.primary),
+            suppressed_secondary=int(report.secondary),
             threshold=f"counts of {self.min_count} to {self.max_suppressed} shown as [c]",
             rows=len(safe),
             columns=[str(c) for c in safe.columns],

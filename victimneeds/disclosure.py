@@ -1,0 +1,773 @@
+"""Statistical disclosure control for tables of counts about victims.
+
+Counts of victims are personal data: a cell of 1 to 4 victims of a given crime in a given district can
+identify someone. Every table that leaves the package passes through :func:`apply`, which
+
+1. hides small counts (1 to 4 by default; zeros stay visible) -- *primary suppression*;
+2. hides further cells so that no hidden count can be worked out by subtraction from row or column
+   totals -- *secondary suppression*. A row or column (or, in a tidy table, any line along one dimension)
+   that has exactly one hidden cell gets a second one: the smallest non-zero cell, preferring a cell that
+   also completes another line. Then an exact check (linear algebra over all the totals at once) finds
+   any hidden cell that could still be solved from the equations, and protects it too;
+3. hides rates, percentages and intervals computed from a hidden count (``linked`` columns);
+4. optionally rounds the visible counts to a base (5 by default).
+
+Hidden cells hold the text symbol (``"[c]"``, the GSS convention for "confidential"); the column becomes
+an object column, other cells keep their numbers. :func:`check_safe` is the last guard: it raises if any
+visible count is still small.
+
+The check protects against *exact* recovery from the totals in the table (and, with ``assume_totals``,
+totals published elsewhere). It does not bound how narrowly a hidden value can be pinned down (interval
+disclosure, as tau-Argus audits) or protect against differencing between separate tables; keep related
+tables on the same breakdowns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Number
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DisclosureReport", "apply", "check_safe", "recoverable_cells", "round_counts", "suppress"]
+
+DEFAULT_SYMBOL = "[c]"
+DEFAULT_TOTALS: tuple[str, ...] = ("Total", "All")
+
+_VISIBLE, _PRIMARY, _SECONDARY = 0, 1, 2
+
+
+@dataclass
+class DisclosureReport:
+    """What disclosure control did to one table.
+
+    Attributes
+    ----------
+    cells : number of count cells examined.
+    primary : cells hidden because the count was small.
+    secondary : cells hidden so that the small ones cannot be recovered from totals.
+    linked : derived cells (rates, percentages, intervals) hidden with their count.
+    unresolved : hidden cells that could still be recovered and for which no further cell could be found
+        (0 in a safe table; apply raises otherwise).
+    threshold : (smallest, largest) count hidden.
+    symbol : the text that replaces hidden cells.
+    rounded_to : the rounding base, or None.
+    suppressed : one row per hidden cell: ``row`` (index label), ``column`` and ``reason``. Values are not
+        included, so the report may be saved with the table.
+    """
+
+    cells: int = 0
+    primary: int = 0
+    secondary: int = 0
+    linked: int = 0
+    unresolved: int = 0
+    threshold: tuple[int, int] = (1, 4)
+    symbol: str = DEFAULT_SYMBOL
+    rounded_to: int | None = None
+    suppressed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "reason"]))
+
+    def summary(self) -> str:
+        """One paragraph for the notes of a published table."""
+        lo, hi = self.threshold
+        text = (
+            f"Disclosure control: of {self.cells:,} count cells, {self.primary:,} with counts of {lo} to {hi} "
+            f"are shown as {self.symbol}, and {self.secondary:,} further cells are shown as {self.symbol} so "
+            "that they cannot be worked out from totals"
+        )
+        if self.linked:
+            text += f"; {self.linked:,} rates, percentages or intervals based on them are also hidden"
+        if self.rounded_to:
+            text += f". Other counts are rounded to the nearest {self.rounded_to}"
+        return text + "."
+
+    def to_frame(self) -> pd.DataFrame:
+        """The counts as a one-row table."""
+        return pd.DataFrame(
+            [
+                {
+                    "cells": self.cells,
+                    "primary": self.primary,
+                    "secondary": self.secondary,
+                    "linked": self.linked,
+                    "unresolved": self.unresolved,
+                    "threshold": f"{self.threshold[0]}-{self.threshold[1]}",
+                    "symbol": self.symbol,
+                    "rounded_to": self.rounded_to,
+                }
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def get(self, key: str, default: object = None) -> object:
+        """Dictionary-style access to the counts, e.g. ``report.get("primary", 0)``."""
+        return getattr(self, key, default)
+
+    def __getitem__(self, key: str) -> object:
+        if not hasattr(self, key):
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+# --------------------------------------------------------------------------------------------------
+# The constraint structure: cells and the lines (groups) that add up
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Grid:
+    values: np.ndarray  # float, NaN where not a number (missing)
+    groups: list[tuple[np.ndarray, int]]  # (member cells, total cell or -1)
+    equation: list[bool]  # whether the group's total is known (in the table or published elsewhere)
+    row_of: np.ndarray  # position of the cell's row in the table
+    col_of: list[Hashable]  # the cell's column name
+
+
+def _threshold(threshold: tuple[int, int]) -> tuple[float, float]:
+    lo, hi = threshold
+    if lo < 0 or hi < lo:
+        raise ValueError(
+            f"threshold must be (smallest, largest) counts to hide with 0 <= smallest <= largest; got {threshold}"
+        )
+    return float(lo), float(hi)
+
+
+def _as_float(column: pd.Series, name: Hashable) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna()
+    if bad.any():
+        ex = column[bad].astype(str).head(3).tolist()
+        raise ValueError(
+            f"count column {name!r} has {int(bad.sum())} entries that are not numbers, e.g. {ex} at "
+            f"rows {list(column.index[bad][:5])}; disclosure control needs the raw counts"
+        )
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _is_int_column(s: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _default_count_columns(table: pd.DataFrame, exclude: set[Hashable]) -> list[Hashable]:
+    cols = [c for c in table.columns if c not in exclude and _is_int_column(table[c])]
+    if not cols:
+        raise ValueError(
+            "no count columns found: the table has no whole-number columns; name them with count_columns=[...]"
+        )
+    return cols
+
+
+def _is_total(values: pd.Series, totals: set[str]) -> np.ndarray:
+    return np.array([isinstance(v, str) and v in totals for v in values.astype(object)], dtype=bool)
+
+
+def _wide_grid(
+    table: pd.DataFrame,
+    count_columns: list[Hashable],
+    totals: set[str],
+    label_columns: list[Hashable],
+    columns_add_up: bool,
+    assume_totals: bool,
+) -> _Grid:
+    n_rows = len(table)
+    row_total = _is_total(pd.Series(table.index, index=table.index), totals)
+    for c in label_columns:
+        row_total |= _is_total(table[c], totals)
+    total_rows = np.flatnonzero(row_total)
+    if len(total_rows) > 1:
+        raise ValueError(
+            f"the table has {len(total_rows)} total rows (rows {list(table.index[total_rows])}); "
+            "tables with subtotals are not supported: protect each block separately"
+        )
+    total_cols = [c for c in count_columns if isinstance(c, str) and c in totals] if columns_add_up else []
+    if len(total_cols) > 1:
+        raise ValueError(f"the table has several total columns {total_cols}; keep one")
+    values = np.column_stack([_as_float(table[c], c) for c in count_columns]).ravel() if n_rows else np.array([])
+    n_cols = len(count_columns)
+
+    def cell(r: int, c: int) -> int:
+        return r * n_cols + c
+
+    groups: list[tuple[np.ndarray, int]] = []
+    equation: list[bool] = []
+    body_rows = [r for r in range(n_rows) if not row_total[r]]
+    t_row = int(total_rows[0]) if len(total_rows) else -1
+    for c in range(n_cols):
+        members = np.array([cell(r, c) for r in body_rows], dtype=int)
+        total = cell(t_row, c) if t_row >= 0 else -1
+        if len(members) + (total >= 0) >= 2:
+            groups.append((members, total))
+            equation.append(total >= 0 or (assume_totals and len(members) >= 2))
+    if columns_add_up:
+        body_cols = [i for i, c in enumerate(count_columns) if c not in total_cols]
+        t_col = count_columns.index(total_cols[0]) if total_cols else -1
+        for r in range(n_rows):
+            members = np.array([cell(r, c) for c in body_cols], dtype=int)
+            total = cell(r, t_col) if t_col >= 0 else -1
+            if len(members) + (total >= 0) >= 2:
+                groups.append((members, total))
+                equation.append(total >= 0 or (assume_totals and len(members) >= 2))
+    row_of = np.repeat(np.arange(n_rows), n_cols)
+    col_of = list(count_columns) * n_rows
+    return _Grid(values, groups, equation, row_of, col_of)
+
+
+def _tidy_grid(
+    table: pd.DataFrame, count_column: Hashable, by: list[str], totals: set[str], assume_totals: bool
+) -> _Grid:
+    dup = table.duplicated(subset=by, keep=False).to_numpy()
+    if dup.any():
+        raise ValueError(
+            f"the table has {int(dup.sum())} rows that repeat the same {by} combination (rows "
+            f"{list(table.index[dup][:5])}); aggregate to one row per combination first"
+        )
+    values = _as_float(table[count_column], count_column)
+    keys = table[by].astype(object).reset_index(drop=True)
+    groups: list[tuple[np.ndarray, int]] = []
+    equation: list[bool] = []
+    for j, dim in enumerate(by):
+        is_total = _is_total(keys[dim], totals)
+        others = [d for k, d in enumerate(by) if k != j]
+        grouped = keys.groupby(others, dropna=False, sort=False).indices if others else {(): np.arange(len(keys))}
+        for idx in grouped.values():
+            idx = np.asarray(idx)
+            members = idx[~is_total[idx]]
+            tots = idx[is_total[idx]]
+            if len(tots) > 1:
+                raise ValueError(
+                    f"dimension {dim!r} has more than one total row for the same combination of the "
+                    f"other columns (rows {list(table.index[tots])})"
+                )
+            total = int(tots[0]) if len(tots) else -1
+            if len(members) + (total >= 0) >= 2:
+                groups.append((members.astype(int), total))
+                equation.append(total >= 0 or (assume_totals and len(members) >= 2))
+    return _Grid(values, groups, equation, np.arange(len(table)), [count_column] * len(table))
+
+
+# --------------------------------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------------------------------
+
+
+def _determined(grid: _Grid, hidden: np.ndarray) -> np.ndarray:
+    """Hidden cells whose value follows exactly from the linear equations of the totals."""
+    out = np.zeros(len(grid.values), dtype=bool)
+    hidden_idx = np.flatnonzero(hidden)
+    if not len(hidden_idx):
+        return out
+    pos = {int(c): k for k, c in enumerate(hidden_idx)}
+    rows = []
+    for (members, total), eq in zip(grid.groups, grid.equation, strict=True):
+        if not eq:
+            continue
+        row = np.zeros(len(hidden_idx))
+        for m in members:
+            if hidden[m]:
+                row[pos[int(m)]] = 1.0
+        if total >= 0 and hidden[total]:
+            row[pos[total]] = -1.0
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return out
+    a = np.array(rows)
+    _, s, vt = np.linalg.svd(a)
+    rank = int((s > 1e-9 * max(a.shape)).sum())
+    null = vt[rank:].T  # columns span the null space
+    solved = np.linalg.norm(null, axis=1) < 1e-9 if null.size else np.ones(len(hidden_idx), dtype=bool)
+    out[hidden_idx[solved]] = True
+    return out
+
+
+def _protect(grid: _Grid, lo: float, hi: float, secondary: bool, audit: bool = True) -> tuple[np.ndarray, int]:
+    values = grid.values
+    missing = np.isnan(values)
+    status = np.where(~missing & (values >= lo) & (values <= hi), _PRIMARY, _VISIBLE)
+    if not secondary:
+        return status, 0
+    groups_of: list[list[int]] = [[] for _ in values]
+    for g, ((members, total), eq) in enumerate(zip(grid.groups, grid.equation, strict=True)):
+        if not eq:
+            continue
+        for m in members:
+            groups_of[int(m)].append(g)
+        if total >= 0:
+            groups_of[total].append(g)
+
+    def hidden() -> np.ndarray:
+        return (status != _VISIBLE) | missing
+
+    def n_hidden(g: int, h: np.ndarray) -> int:
+        members, total = grid.groups[g]
+        return int(h[members].sum()) + (int(h[total]) if total >= 0 else 0)
+
+    def pick(g: int, h: np.ndarray) -> int:
+        """The cell to hide in group g: smallest non-zero member, preferring one that completes another line;
+        then zero members; the total last."""
+        members, total = grid.groups[g]
+        cands = [int(m) for m in members if not h[m]]
+        if not cands:
+            return total if total >= 0 and not h[total] else -1
+
+        def key(c: int) -> tuple[int, int, float, int]:
+            completes = any(n_hidden(o, h) == 1 for o in groups_of[c] if o != g)
+            return (values[c] == 0, not completes, values[c], c)
+
+        return min(cands, key=key)
+
+    unresolved = 0
+    active = [g for g, eq in enumerate(grid.equation) if eq]
+    for _ in range(len(values) + 1):
+        changed = True
+        h = hidden()
+        while changed:
+            changed = False
+            for g in active:
+                if n_hidden(g, h) == 1:
+                    c = pick(g, h)
+                    if c >= 0:
+                        status[c] = _SECONDARY
+                        h[c] = True
+                        changed = True
+        if not audit:
+            break
+        solved = _determined(grid, hidden()) & (status != _VISIBLE)
+        if not solved.any():
+            break
+        h = hidden()
+        choice = -1
+        for c in np.flatnonzero(solved):
+            options = [pick(g, h) for g in groups_of[int(c)]]
+            options = [o for o in options if o >= 0]
+            if options:
+                choice = min(options, key=lambda o: (values[o] == 0, values[o], o))
+                break
+        if choice < 0:
+            unresolved = int(solved.sum())
+            break
+        status[choice] = _SECONDARY
+    return status, unresolved
+
+
+# --------------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------------
+
+
+def _prepare(
+    table: pd.DataFrame,
+    count_columns: Sequence[Hashable] | None,
+    by: str | Sequence[str] | None,
+    linked: Mapping[Hashable, Sequence[Hashable]] | None,
+) -> tuple[list[Hashable], list[str], dict]:
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(table).__name__}")
+    linked = {k: list(v) for k, v in (linked or {}).items()}
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    derived = {c for cols in linked.values() for c in cols}
+    if count_columns is None:
+        cols = _default_count_columns(table, derived | set(by_cols))
+    else:
+        cols = [count_columns] if isinstance(count_columns, str) else list(count_columns)
+    missing = [c for c in [*cols, *by_cols, *linked, *derived] if c not in table.columns]
+    if missing:
+        raise KeyError(f"the table has no column(s) {missing}; its columns are {list(table.columns)}")
+    not_counted = [k for k in linked if k not in cols]
+    if not_counted:
+        raise ValueError(f"linked names {not_counted}, which are not count columns {cols}")
+    return cols, by_cols, linked
+
+
+def _suppress(
+    table: pd.DataFrame,
+    count_columns: Sequence[Hashable] | None = None,
+    threshold: tuple[int, int] = (1, 4),
+    symbol: str = DEFAULT_SYMBOL,
+    secondary: bool = True,
+    totals: str | Sequence[str] | None = DEFAULT_TOTALS,
+    linked: Mapping | None = None,
+    by: str | Sequence[str] | None = None,
+    columns_add_up: bool = True,
+    assume_totals: bool = True,
+    index: str | Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, DisclosureReport]:
+    cols, by_cols, linked_map = _prepare(table, count_columns, by, linked)
+    lo, hi = _threshold(threshold)
+    report = DisclosureReport(threshold=(int(lo), int(hi)), symbol=symbol)
+    out = table.copy()
+    if not cols:
+        return out, report
+    total_labels = {totals} if isinstance(totals, str) else set(totals or ())
+    grids: list[_Grid] = []
+    if by_cols:
+        for c in cols:
+            grids.append(_tidy_grid(table, c, by_cols, total_labels, assume_totals))
+    else:
+        derived = {d for ds in linked_map.values() for d in ds}
+        if index is not None:
+            labels = [index] if isinstance(index, str) else list(index)
+            absent = [c for c in labels if c not in table.columns]
+            if absent:
+                raise KeyError(f"the table has no label column(s) {absent}; its columns are {list(table.columns)}")
+        else:
+            labels = [
+                c
+                for c in table.columns
+                if c not in cols and c not in derived and not pd.api.types.is_numeric_dtype(table[c])
+            ]
+        grids.append(_wide_grid(table, cols, total_labels, labels, columns_add_up, assume_totals))
+    records = []
+    for grid in grids:
+        status, unresolved = _protect(grid, lo, hi, secondary)
+        report.cells += int((~np.isnan(grid.values)).sum())
+        report.primary += int((status == _PRIMARY).sum())
+        report.secondary += int((status == _SECONDARY).sum())
+        report.unresolved += unresolved
+        for k in np.flatnonzero(status != _VISIBLE):
+            records.append((int(grid.row_of[k]), grid.col_of[k], "primary" if status[k] == _PRIMARY else "secondary"))
+    hide: dict[Hashable, np.ndarray] = {}
+    for row, col, _ in records:
+        hide.setdefault(col, np.zeros(len(table), dtype=bool))[row] = True
+    for count_col, derived_cols in linked_map.items():
+        mask = hide.get(count_col)
+        if mask is None:
+            continue
+        for d in derived_cols:
+            new = mask & ~hide.get(d, np.zeros(len(table), dtype=bool)) & out[d].notna().to_numpy()
+            report.linked += int(new.sum())
+            records.extend((int(r), d, f"linked to {count_col}") for r in np.flatnonzero(new))
+            hide[d] = hide.get(d, np.zeros(len(table), dtype=bool)) | mask
+    for col, mask in hide.items():
+        if mask.any():
+            position = out.columns.get_loc(col)
+            values = out[col].astype(object).to_numpy().copy()
+            values[mask] = symbol
+            out.isetitem(position, pd.Series(values, index=out.index, dtype=object))
+    report.suppressed = pd.DataFrame(
+        [(table.index[r], c, why) for r, c, why in records], columns=["row", "column", "reason"]
+    )
+    return out, report
+
+
+def suppress(
+    table: pd.DataFrame,
+    count_columns: Sequence[Hashable] | None = None,
+    threshold: tuple[int, int] = (1, 4),
+    symbol: str = DEFAULT_SYMBOL,
+    secondary: bool = True,
+    totals: str | Sequence[str] | None = DEFAULT_TOTALS,
+    linked: Mapping[Hashable, Sequence[Hashable]] | None = None,
+    by: str | Sequence[str] | None = None,
+    columns_add_up: bool = True,
+    assume_totals: bool = True,
+    *,
+    min_count: int | None = None,
+    max_suppressed: int | None = None,
+    index: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Hide small counts, and the cells that would let them be recovered from totals.
+
+    Works on a *wide* table (rows are categories such as districts, ``count_columns`` are categories such as
+    crime groups) or, with ``by``, on a *tidy* table (one row per combination of the ``by`` columns, counts
+    in ``count_columns``). Total rows and columns are recognised by their label (``totals``).
+
+    Parameters
+    ----------
+    table : the table; not changed.
+    count_columns : columns of counts to protect. Default: every whole-number column not named in ``by``
+        or ``linked``.
+    threshold : (smallest, largest) count to hide, (1, 4) by default: zeros stay visible. Use (0, 4) to
+        hide zeros too, (1, 9) for a stricter rule.
+    symbol : text shown in hidden cells.
+    secondary : add secondary suppression (True by default; turn off only for tables with no totals
+        anywhere, such as a single count).
+    totals : labels of total rows and columns: a wide table's total row has this label in its index or in
+        a text column; its total column has this name. In a tidy table, a ``by`` column holding this label
+        marks a total. Default ``("Total", "All")``.
+    linked : ``{count column: [derived columns]}``; derived cells (rates, percentages, limits) in a row
+        whose count is hidden are hidden too.
+    by : the dimension columns of a tidy table. Each line along one dimension (other dimensions fixed) is
+        protected as a row or column is.
+    columns_add_up : wide tables only; True when the count columns are categories of one variable (their
+        row sum means something). Set False when they are different measures, e.g. crimes and referrals:
+        then only the columns are protected, each on its own.
+    assume_totals : True (default) treats every row and column as if its total were published elsewhere
+        (the district total, the force total), which is the safe assumption for an evidence pack. False
+        protects only against totals present in this table.
+    min_count, max_suppressed : another way to give ``threshold``; when given they replace its ends.
+    index : wide tables only: the label column(s) in which total rows are looked for. Default: every text
+        column (and the index).
+
+    Returns
+    -------
+    A copy of the table in which hidden cells hold ``symbol`` (those columns become object columns; other
+    cells keep their numbers).
+
+    References
+    ----------
+    Hundepool A et al. (2012). Statistical Disclosure Control. Wiley, ch. 4 (tabular data, primary and
+    secondary cell suppression). Government Statistical Service (2021). Symbols in tables: "[c]".
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"district": ["North", "South", "Total"], "Burglary": [12, 3, 15],
+    ...                   "Robbery": [20, 9, 29], "Total": [32, 12, 44]})
+    >>> suppress(t)
+      district Burglary Robbery  Total
+    0    North      [c]     [c]     32
+    1    South      [c]     [c]     12
+    2    Total       15      29     44
+    """
+    threshold = _merge_threshold(threshold, min_count, max_suppressed)
+    return _suppress(
+        table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index
+    )[0]
+
+
+def _merge_threshold(threshold: tuple[int, int], min_count: int | None, max_suppressed: int | None) -> tuple[int, int]:
+    lo, hi = threshold
+    return (lo if min_count is None else min_count, hi if max_suppressed is None else max_suppressed)
+
+
+def recoverable_cells(
+    table: pd.DataFrame,
+    count_columns: Sequence[Hashable] | None = None,
+    symbol: str = DEFAULT_SYMBOL,
+    totals: str | Sequence[str] | None = DEFAULT_TOTALS,
+    by: str | Sequence[str] | None = None,
+    columns_add_up: bool = True,
+    assume_totals: bool = True,
+) -> pd.DataFrame:
+    """Audit a published table: the hidden cells that could be worked out exactly from its totals.
+
+    Hidden cells are those holding ``symbol`` (or missing). A hidden cell is recoverable when the
+    equations "cells of a row or column add up to its total" determine it, whatever the other hidden
+    values are. An empty result means no hidden cell can be recovered by subtraction.
+
+    Parameters
+    ----------
+    table : a table after :func:`suppress`.
+    count_columns, symbol, totals, by, columns_add_up, assume_totals : as for :func:`suppress`.
+
+    Returns
+    -------
+    One row per recoverable cell: ``row`` (index label) and ``column``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"district": ["North", "South", "Total"], "Burglary": ["[c]", 30, 33]})
+    >>> recoverable_cells(t, count_columns=["Burglary"])
+       row    column
+    0    0  Burglary
+    """
+    if count_columns is None:
+        count_columns = _count_like_columns(table, symbol)
+    cols = [count_columns] if isinstance(count_columns, str) else list(count_columns)
+    shown = table.copy()
+    for c in cols:
+        shown[c] = table[c].astype(object).where(table[c].astype(object) != symbol, np.nan)
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    labels = {totals} if isinstance(totals, str) else set(totals or ())
+    if by_cols:
+        grids = [_tidy_grid(shown, c, by_cols, labels, assume_totals) for c in cols]
+    else:
+        text = [c for c in table.columns if c not in cols and not pd.api.types.is_numeric_dtype(table[c])]
+        grids = [_wide_grid(shown, cols, labels, text, columns_add_up, assume_totals)]
+    rows = []
+    for grid in grids:
+        hidden = np.isnan(grid.values)
+        for k in np.flatnonzero(_determined(grid, hidden)):
+            rows.append((table.index[int(grid.row_of[k])], grid.col_of[k]))
+    return pd.DataFrame(rows, columns=["row", "column"])
+
+
+def round_counts(table: pd.DataFrame, columns: Sequence[Hashable] | None = None, base: int = 5) -> pd.DataFrame:
+    """Round counts to the nearest multiple of ``base`` (halves round up); text such as ``"[c]"`` is kept.
+
+    Parameters
+    ----------
+    table : the table; not changed.
+    columns : columns to round. Default: whole-number columns and columns of numbers mixed with symbols.
+    base : rounding base, 5 by default (10 is also common).
+
+    Returns
+    -------
+    A copy of the table with rounded counts.
+
+    References
+    ----------
+    Hundepool A et al. (2012). Statistical Disclosure Control. Wiley, section 4.6 (rounding).
+
+    Examples
+    --------
+    >>> round_counts(pd.DataFrame({"victims": [0, 2, 3, 12, 13, 1250], "rate": [0.1] * 6}), ["victims"])
+       victims  rate
+    0        0   0.1
+    1        0   0.1
+    2        5   0.1
+    3       10   0.1
+    4       15   0.1
+    5     1250   0.1
+    """
+    if base <= 0:
+        raise ValueError(f"the rounding base must be a positive whole number; got {base}")
+    cols = _count_like_columns(table, None) if columns is None else list(columns)
+    out = table.copy()
+
+    def rnd(v: object) -> object:
+        if isinstance(v, Number) and not isinstance(v, bool) and not pd.isna(v):
+            r = base * np.floor(float(v) / base + 0.5)
+            return int(r) if float(r).is_integer() else r
+        return v
+
+    for c in cols:
+        if c not in out.columns:
+            raise KeyError(f"round_counts: the table has no column {c!r}")
+        if pd.api.types.is_integer_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c]):
+            out[c] = (base * np.floor(out[c].astype(float) / base + 0.5)).astype(out[c].dtype)
+        elif pd.api.types.is_float_dtype(out[c]):
+            out[c] = base * np.floor(out[c] / base + 0.5)
+        else:
+            out[c] = out[c].astype(object).map(rnd)
+    return out
+
+
+def _symbol_or_whole(v: object, symbol: str | None) -> bool:
+    if isinstance(v, str):
+        return v == symbol or (v.startswith("[") and v.endswith("]"))
+    return isinstance(v, Number) and not isinstance(v, bool) and float(v).is_integer()
+
+
+def _count_like_columns(table: pd.DataFrame, symbol: str | None) -> list[Hashable]:
+    """Whole-number columns, and object columns holding only whole numbers and bracketed symbols."""
+    cols = []
+    for c in table.columns:
+        s = table[c]
+        if pd.api.types.is_bool_dtype(s):
+            continue
+        if pd.api.types.is_integer_dtype(s):
+            cols.append(c)
+        elif s.dtype == object:
+            vals = s.dropna()
+            only_symbol = symbol is not None and all(isinstance(v, str) and v == symbol for v in vals)
+            if (
+                len(vals)
+                and all(_symbol_or_whole(v, symbol) for v in vals)
+                and (only_symbol or any(isinstance(v, Number) for v in vals))
+            ):
+                cols.append(c)
+    return cols
+
+
+def check_safe(
+    table: pd.DataFrame,
+    count_columns: Sequence[Hashable] | None = None,
+    threshold: tuple[int, int] = (1, 4),
+    name: str = "table",
+) -> None:
+    """Raise if any visible count lies in the suppression range (1 to 4 by default).
+
+    Parameters
+    ----------
+    table : a table about to be published.
+    count_columns : columns to check. Default: whole-number columns, and object columns holding only
+        whole numbers and bracketed symbols such as ``"[c]"`` (that is, suppressed count columns).
+    threshold : (smallest, largest) count that must not be visible.
+    name : the table's name (e.g. the file), quoted in the error.
+
+    Examples
+    --------
+    >>> check_safe(pd.DataFrame({"victims": [0, 12, "[c]"]}))
+    >>> check_safe(pd.DataFrame({"victims": [3, 12]}), name="victims_by_district.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: victims_by_district.csv is not safe to publish: column 'victims' shows 1 count(s) between 1 and 4 ...
+    """
+    lo, hi = _threshold(threshold)
+    cols = _count_like_columns(table, None) if count_columns is None else list(count_columns)
+    problems = []
+    for c in cols:
+        s = table[c]
+        nums = pd.to_numeric(s.where(s.map(lambda v: not isinstance(v, str))), errors="coerce")
+        bad = ((nums >= lo) & (nums <= hi)).to_numpy(dtype=bool, na_value=False)
+        if bad.any():
+            problems.append(
+                f"column {c!r} shows {int(bad.sum())} count(s) between {int(lo)} and {int(hi)} at rows "
+                f"{list(table.index[bad][:5])}"
+            )
+    if problems:
+        raise ValueError(
+            f"{name} is not safe to publish: " + "; ".join(problems) + "; run victimneeds.disclosure.apply on it first."
+        )
+
+
+def apply(
+    table: pd.DataFrame,
+    count_columns: Sequence[Hashable] | None = None,
+    *,
+    threshold: tuple[int, int] = (1, 4),
+    symbol: str = DEFAULT_SYMBOL,
+    secondary: bool = True,
+    totals: str | Sequence[str] | None = DEFAULT_TOTALS,
+    linked: Mapping[Hashable, Sequence[Hashable]] | None = None,
+    by: str | Sequence[str] | None = None,
+    columns_add_up: bool = True,
+    assume_totals: bool = True,
+    round_to: int | None = None,
+    min_count: int | None = None,
+    max_suppressed: int | None = None,
+    index: str | Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, DisclosureReport]:
+    """Make a table of counts safe to publish: the one entry point exporters call.
+
+    Suppresses (primary, secondary and linked cells; see :func:`suppress`), optionally rounds the visible
+    counts to ``round_to``, then checks the result with :func:`check_safe`.
+
+    Parameters
+    ----------
+    table : the table; not changed.
+    count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals,
+    min_count, max_suppressed, index : as for :func:`suppress`. An empty ``count_columns`` list means the
+        table has no counts: it is returned unchanged.
+    round_to : round visible counts to this base (e.g. 5) after suppression; None keeps them exact.
+
+    Returns
+    -------
+    (safe_table, report) : the protected copy and a :class:`DisclosureReport`.
+
+    References
+    ----------
+    Hundepool A et al. (2012). Statistical Disclosure Control. Wiley.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"district": ["North", "South", "East"], "victims": [12, 3, 40],
+    ...                   "rate": [1.2, 0.3, 4.0]})
+    >>> safe, report = apply(t, ["victims"], linked={"victims": ["rate"]})
+    >>> safe
+      district victims rate
+    0    North     [c]  [c]
+    1    South     [c]  [c]
+    2     East      40  4.0
+    >>> print(report.primary, report.secondary, report.linked)
+    1 1 2
+    """
+    threshold = _merge_threshold(threshold, min_count, max_suppressed)
+    out, report = _suppress(
+        table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index
+    )
+    if report.unresolved:
+        raise ValueError(
+            f"{report.unresolved} hidden cells could still be worked out from the totals and no "
+            "further cell could be hidden; publish this table without its totals or merge categories"
+        )
+    cols, _, _ = _prepare(table, count_columns, by, linked)
+    if round_to:
+        out = round_counts(out, cols, base=round_to)
+        report.rounded_to = int(round_to)
+    check_safe(out, cols, threshold)
+    return out, report
