@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,13 +99,15 @@ def build(
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     progress: bool = True,
     kernel_name: str = "python3",
+    jobs: int | None = None,
 ) -> BuildSummary:
-    """Run every notebook for ``area`` and write the evidence pack; see the module docstring."""
+    """Run every notebook for ``area`` and write the evidence pack; see the module docstring.
+
+    ``jobs`` notebooks run at a time (default: one per CPU core).
+    """
     start = time.perf_counter()
     data = load(area)  # first, so a bad configuration fails before any notebook starts
 
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
     from tqdm.auto import tqdm
 
     from victimneeds.report import table_records, write_html, write_workbook
@@ -121,32 +125,32 @@ def build(
             for f in folder.iterdir():
                 if f.is_file():
                     f.unlink()
-    bar = tqdm(paths, desc="Running notebooks", unit="notebook", disable=not progress)
-    for nb in bar:
-        bar.set_postfix_str(nb.name)
-        t0 = time.perf_counter()
+    parameters = {"area": area_arg, "out_dir": str(out), "figures_dir": str(out / "figures")}
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    jobs = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), len(paths)))
+    bar = tqdm(total=len(paths), desc="Running notebooks", unit="notebook", disable=not progress)
+    failures: list[str] = []
+    # Notebooks are independent (each loads the area itself), so they run side by side, one kernel each.
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_run_notebook, str(nb), str(out / "notebooks" / nb.name), parameters, kernel_name): nb
+                   for nb in paths}
+        for future in as_completed(futures):
+            nb = futures[future]
+            seconds, error = future.result()
+            bar.update(1)
+            bar.set_postfix_str(nb.name)
+            if error:
+                failures.append(error)
+            else:
+                summary.timings[nb.stem] = seconds
+    bar.close()
+    if failures:
+        raise BuildError(" ".join(sorted(failures)))
+    for nb in paths:
         executed = out / "notebooks" / nb.name
-        executed.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            pm.execute_notebook(
-                str(nb),
-                str(executed),
-                parameters={"area": area_arg, "out_dir": str(out), "figures_dir": str(out / "figures")},
-                cwd=str(nb.parent),
-                kernel_name=kernel_name,
-                progress_bar=False,
-                log_output=False,
-            )
-        except PapermillExecutionError as err:
-            first_line = (err.source or "").strip().splitlines()
-            raise BuildError(
-                f"Notebook {nb.name} failed in cell {err.cell_index} (execution count {err.exec_count}"
-                f"{', which starts: ' + repr(first_line[0]) if first_line else ''}): {err.ename}: {err.evalue}. "
-                f"The partly executed notebook is at {executed}."
-            ) from None
-        summary.timings[nb.stem] = time.perf_counter() - t0
         summary.notebooks.append(executed)
         summary.html.append(write_html(executed, out / "html"))
+    summary.timings = dict(sorted(summary.timings.items()))
     records = table_records(out)
     summary.tables = len(records)
     summary.figures = len(list((out / "figures").glob("*.png")))
@@ -156,3 +160,25 @@ def build(
     )
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str) -> tuple[float, str | None]:
+    """Run one notebook with papermill; return (seconds, None) or (seconds, a sentence naming the failed cell)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    name = Path(source).name
+    try:
+        pm.execute_notebook(source, executed, parameters=parameters, cwd=str(Path(source).parent),
+                            kernel_name=kernel_name, progress_bar=False, log_output=False)
+    except PapermillExecutionError as err:
+        first = (err.source or "").strip().splitlines()
+        starts = f", which starts {first[0]!r}" if first else ""
+        return time.perf_counter() - t0, (
+            f"Notebook {name} failed in cell {err.cell_index} (execution count {err.exec_count}{starts}): "
+            f"{err.ename}: {err.evalue}. The partly executed notebook is at {executed}."
+        )
+    except Exception as err:  # kernel died, notebook unreadable, ...
+        return time.perf_counter() - t0, f"Notebook {name} could not be run: {type(err).__name__}: {err}."
+    return time.perf_counter() - t0, None

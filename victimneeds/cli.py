@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="'example' (the built-in synthetic area, default) or the path of an area's TOML config")
     b.add_argument("--out", default=None, help="output folder (default: build/<area>/)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--jobs", type=int, default=None, help="notebooks run at a time (default: one per CPU core)")
     return parser
 
 
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from victimneeds.build import BuildError, build
 
         try:
-            summary = build(args.area, args.out, progress=not args.quiet)
+            summary = build(args.area, args.out, progress=not args.quiet, jobs=args.jobs)
         except BuildError as err:
             return _fail(str(err), 1)
         except (FileNotFoundError, ValueError, KeyError) as err:

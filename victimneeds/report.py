@@ -49,6 +49,7 @@ class TableRecord:
     threshold: str = ""
     rows: int = 0
     columns: list[str] = field(default_factory=list)
+    count_columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -155,6 +156,7 @@ class Output:
             threshold=f"counts of {self.min_count} to {self.max_suppressed} shown as [c]",
             rows=len(safe),
             columns=[str(c) for c in safe.columns],
+            count_columns=[str(c) for c in counts],
         )
         header = [f"# {title}", f"# {self.source}"]
         if self.period:

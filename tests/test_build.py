@@ -1,0 +1,79 @@
+"""The main job end to end: `victimneeds build` on the example area writes a complete, safe, labelled pack."""
+
+import json
+
+import nbformat
+import pytest
+from openpyxl import load_workbook
+
+from victimneeds import disclosure
+from victimneeds.build import BuildError, build, notebooks
+from victimneeds.report import read_table, table_records
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pack")
+    summary = build("example", out, progress=False, jobs=2)
+    return out, summary
+
+
+def test_every_notebook_runs_and_is_rendered(pack):
+    out, summary = pack
+    names = [p.name for p in notebooks()]
+    assert [p.name for p in summary.notebooks] == names
+    assert sorted(p.name for p in (out / "html").glob("*.html")) == sorted(n.replace(".ipynb", ".html") for n in names)
+    assert summary.seconds > 0 and "written to" in str(summary)
+
+
+def test_workbook_has_contents_and_one_sheet_per_table(pack):
+    out, summary = pack
+    records = table_records(out)
+    assert records, "the build wrote no tables"
+    wb = load_workbook(summary.workbook)
+    assert wb.sheetnames[0] == "Contents"
+    assert len(wb.sheetnames) == len(records) + 1
+    contents = wb["Contents"]
+    assert "synthetic example" in contents["A2"].value
+    titles = [contents.cell(row=r, column=2).value for r in range(5, 5 + len(records))]
+    assert titles == [r.title for r in records]
+    first = wb[wb.sheetnames[1]]
+    assert first["A1"].value == records[0].title
+    assert any("synthetic example" in str(c.value) for c in first["A"][:6])
+
+
+def test_every_table_is_safe_and_says_it_is_synthetic(pack):
+    out, _ = pack
+    for record in table_records(out):
+        assert "synthetic example" in record.source
+        path = out / "tables" / f"{record.name}.csv"
+        assert "synthetic example" in path.read_text(encoding="utf-8").splitlines()[1]
+        table = read_table(path)
+        assert list(table.columns) == record.columns
+        if record.count_columns:
+            disclosure.check_safe(table, record.count_columns)
+
+
+def test_every_figure_has_png_svg_alt_text_and_source(pack):
+    out, summary = pack
+    sidecars = sorted((out / "figures").glob("*.json"))
+    assert len(sidecars) == summary.figures > 0
+    for sidecar in sidecars:
+        meta = json.loads(sidecar.read_text())
+        assert meta["alt_text"].strip()
+        assert "synthetic example" in meta["source"]
+        assert (sidecar.parent / meta["png"]).exists() and (sidecar.parent / meta["svg"]).exists()
+
+
+def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('area = "example"\nout_dir = "."\nfigures_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    broken = nbformat.v4.new_code_cell("raise ValueError('no such column')")
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), broken]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "00_broken.ipynb")
+    with pytest.raises(BuildError, match=r"00_broken\.ipynb failed in cell .*ValueError: no such column"):
+        build("example", tmp_path / "out", notebooks_dir=folder, progress=False)
