@@ -72,11 +72,42 @@ def deprivation_profile(data: AreaData) -> pd.DataFrame:
     return table.reset_index()
 
 
+#: Crime groups that exist only where a flag marks them (police.uk types alone cannot tell them apart).
+FLAGGED_GROUPS: dict[str, str] = {
+    "Domestic abuse": "is_domestic_abuse",
+    "Sexual violence": "is_sexual_offence",
+    "Hate crime": "is_hate",
+}
+
+
+def unidentifiable_groups(crimes: pd.DataFrame) -> list[str]:
+    """Crime groups that the data cannot identify, because the flag that marks them is absent or all missing.
+
+    Public police.uk data carry no domestic-abuse, sexual-offence or hate flag, so those crimes sit inside
+    "Violence" and "Other"; a table showing zero domestic abuse would mislead, so such groups are left out.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"is_domestic_abuse": pd.array([True, None], dtype="boolean"),
+    ...                   "is_hate": pd.array([None, None], dtype="boolean")})
+    >>> unidentifiable_groups(c)
+    ['Sexual violence', 'Hate crime']
+    """
+    out = []
+    for group, flag in FLAGGED_GROUPS.items():
+        if flag not in crimes.columns or crimes[flag].isna().all():
+            if flag == "is_sexual_offence" and "is_sexual_offence" not in crimes.columns and (
+                    (crimes.get("crime_group") == group).any() if "crime_group" in crimes else False):
+                continue  # the loader marked sexual violence some other way
+            out.append(group)
+    return out
+
+
 def crimes_by_year(data: AreaData) -> pd.DataFrame:
     """Recorded crimes and incidents by financial year and crime group, complete years only (wide).
 
     Partial years at the start or end of the series are left out (and said so in the notebook), so years
-    compare like with like.
+    compare like with like. Groups the data cannot identify (see :func:`unidentifiable_groups`) are left out.
     """
     crimes = _require(data, "crimes")
     fy = financial_year(crimes["month"])
@@ -85,6 +116,7 @@ def crimes_by_year(data: AreaData) -> pd.DataFrame:
              .pivot_table(index="crime_group", columns="financial_year", values="crime_id", aggfunc="count",
                           observed=False, fill_value=0))
     table.columns.name = None
+    table = table.drop(index=unidentifiable_groups(crimes), errors="ignore")
     return table.reset_index()
 
 
@@ -156,7 +188,7 @@ def data_quality(data: AreaData) -> pd.DataFrame:
     for name, columns in key_columns.items():
         table = getattr(data, name)
         if table is None:
-            rows.append({"table": name, "column": "(table not supplied)", "rows": 0, "missing": np.nan,
+            rows.append({"table": name, "column": "(table not supplied)", "rows": 0, "missing": 0,
                          "pct_missing": np.nan})
             continue
         for col in columns:
@@ -165,4 +197,4 @@ def data_quality(data: AreaData) -> pd.DataFrame:
             missing = int(table[col].isna().sum())
             rows.append({"table": name, "column": col, "rows": len(table), "missing": missing,
                          "pct_missing": round(100 * missing / len(table), 1) if len(table) else np.nan})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"rows": "int64", "missing": "int64"})
