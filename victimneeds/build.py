@@ -70,6 +70,7 @@ class BuildSummary:
     workbook: Path | None = None
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
@@ -82,6 +83,9 @@ class BuildSummary:
             f"  HTML: {len(self.html)} pages in {self.out_dir / 'html'}",
             f"  took {self.seconds:.1f} s",
         ]
+        if self.skipped:
+            lines.append(f"  sections skipped for lack of input: {len(self.skipped)}")
+            lines += [f"    - {text}" for text in self.skipped]
         return "\n".join(lines)
 
 
@@ -110,7 +114,7 @@ def build(
 
     from tqdm.auto import tqdm
 
-    from victimneeds.report import table_records, write_html, write_workbook
+    from victimneeds.report import skipped_sections, table_records, write_html, write_workbook
 
     slug = area_slug(area)
     out = Path(out_dir) if out_dir is not None else Path("build") / slug
@@ -119,7 +123,7 @@ def build(
     summary = BuildSummary(area=data.name, out_dir=out)
     paths = notebooks(Path(notebooks_dir))
     # Start clean so the pack holds only this run's tables and figures.
-    for sub in ("tables", "figures"):
+    for sub in ("tables", "figures", "skipped"):
         folder = out / sub
         if folder.exists():
             for f in folder.iterdir():
@@ -151,6 +155,7 @@ def build(
         summary.notebooks.append(executed)
         summary.html.append(write_html(executed, out / "html"))
     summary.timings = dict(sorted(summary.timings.items()))
+    summary.skipped = skipped_sections(out)
     records = table_records(out)
     summary.tables = len(records)
     summary.figures = len(list((out / "figures").glob("*.png")))

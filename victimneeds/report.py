@@ -105,6 +105,26 @@ class Output:
         """
         self.figures.append(save_figure(fig, name, alt_text, self.source, self.figures_dir, title=title))
 
+    def skip(self, section: str, needs: str) -> None:
+        """Say that a section was skipped because the area lacks an input, and record it for the build summary.
+
+        Prints one sentence (so the notebook says it) and writes ``skipped/<section>.txt`` under ``out_dir``,
+        which :func:`victimneeds.build.build` lists in its summary.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> out = Output(tempfile.mkdtemp(), source="Source: test.")
+        >>> out.skip("Referral pathway", "a referrals table (victim-service case records)")
+        Skipped: Referral pathway. This area has no referrals table (victim-service case records).
+        """
+        text = f"Skipped: {section}. This area has no {needs}."
+        print(text)
+        folder = self.out_dir / "skipped"
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^a-z0-9]+", "-", section.lower()).strip("-")
+        (folder / f"{slug}.txt").write_text(text + "\n", encoding="utf-8")
+
     def table(
         self,
         table: pd.DataFrame,
@@ -190,6 +210,11 @@ def _count_note_lines(path: str | Path) -> int:
                 break
             n += 1
     return n
+
+
+def skipped_sections(out_dir: str | Path) -> list[str]:
+    """The sentences written by :meth:`Output.skip` under ``out_dir``, in name order."""
+    return [p.read_text(encoding="utf-8").strip() for p in sorted((Path(out_dir) / "skipped").glob("*.txt"))]
 
 
 def table_records(out_dir: str | Path) -> list[TableRecord]:
