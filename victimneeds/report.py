@@ -115,7 +115,7 @@ class Output:
         --------
         >>> import tempfile
         >>> out = Output(tempfile.mkdtemp(), source="Source: test.")
-        >>> out.skip("Referral pathway", "a referrals table (victim-service case records)")
+        >>> out.skip("Referral pathway", "referrals table (victim-service case records)")
         Skipped: Referral pathway. This area has no referrals table (victim-service case records).
         """
         text = f"Skipped: {section}. This area has no {needs}."
