@@ -126,7 +126,8 @@ def test_bulk_zip_force_filter_and_cache(tmp_path: Path) -> None:
     crimes, report = read_policeuk(archive, force="demo", cache_dir=cache)
     assert crimes["crime_id"].tolist() == ["a", "b"]
     assert checks(report)["file_skipped"] == 2
-    assert len(list((cache / "policeuk").glob("*.parquet"))) == 1
+    per_file = [p for p in (cache / "policeuk").glob("*.parquet") if not p.name.startswith("result-")]
+    assert len(per_file) == 1
     again, report2 = read_policeuk(archive, force="demo", cache_dir=cache)
     pd.testing.assert_frame_equal(crimes, again)
     pd.testing.assert_frame_equal(report, report2)
@@ -323,3 +324,18 @@ def test_real_outside_area_count(shared_data, io_cache, leics_area) -> None:
     # PROVENANCE.md: 674 rows lie in LSOAs outside the 611 LSOAs of the force area (all 41 files)
     assert report.loc[report["check"] == "outside_area", "count"].item() == 674
     assert crimes["district_code"].nunique() == 9
+
+
+def test_whole_result_cache_returns_the_same_table_and_follows_changes(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", street(row("a"), row("b", ctype="Robbery")), gz=True)
+    cache = tmp_path / "cache"
+    cold = read_policeuk(tmp_path, cache_dir=cache)
+    assert list((cache / "policeuk").glob("result-*.parquet")), "the finished table was not cached"
+    warm = read_policeuk(tmp_path, cache_dir=cache)
+    pd.testing.assert_frame_equal(cold.crimes, warm.crimes)
+    pd.testing.assert_frame_equal(cold.report, warm.report)
+    validate(warm.crimes, "crimes")
+    path.write_bytes(gzip.compress(street(row("c")).encode()))
+    assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["c"]
+    # other arguments give another entry, not the cached one
+    assert read_policeuk(tmp_path, cache_dir=cache, months=("2019-01", "2020-01")).crimes["crime_id"].tolist() == ["c"]

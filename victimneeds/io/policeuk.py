@@ -138,6 +138,7 @@ class _Member:
     load: Callable[[], bytes]  # returns the (compressed or not) bytes
     gz: bool
     zip_key: str | None = None  # content key from the zip directory, when a zip member
+    stat_key: str = ""  # path, size and modification time: a cheap key for the whole-result cache
 
     @property
     def stem(self) -> str:
@@ -157,7 +158,21 @@ def _classify(name: str) -> tuple[str, str | None, str | None]:
 
 def _file_member(path: Path, label: str) -> _Member:
     kind, month, force = _classify(path.name)
-    return _Member(label, kind, month, force, path.read_bytes, path.name.endswith(".gz"))
+    return _Member(label, kind, month, force, path.read_bytes, path.name.endswith(".gz"),
+                   stat_key=_quick_key(path))
+
+
+def _quick_key(path: Path, sample: int = 65536) -> str:
+    """Path, size, modification time and a hash of the first and last 64 KB: cheap, and it changes when the
+    file does (two writes within one clock tick of the same size still differ in their bytes)."""
+    st = path.stat()
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        h.update(handle.read(sample))
+        if st.st_size > sample:
+            handle.seek(max(sample, st.st_size - sample))
+            h.update(handle.read(sample))
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{h.hexdigest()[:16]}"
 
 
 def _zip_members(path: Path) -> list[_Member]:
@@ -187,7 +202,8 @@ def _zip_members(path: Path) -> list[_Member]:
 
         key = f"{info.filename}:{info.CRC:08x}:{info.file_size}"
         members.append(
-            _Member(f"{path.name}:{info.filename}", kind, month, force, load, info.filename.endswith(".gz"), key)
+            _Member(f"{path.name}:{info.filename}", kind, month, force, load, info.filename.endswith(".gz"), key,
+                    stat_key=f"{path.resolve()}|{key}")
         )
     return members
 
@@ -705,6 +721,13 @@ def read_policeuk(
     if cache_dir is not False:
         cache = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "policeuk"
 
+    result_key = None
+    if cache is not None:
+        result_key = _result_key(chosen, force, months, areas, lsoa2011, duplicates)
+        cached = _load_result(cache, result_key)
+        if cached is not None:
+            return cached
+
     workers = max_workers or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_read_member, m, cache) for m in chosen]
@@ -729,7 +752,54 @@ def read_policeuk(
 
     crimes = _to_pandas(pa.concat_tables(street_tables))
     crimes = _finish(crimes, outcome_tables, report, window, months, areas, lsoa2011, duplicates)
-    return PoliceUKData(crimes, report.frame())
+    result = PoliceUKData(crimes, report.frame())
+    if cache is not None and result_key is not None:
+        _save_result(cache, result_key, result)
+    return result
+
+
+# The whole-result cache: a second read of the same files with the same arguments skips parsing, checking
+# and building the table, and loads the finished crimes table and report from Parquet. Files are keyed by
+# path, size and modification time (cheap to check); the per-file cache below it is keyed by content.
+
+
+def _result_key(
+    chosen: list[_Member],
+    force: str | None,
+    months: tuple[str, str] | None,
+    areas: pd.DataFrame | None,
+    lsoa2011: Collection[str] | None,
+    duplicates: str,
+) -> str:
+    h = hashlib.sha256()
+    h.update(f"policeuk-result-v{_CACHE_VERSION}|{force}|{months}|{duplicates}|".encode())
+    for m in sorted(chosen, key=lambda m: m.label):
+        h.update(f"{m.label}|{m.stat_key}|".encode())
+    if areas is not None:
+        cols = [c for c in ("area_code", "district_code") if c in areas.columns]
+        h.update(pd.util.hash_pandas_object(pd.DataFrame(areas[cols]), index=False).to_numpy().tobytes())
+    if lsoa2011 is not None:
+        h.update("|".join(sorted(lsoa2011)).encode())
+    return h.hexdigest()[:40]
+
+
+def _load_result(cache: Path, key: str) -> PoliceUKData | None:
+    crimes_path, report_path = cache / f"result-{key}.parquet", cache / f"result-{key}-report.parquet"
+    if not (crimes_path.is_file() and report_path.is_file()):
+        return None
+    try:
+        return PoliceUKData(pd.read_parquet(crimes_path), pd.read_parquet(report_path))
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # a damaged entry: read the files again
+
+
+def _save_result(cache: Path, key: str, result: PoliceUKData) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = f".tmp-{os.getpid()}-{threading.get_ident()}"
+    for frame, path in ((result.crimes, cache / f"result-{key}.parquet"),
+                        (result.report, cache / f"result-{key}-report.parquet")):
+        frame.to_parquet(str(path) + tmp, compression="lz4", index=True)
+        os.replace(str(path) + tmp, path)
 
 
 _DICT_COLUMNS = ("month", "crime_type", "location", "lsoa_name", "force", "reported_by", "source_file")
