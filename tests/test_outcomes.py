@@ -1,0 +1,202 @@
+"""Tests for victimneeds.outcomes: outcome groups, attrition and time to outcome."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from victimneeds import outcomes
+from victimneeds.outcomes import OUTCOME_GROUPS, attrition, outcome_group, outcome_map, time_to_outcome
+
+
+def test_reference_table_is_complete_and_sourced():
+    m = outcome_map()
+    assert m["category"].is_unique
+    assert set(m["outcome_group"]) <= set(OUTCOME_GROUPS)
+    assert m["source"].str.len().gt(10).all()
+    # the published list (data.police.uk/api/outcome-categories) and historic wording
+    for name in (
+        "Offender given a penalty notice",
+        "Offender given penalty notice",
+        "No further action",
+        "Awaiting court result",
+        "Status update unavailable",
+        "Defendant sent to Crown Court",
+    ):
+        assert name in set(m["category"])
+
+
+def test_unknown_category_error_names_it():
+    s = pd.Series(["Local resolution", "Offender deported to Mars", "Offender deported to Mars"])
+    with pytest.raises(ValueError, match=r"'Offender deported to Mars' \(2 rows\)"):
+        outcome_group(s)
+
+
+def test_groups_on_hand_examples():
+    s = pd.Series(["Offender sent to prison", "Under investigation", " Local resolution ", None])
+    got = outcome_group(s).astype(object).tolist()
+    assert got[:3] == [
+        "Charged/summonsed or court outcome",
+        "Under investigation / awaiting outcome",
+        "Out-of-court disposal",
+    ]
+    assert pd.isna(got[3])
+
+
+def test_example_categories_all_mapped():
+    from victimneeds.datasets import load_example
+
+    crimes = load_example().crimes
+    assert outcome_group(crimes["outcome"]).notna().sum() == crimes["outcome"].notna().sum()
+
+
+@pytest.mark.realdata
+def test_mapping_covers_every_real_category(shared_data, io_cache):
+    from victimneeds.io import read_policeuk
+
+    got = read_policeuk(
+        shared_data / "policeuk" / "leicestershire", force="leicestershire", cache_dir=io_cache
+    )
+    crimes = got[0] if isinstance(got, tuple) else got.crimes
+    categories = pd.Series(crimes["outcome"].dropna().unique())
+    assert len(categories) >= 20
+    assert outcome_group(categories).notna().all()
+
+
+def _crimes(rows):
+    months, groups, outs = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "month": pd.PeriodIndex(months, freq="M"),
+            "crime_group": list(groups),
+            "district_code": ["D1"] * len(rows),
+            "outcome": list(outs),
+        }
+    )
+
+
+def test_attrition_wilson_agreement():
+    # 3 of 10 charged: Wilson 95% interval 10.78% to 60.32% (Newcombe 1998, table I style; by hand)
+    rows = [("2021-05", "Violence", "Offender fined")] * 3 + [
+        ("2021-05", "Violence", "Unable to prosecute suspect")
+    ] * 7
+    a = attrition(_crimes(rows), by=("crime_group",), period="year")
+    row = a.table[a.table["outcome_group"] == "Charged/summonsed or court outcome"].iloc[0]
+    assert (row["crimes"], row["total"], row["period"]) == (3, 10, "2021/22")
+    assert row["value"] == pytest.approx(30.0)
+    assert row["lowercl"] == pytest.approx(10.78, abs=0.01)
+    assert row["uppercl"] == pytest.approx(60.32, abs=0.01)
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(3, 10, method="wilson")
+    assert row["lowercl"] == pytest.approx(100 * lo) and row["uppercl"] == pytest.approx(100 * hi)
+
+
+def test_attrition_maturing_flag_and_no_mutation():
+    rows = (
+        [("2021-01", "Violence", "Offender fined")] * 10
+        + [("2021-02", "Violence", "Under investigation")] * 4
+        + [("2021-02", "Violence", "Offender fined")] * 6
+    )
+    crimes = _crimes(rows)
+    before = crimes.copy()
+    a = attrition(crimes, by=("crime_group", "district"), period="month")
+    pd.testing.assert_frame_equal(crimes, before)
+    assert a.maturing_months == ["2021-02"]
+    feb = a.table[a.table["period"] == "2021-02"]
+    assert feb["maturing"].all() and feb["pct_open"].iloc[0] == pytest.approx(40.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Offender fined",
+                "Local resolution",
+                "Under investigation",
+                "Investigation complete; no suspect identified",
+            ]
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_attrition_shares_sum_to_100_and_contain_estimate(outs):
+    a = attrition(_crimes([("2022-01", "Burglary", o) for o in outs]), by=("crime_group",), period="all")
+    t = a.table
+    assert t["value"].sum() == pytest.approx(100.0)
+    assert (t["lowercl"] <= t["value"] + 1e-9).all() and (t["value"] <= t["uppercl"] + 1e-9).all()
+
+
+def test_kaplan_meier_hand_computed():
+    # times 1, 2, 2, 3(censored), 4, 5(censored): S(1)=5/6, S(2)=5/6*2/4... computed by hand:
+    # at t=1: 6 at risk, 1 event -> 5/6; t=2: 5 at risk, 2 events -> 5/6*3/5 = 1/2;
+    # t=4: 2 at risk (3 censored), 1 event -> 1/4.
+    months = ["2024-01"] * 6
+    out_months = ["2024-02", "2024-03", "2024-03", "2024-04", "2024-05", "2024-06"]
+    outs = [
+        "Offender fined",
+        "Local resolution",
+        "Local resolution",
+        "Under investigation",
+        "Offender fined",
+        "Awaiting court outcome",
+    ]
+    crimes = pd.DataFrame(
+        {
+            "crime_id": list("abcdef"),
+            "crime_group": ["Violence"] * 6,
+            "month": pd.PeriodIndex(months, freq="M"),
+            "outcome": outs,
+            "outcome_month": pd.PeriodIndex(out_months, freq="M"),
+        }
+    )
+    # extract month 2024-04: open case d censored at 3; awaiting-court f censored at 3 as well (not final)
+    r = time_to_outcome(crimes, extract_month="2024-04")
+    curve = r.curves[(r.curves["crime_group"] == "Violence")].set_index("months")["pct_waiting"]
+    # event times 1, 2 and (e) 4 > extract: e's outcome month 2024-05 is after the extract -> still counted
+    assert curve.loc[1.0] == pytest.approx(100 * 5 / 6)
+    assert curve.loc[2.0] == pytest.approx(50.0)
+    import statsmodels.api as sm
+
+    sf = sm.SurvfuncRight([1, 2, 2, 3, 4, 3], [1, 1, 1, 0, 1, 0])
+    assert np.allclose(curve.loc[list(sf.surv_times)].to_numpy(), 100 * np.asarray(sf.surv_prob))
+    row = r.table[r.table["crime_group"] == "Violence"].iloc[0]
+    assert (row["events"], row["censored"]) == (4, 2)
+
+
+def test_street_files_only_current_status():
+    crimes = pd.DataFrame(
+        {
+            "crime_id": list("abcd"),
+            "crime_group": ["Burglary"] * 4,
+            "month": pd.PeriodIndex(["2022-01", "2022-01", "2022-03", "2022-03"], freq="M"),
+            "outcome": ["Offender fined", "Offender fined", "Under investigation", "Local resolution"],
+            "outcome_month": pd.Series([pd.NA] * 4, dtype="period[M]"),
+        }
+    )
+    r = time_to_outcome(crimes)
+    assert r.kind == "current status"
+    assert "Street files give only" in r.summary()
+    c = r.curves[r.curves["crime_group"] == "Burglary"].set_index("months")
+    assert c.loc[0, "pct_waiting"] == pytest.approx(50.0) and c.loc[2, "pct_waiting"] == 0.0
+
+
+def test_plots_have_labels():
+    import matplotlib.pyplot as plt
+
+    rows = [
+        (m, g, o)
+        for m in ("2021-01", "2021-02", "2021-03", "2021-04")
+        for g in ("Violence", "Burglary")
+        for o in ("Offender fined", "Unable to prosecute suspect", "Local resolution")
+    ]
+    a = attrition(_crimes(rows), period="all")
+    ax = a.plot()
+    assert ax.get_xlabel() == "Percentage of crimes" and len(ax.get_legend().get_texts()) == 3
+    plt.close("all")
+    assert outcomes.POSITIVE_GROUPS[0] in OUTCOME_GROUPS
