@@ -1059,3 +1059,18 @@ def load_example(seed: int = 2024) -> dm.AreaData:
         quality={k: v.copy() for k, v in cached.quality.items()},
         **tables,
     )
+
+
+def reference(name: str) -> pd.DataFrame:
+    """A published reference table shipped with victimneeds, e.g. ``reference("csew_prevalence")``.
+
+    See :mod:`victimneeds.reference` for the tables and their sources.
+
+    Examples
+    --------
+    >>> reference("csew_prevalence")["source"].notna().all()
+    np.True_
+    """
+    from victimneeds.reference import table
+
+    return table(name)

@@ -1,0 +1,155 @@
+"""Tests for victimneeds.demand and victimneeds.forecast: hand-computable cases and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from victimneeds import demand
+from victimneeds import forecast as F
+
+AREAS = pd.DataFrame(
+    {"area_code": ["a1", "a2"], "district_code": ["D1", "D2"], "district_name": ["N", "S"], "population": [1000, 3000]}
+)
+
+
+def test_reference_table_rows_cite_sources():
+    prev = demand.reference("csew_prevalence")
+    assert prev["source"].notna().all() and (prev["source"].str.len() > 20).all()
+    f = prev.query("measure == 'prevalence_last_year' and crime_group == 'Domestic abuse' and sex == 'Female'")
+    assert f["prevalence"].iloc[0] == pytest.approx(0.069)
+    with pytest.raises(KeyError, match="no reference table"):
+        demand.reference("nope")
+
+
+def test_recorded_counts_rates_and_change():
+    months = pd.PeriodIndex(["2022-05"] * 10 + ["2023-05"] * 20, freq="M")
+    crimes = pd.DataFrame({"month": months, "district_code": ["D1"] * 30, "crime_group": ["Burglary"] * 30})
+    r = demand.recorded(crimes, AREAS, period="month")
+    row = r.table[(r.table["period"] == "2023-05") & (r.table["district_code"] == "D1")].iloc[0]
+    assert row["count"] == 20 and row["value"] == pytest.approx(20.0)
+    # exact Poisson limits for 20 events: chi2(0.025, 40)/2 and chi2(0.975, 42)/2 (per 1,000 residents here)
+    from scipy.stats import chi2
+
+    assert row["lowercl"] == pytest.approx(chi2.ppf(0.025, 40) / 2)
+    assert row["uppercl"] == pytest.approx(chi2.ppf(0.975, 42) / 2)
+    # change: 20 vs 10, conditional binomial test of 20 of 30 at p = 0.5
+    from scipy.stats import binomtest
+
+    assert row["change_ratio"] == pytest.approx(2.0)
+    assert row["change_p_value"] == pytest.approx(binomtest(20, 30, 0.5).pvalue)
+    d2 = r.table[(r.table["period"] == "2023-05") & (r.table["district_code"] == "D2")].iloc[0]
+    assert d2["count"] == 0  # zero rows are kept, not dropped
+
+
+def test_recorded_counts_unlocated_and_partial_years():
+    months = pd.PeriodIndex(["2021-04"] * 2 + ["2021-05"], freq="M")
+    crimes = pd.DataFrame({"month": months, "district_code": ["D1", None, "D2"], "crime_group": ["Robbery"] * 3})
+    r = demand.recorded(crimes, AREAS, period="month")
+    assert r.table["count"].sum() == 2
+    assert any("no district" in n for n in r.notes)
+
+
+def test_trend_recovers_known_growth():
+    m = pd.period_range("2018-01", periods=60, freq="M")
+    season = 1 + 0.2 * np.sin(2 * np.pi * np.arange(60) / 12)
+    t = pd.DataFrame({"month": m, "count": 200 * 1.05 ** (np.arange(60) / 12) * season})
+    out = demand.trend(t, lockdown=False)
+    assert out["rate_ratio_per_year"].iloc[0] == pytest.approx(1.05, abs=0.005)
+
+
+def test_hidden_equals_prevalence_times_population():
+    pop = pd.DataFrame(
+        {
+            "area_code": "a1",
+            "sex": ["Female", "Male", "Female"],
+            "age_band": ["25-34", "25-34", "75+"],
+            "population": [1000, 500, 200],
+        }
+    )
+    rec = pd.DataFrame(
+        {"district_code": ["D1", "D1"], "crime_group": ["Domestic abuse", "Sexual violence"], "count": [30, 5]}
+    )
+    h = demand.hidden(AREAS.iloc[:1], rec, population=pop).table.set_index("crime_group")
+    assert h.loc["Domestic abuse", "expected"] == pytest.approx(0.069 * 1200 + 0.030 * 500)
+    # sexual assault prevalence covers ages 16-74 only: the 75+ residents are not counted
+    assert h.loc["Sexual violence", "expected"] == pytest.approx(0.029 * 1000 + 0.007 * 500)
+    assert h.loc["Domestic abuse", "unreported"] == pytest.approx(0.069 * 1200 + 0.030 * 500 - 30)
+    assert (
+        h.loc["Domestic abuse", "expected_lower"]
+        < h.loc["Domestic abuse", "expected"]
+        < h.loc["Domestic abuse", "expected_upper"]
+    )
+
+
+PATTERN = [50.0, 52, 60, 58, 66, 70, 75, 72, 64, 60, 55, 80]
+
+
+@pytest.mark.parametrize("method", ["snaive", "ets"])
+def test_pure_seasonal_series_forecast_exactly(method):
+    t = pd.DataFrame({"month": pd.period_range("2015-01", periods=48, freq="M"), "count": PATTERN * 4})
+    fc = F.forecast(t, horizon=12, method=method, origins=0, lockdown=False)
+    assert fc.table["mean"].to_numpy() == pytest.approx(PATTERN, rel=0.02)
+
+
+def test_missing_months_kept_and_snaive_looks_back():
+    months = pd.period_range("2015-01", periods=36, freq="M")
+    t = pd.DataFrame({"month": months, "count": PATTERN * 3}).drop(index=[30])  # 2017-07 missing
+    fc = F.forecast(t, horizon=12, method="snaive", origins=0)
+    assert fc.table["mean"].iloc[6] == PATTERN[6]  # taken from 2016-07
+    assert fc.history["count"].isna().sum() == 1
+    assert any("missing months" in n for n in fc.notes)
+
+
+def test_auto_backtest_and_result_shape():
+    rng = np.random.default_rng(1)
+    m = pd.period_range("2019-01", periods=48, freq="M")
+    t = pd.DataFrame(
+        {"g": np.repeat(["A", "B"], 48), "month": list(m) * 2, "count": rng.poisson(np.tile(np.array(PATTERN * 4), 2))}
+    )
+    fc = F.forecast(t, horizon=6, keys=["g"], methods=("snaive", "naive", "glm"))
+    assert list(fc.table.columns[:2]) == ["g", "month"]
+    assert {"lower_80", "upper_80", "lower_95", "upper_95", "method"} <= set(fc.table.columns)
+    assert (fc.table[["mean", "lower_80", "lower_95"]] >= 0).all().all()
+    assert (fc.table["lower_95"] <= fc.table["upper_95"]).all()
+    assert set(fc.backtest["method"]) == {"snaive", "naive", "glm"}
+    assert fc.backtest.groupby("g")["chosen"].sum().tolist() == [2, 2]
+    assert "Backtest" in fc.summary()
+    rec = F.reconcile(fc)
+    tot = rec[rec["level"] == "total"].set_index("month")["mean"]
+    assert tot.to_numpy() == pytest.approx(fc.table.groupby("month")["mean"].sum().to_numpy())
+
+
+def test_mase_hand_value():
+    hist = np.array([10.0] * 12 + [14.0] * 12)  # seasonal differences all 4
+    assert F.mase([20.0, 12.0], [18.0, 14.0], hist) == pytest.approx(0.5)
+
+
+def test_scenario_uplift_and_extra():
+    t = pd.DataFrame(
+        {
+            "g": ["DA", "B"],
+            "month": pd.PeriodIndex(["2025-04"] * 2, freq="M"),
+            "mean": [100.0, 50.0],
+            "lower_95": [80.0, 40.0],
+            "upper_95": [120.0, 60.0],
+            "method": "x",
+        }
+    )
+    s = F.scenario(t, uplift={"DA": 0.15}, extra={"DA": 12}, keys=["g"]).table
+    assert s["mean"].tolist() == pytest.approx([116.0, 50.0])
+    assert s["lower_95"].tolist() == pytest.approx([93.0, 40.0])
+    with pytest.raises(ValueError, match="not values"):
+        F.scenario(t, uplift={"XX": 0.1}, keys=["g"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=26, max_size=40), st.sampled_from(["snaive", "naive", "glm", "ets"]))
+def test_forecasts_never_negative_and_ordered(values, method):
+    t = pd.DataFrame({"month": pd.period_range("2021-01", periods=len(values), freq="M"), "count": values})
+    fc = F.forecast(t, horizon=6, method=method, origins=0).table
+    assert (fc[["mean", "lower_80", "upper_80", "lower_95", "upper_95"]] >= 0).all().all()
+    assert (fc["lower_95"] <= fc["lower_80"] + 1e-9).all() and (fc["upper_80"] <= fc["upper_95"] + 1e-9).all()

@@ -1,0 +1,872 @@
+"""Forecasting monthly demand with backtested accuracy, coherent totals and scenarios.
+
+:func:`forecast` fits, per series, four families of model to monthly counts, scores each by a rolling-origin
+backtest on the mean absolute scaled error (MASE), and forecasts with the best (``method="auto"``) or a named
+one. :func:`reconcile` makes forecasts at district x crime group add up to district and area totals, and
+:func:`scenario` applies what-ifs. Also exposed through :mod:`victimneeds.demand`.
+
+Candidate methods
+-----------------
+``snaive``   seasonal naive: the same month a year earlier (earlier years if that month is missing). The
+             baseline every other method must beat.
+``naive``    the last observed month repeated.
+``ets``      exponential smoothing in state-space form (statsmodels ``ETSModel``): additive errors and a
+             damped additive trend, fitted to log(count + 1) after removing a seasonal index (classical
+             decomposition, when at least 36 months are available) and back-transformed, so intervals are
+             skewed and never negative.
+``sarimax``  seasonal ARIMA on log(count + 1): ARIMA(1,1,1), with a seasonal (0,1,1) part at lag 12 when at
+             least 36 months are available, and a lockdown regressor.
+``glm``      negative binomial GLM: log link, linear trend, two Fourier pairs for seasonality (with at
+             least 24 months), a lockdown indicator; intervals by simulation from the NB predictive
+             distribution with the uncertainty of the fitted mean.
+
+Missing months (months absent from the input, as in the real police.uk files) are kept as gaps, not dropped:
+``sarimax`` skips them in the Kalman filter; ``glm`` leaves them out of the likelihood; ``ets`` (which needs
+an unbroken series) is fitted to the series with gaps filled by linear interpolation on the log scale (filled
+months add no information, only continuity); ``snaive`` looks back whole years until it finds the month.
+
+Lockdown: :data:`LOCKDOWN_MONTHS` are the months in England's three national lockdowns (23 March to June
+2020, 5 November to 2 December 2020, 6 January to March 2021) in which recorded crime and ASB moved sharply
+(theft and burglary fell, ASB rose with reports of breaches). With ``lockdown=True`` (the default) the
+``glm`` and ``sarimax`` models get an indicator for those months (set to 0 in the forecast, i.e. "no
+lockdown ahead"), and ``ets`` treats them as missing, so they carry zero weight. The baseline ``snaive`` and
+``naive`` are left as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from scipy import stats as _st
+
+__all__ = [
+    "LOCKDOWN_MONTHS",
+    "AUTO_METHODS",
+    "METHODS",
+    "ForecastResult",
+    "ScenarioResult",
+    "forecast",
+    "fourier_terms",
+    "mase",
+    "reconcile",
+    "scenario",
+]
+
+#: Months of England's national COVID-19 lockdowns (first, second and third), as 'YYYY-MM'.
+LOCKDOWN_MONTHS: tuple[str, ...] = ("2020-04", "2020-05", "2020-06", "2020-11", "2021-01", "2021-02", "2021-03")
+
+METHODS: tuple[str, ...] = ("snaive", "naive", "ets", "sarimax", "glm")
+#: The candidates ``method="auto"`` compares by default.
+AUTO_METHODS: tuple[str, ...] = METHODS
+_METHOD_NAMES = {
+    "snaive": "seasonal naive",
+    "naive": "naive (last value)",
+    "ets": "ETS (damped trend, log scale, seasonally adjusted)",
+    "sarimax": "SARIMAX (log scale, lockdown term)",
+    "glm": "negative binomial GLM (trend, Fourier, lockdown)",
+}
+_SEASON = 12
+
+
+def fourier_terms(month_of_year: np.typing.ArrayLike, harmonics: int) -> np.ndarray:
+    """Fourier seasonal terms: sin and cos of 2 pi k m / 12 for k = 1..harmonics (columns sin1, cos1, ...).
+
+    Examples
+    --------
+    >>> fourier_terms([3, 6], 1).round(6).tolist()
+    [[1.0, 0.0], [0.0, -1.0]]
+    """
+    m = np.asarray(month_of_year, dtype=float)
+    cols = []
+    for k in range(1, harmonics + 1):
+        cols += [np.sin(2 * np.pi * k * m / _SEASON), np.cos(2 * np.pi * k * m / _SEASON)]
+    return np.column_stack(cols) if cols else np.empty((len(m), 0))
+
+
+def mase(
+    actual: np.typing.ArrayLike, predicted: np.typing.ArrayLike, history: np.typing.ArrayLike, season: int = _SEASON
+) -> float:
+    """Mean absolute scaled error: forecast MAE over the in-sample MAE of the seasonal naive method.
+
+    The scale is the mean of ``|y_t - y_{t-season}|`` over the history (pairs with a missing month are
+    skipped); with fewer than 6 seasonal pairs the lag-1 (naive) differences are used instead. Missing actual
+    months are not scored.
+
+    References
+    ----------
+    Hyndman RJ, Koehler AB (2006). Another look at measures of forecast accuracy. International Journal of
+    Forecasting 22:679-688.
+
+    Examples
+    --------
+    >>> hist = np.tile([10.0, 20.0], 12) + np.repeat([0.0, 12.0], 12)
+    >>> round(mase([40.0], [34.0], hist), 3)
+    0.5
+    """
+    a, p = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    scale = _scale(np.asarray(history, dtype=float), season)
+    ok = np.isfinite(a)
+    if not ok.any() or not np.isfinite(scale) or scale == 0:
+        return np.nan
+    return float(np.mean(np.abs(a[ok] - p[ok])) / scale)
+
+
+def _scale(y: np.ndarray, season: int = _SEASON) -> float:
+    d = np.abs(y[season:] - y[:-season]) if len(y) > season else np.array([])
+    d = d[np.isfinite(d)]
+    if len(d) < 6:
+        d = np.abs(np.diff(y))
+        d = d[np.isfinite(d)]
+    return float(np.mean(d)) if len(d) else np.nan
+
+
+# --------------------------------------------------------------------------------------------------
+# The methods: each takes y (float array, NaN = missing), months ('YYYY-MM' strings), h and levels,
+# and returns (mean, {level: (lower, upper)}).
+# --------------------------------------------------------------------------------------------------
+
+Fit = tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]
+
+
+def _normal(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]) -> Fit:
+    out = {}
+    for lv in levels:
+        z = _st.norm.ppf(0.5 + lv / 2)
+        out[lv] = (mean - z * sd, mean + z * sd)
+    return mean, out
+
+
+def _snaive(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    n = len(y)
+    e = y[_SEASON:] - y[:-_SEASON] if n > _SEASON else np.array([])
+    e = e[np.isfinite(e)]
+    if len(e) == 0:
+        return _naive(y, months, h, levels, lockdown)
+    sigma = np.sqrt(np.mean(e**2))
+    mean = np.full(h, np.nan)
+    sd = np.full(h, np.nan)
+    for j in range(1, h + 1):
+        k = int(np.ceil(j / _SEASON))
+        idx = n - 1 + j - _SEASON * k
+        while idx >= 0 and not np.isfinite(y[idx]):
+            idx -= _SEASON
+            k += 1
+        if idx < 0:
+            last = np.flatnonzero(np.isfinite(y))[-1]
+            idx, k = last, int(np.ceil((n - 1 + j - last) / _SEASON))
+        mean[j - 1] = y[idx]
+        sd[j - 1] = sigma * np.sqrt(k)
+    return _normal(mean, sd, levels)
+
+
+def _naive(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    obs = np.flatnonzero(np.isfinite(y))
+    last = obs[-1]
+    d = np.diff(y)
+    d = d[np.isfinite(d)]
+    sigma = np.sqrt(np.mean(d**2)) if len(d) else 0.0
+    steps = np.arange(1, h + 1) + (len(y) - 1 - last)
+    return _normal(np.full(h, y[last]), sigma * np.sqrt(steps), levels)
+
+
+def _lockdown_flag(months: np.ndarray) -> np.ndarray:
+    return np.isin(months, LOCKDOWN_MONTHS).astype(float)
+
+
+def _fill_log(y: np.ndarray) -> np.ndarray:
+    """log(y + 1) with interior gaps linearly interpolated and leading/trailing gaps held flat."""
+    ly = np.log1p(y)
+    ok = np.isfinite(ly)
+    x = np.arange(len(ly))
+    return np.interp(x, x[ok], ly[ok])
+
+
+def _ets(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    y = y.copy()
+    if lockdown:
+        flag = _lockdown_flag(months).astype(bool)
+        if flag.any() and (~flag & np.isfinite(y)).sum() >= 12:
+            y[flag] = np.nan
+    ly = _fill_log(y)
+    n = len(ly)
+    season = np.zeros(n + h)
+    if n >= 3 * _SEASON:
+        # classical decomposition: month-of-year means of the log series around its centred 2x12 moving average
+        kernel = np.r_[0.5, np.ones(_SEASON - 1), 0.5] / _SEASON
+        ma = np.convolve(ly, kernel, mode="same")
+        half = _SEASON // 2
+        dev = (ly - ma)[half : n - half]
+        pos = (np.arange(n) % _SEASON)[half : n - half]
+        idx = np.array([dev[pos == k].mean() for k in range(_SEASON)])
+        idx -= idx.mean()
+        season = idx[np.arange(n + h) % _SEASON]
+    model = ETSModel(ly - season[:n], error="add", trend="add", damped_trend=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(disp=False, maxiter=100)
+        mean = np.asarray(res.forecast(h)) + season[n:]
+        sigma2 = float(res.mse)
+        # Variance of h-step errors for the damped additive-trend model (Hyndman et al. 2008, class 1).
+        a = float(res.smoothing_level)
+        b = float(getattr(res, "smoothing_trend", 0.0) or 0.0)
+        phi = float(getattr(res, "damping_trend", 1.0) or 1.0)
+    var = np.empty(h)
+    acc = 0.0
+    for j in range(1, h + 1):
+        if j > 1:
+            i = j - 1
+            cj = a + b * phi * (1 - phi**i) / (1 - phi) if phi < 1 else a + b * i
+            acc += cj**2
+        var[j - 1] = sigma2 * (1 + acc)
+    sd = np.sqrt(var)
+    out = {}
+    for lv in levels:
+        z = _st.norm.ppf(0.5 + lv / 2)
+        out[lv] = (np.expm1(mean - z * sd), np.expm1(mean + z * sd))
+    return np.expm1(mean + var / 2), out
+
+
+def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    ly = np.log1p(y)
+    seasonal = (0, 1, 1, _SEASON) if np.isfinite(y).sum() >= 3 * _SEASON else (0, 0, 0, 0)
+    flag = _lockdown_flag(months)
+    use_x = lockdown and 0 < flag[np.isfinite(y)].sum() < np.isfinite(y).sum()
+    exog = flag[:, None] if use_x else None
+    model = SARIMAX(
+        ly, exog=exog, order=(1, 1, 1), seasonal_order=seasonal, enforce_stationarity=False, enforce_invertibility=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(disp=False, maxiter=60, method="lbfgs")
+        fc = res.get_forecast(h, exog=np.zeros((h, 1)) if use_x else None)
+        mean = np.asarray(fc.predicted_mean)
+        var = np.asarray(fc.var_pred_mean)
+    var = np.where(np.isfinite(var) & (var > 0), var, np.nanmax(var[np.isfinite(var)], initial=0.0))
+    sd = np.sqrt(var)
+    out = {}
+    for lv in levels:
+        z = _st.norm.ppf(0.5 + lv / 2)
+        out[lv] = (np.expm1(mean - z * sd), np.expm1(mean + z * sd))
+    return np.expm1(mean + var / 2), out
+
+
+def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    import statsmodels.api as sm
+
+    n = len(y)
+    t = np.arange(n + h) / _SEASON
+    moy = np.array([int(m[5:7]) for m in months] + [0] * h)
+    # month of year for the forecast months follows on from the last month
+    last = int(months[-1][5:7])
+    moy[n:] = (last + np.arange(1, h + 1) - 1) % _SEASON + 1
+    parts = [np.ones(n + h), t - t[n - 1]]
+    if np.isfinite(y).sum() >= 2 * _SEASON:
+        parts.append(fourier_terms(moy, 2))
+    flag = np.concatenate([_lockdown_flag(months), np.zeros(h)])
+    ok = np.isfinite(y)
+    if lockdown and 0 < flag[:n][ok].sum() < ok.sum():
+        parts.append(flag[:, None])
+    x = np.column_stack(parts)
+    xf, xn = x[:n][ok], x[n:]
+    yf = y[ok]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pois = sm.GLM(yf, xf, family=sm.families.Poisson()).fit()
+        mu = pois.fittedvalues
+        dof = max(len(yf) - xf.shape[1], 1)
+        alpha = max(float(np.sum(((yf - mu) ** 2 - yf) / mu**2) / dof), 1e-6)
+        res = sm.GLM(yf, xf, family=sm.families.NegativeBinomial(alpha=alpha)).fit()
+    eta = xn @ res.params
+    se = np.sqrt(np.einsum("ij,jk,ik->i", xn, res.cov_params(), xn))
+    rng = np.random.default_rng(20240401)
+    draws = 4000
+    mu_draw = np.exp(eta[None, :] + se[None, :] * rng.standard_normal((draws, h)))
+    size = 1 / alpha
+    ysim = rng.negative_binomial(size, size / (size + mu_draw))
+    out = {}
+    for lv in levels:
+        lo, hi = np.quantile(ysim, [0.5 - lv / 2, 0.5 + lv / 2], axis=0)
+        out[lv] = (lo.astype(float), hi.astype(float))
+    return np.exp(eta + se**2 / 2), out
+
+
+_FITTERS = {"snaive": _snaive, "naive": _naive, "ets": _ets, "sarimax": _sarimax, "glm": _glm}
+
+
+def _run(method: str, y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    try:
+        mean, ints = _FITTERS[method](y, months, h, levels, lockdown)
+        if not np.all(np.isfinite(mean)):
+            raise FloatingPointError("non-finite forecast")
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, IndexError):
+        nan = np.full(h, np.nan)
+        return nan, {lv: (nan, nan) for lv in levels}
+    mean = np.clip(mean, 0, None)
+    return mean, {lv: (np.clip(lo, 0, None), np.clip(hi, 0, None)) for lv, (lo, hi) in ints.items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Backtest and one series
+# --------------------------------------------------------------------------------------------------
+
+
+def _origins(n: int, horizon: int, n_origins: int, step: int, min_train: int) -> list[int]:
+    full = [n - horizon - step * k for k in range(n_origins)]
+    full = [o for o in full if o >= min_train]
+    if full:
+        return sorted(full)
+    short = [o for o in range(n - step, min_train - 1, -step)][:n_origins]
+    return sorted(short)
+
+
+def _series(job: tuple) -> tuple[list[dict], list[dict], str]:
+    """Backtest and forecast one series, with BLAS limited to one thread (small fits run ~10x faster)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it the fits are slower but identical
+        return _series_inner(job)
+    with threadpool_limits(limits=1):
+        return _series_inner(job)
+
+
+def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str]:
+    key, y, months, horizon, levels, methods, method, bt_h, n_origins, step, min_train, combine, lockdown = job
+    scores = []
+    chosen: list[str]
+    cand = [m for m in methods]
+    origins = _origins(len(y), bt_h, n_origins, step, min_train) if (method == "auto" or n_origins) else []
+    for m in cand:
+        mases, maes, rmses, c80, c95, scored = [], [], [], [], [], 0
+        for o in origins:
+            train, test = y[:o], y[o : o + bt_h]
+            if np.isfinite(train).sum() < 6 or not np.isfinite(test).any():
+                continue
+            mean, ints = _run(m, train, months[:o], len(test), levels, lockdown)
+            ok = np.isfinite(test) & np.isfinite(mean)
+            if not ok.any():
+                continue
+            err = test[ok] - mean[ok]
+            sc = _scale(train)
+            mases.append(np.mean(np.abs(err)) / sc if sc > 0 else np.nan)
+            maes.append(np.mean(np.abs(err)))
+            rmses.append(np.sqrt(np.mean(err**2)))
+            for lv, store in ((0.8, c80), (0.95, c95)):
+                if lv in ints:
+                    lo, hi = ints[lv]
+                    store.append(np.mean((test[ok] >= lo[ok]) & (test[ok] <= hi[ok])))
+            scored += int(ok.sum())
+        scores.append(
+            dict(
+                key=key,
+                method=m,
+                origins=len(mases),
+                months_scored=scored,
+                mase=float(np.mean(mases)) if mases else np.nan,
+                mae=float(np.mean(maes)) if maes else np.nan,
+                rmse=float(np.mean(rmses)) if rmses else np.nan,
+                coverage_80=float(np.mean(c80)) if c80 else np.nan,
+                coverage_95=float(np.mean(c95)) if c95 else np.nan,
+            )
+        )
+    if method == "auto":
+        ranked = sorted((s for s in scores if np.isfinite(s["mase"])), key=lambda s: s["mase"])
+        chosen = [s["method"] for s in ranked[:combine]] or ["snaive"]
+    else:
+        chosen = [method]
+    fits = [_run(m, y, months, horizon, levels, lockdown) for m in chosen]
+    fits = [f for f in fits if np.all(np.isfinite(f[0]))] or [_run("naive", y, months, horizon, levels, lockdown)]
+    mean = np.mean([f[0] for f in fits], axis=0)
+    label = _METHOD_NAMES[chosen[0]] if len(chosen) == 1 else "mean of " + ", ".join(_METHOD_NAMES[c] for c in chosen)
+    if method == "auto":
+        label = f"auto: {label}"
+    last = pd.Period(months[-1], "M")
+    future = [str(last + j) for j in range(1, horizon + 1)]
+    rows = []
+    for j in range(horizon):
+        row = dict(key=key, month=future[j], mean=float(mean[j]))
+        for lv in levels:
+            tag = f"{round(lv * 100, 6):g}".replace(".", "_")
+            row[f"lower_{tag}"] = float(np.mean([f[1][lv][0][j] for f in fits]))
+            row[f"upper_{tag}"] = float(np.mean([f[1][lv][1][j] for f in fits]))
+        row["method"] = label
+        rows.append(row)
+    return rows, scores, label
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ForecastResult:
+    """Forecasts with their backtest.
+
+    Attributes
+    ----------
+    table : keys, ``month`` (Period), ``mean``, ``lower_80, upper_80, lower_95, upper_95`` and ``method``.
+    backtest : per series and candidate method: ``origins, months_scored, mase, mae, rmse, coverage_80,
+        coverage_95`` and ``chosen`` (True for the method(s) used).
+    history : the input series as used (keys, ``month``, ``count``; missing months as NaN).
+    keys : the key columns.
+    notes : what was done with missing and lockdown months.
+    """
+
+    table: pd.DataFrame
+    backtest: pd.DataFrame
+    history: pd.DataFrame
+    keys: list[str]
+    levels: tuple[float, ...] = (0.8, 0.95)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Text summary: methods chosen and backtest accuracy."""
+        lines = [
+            "Forecast",
+            "=" * 8,
+            f"Series: {self.table.groupby(self.keys, observed=True).ngroups if self.keys else 1}; "
+            f"horizon {self.table['month'].nunique()} months "
+            f"({self.table['month'].min()} to {self.table['month'].max()})",
+        ]
+        if not self.backtest.empty:
+            acc = self.backtest.groupby("method")[["mase", "coverage_80", "coverage_95"]].mean()
+            lines.append("Backtest (mean over series): method, MASE, 80% and 95% interval coverage")
+            for m, r in acc.iterrows():
+                lines.append(
+                    f"  {m:<8} MASE {r['mase']:.2f}  cover80 {100 * r['coverage_80']:.0f}%  "
+                    f"cover95 {100 * r['coverage_95']:.0f}%"
+                )
+        used = self.table.drop_duplicates([*self.keys, "method"])["method"].value_counts()
+        lines.append("Methods used: " + "; ".join(f"{m} ({n})" for m, n in used.items()))
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+    def yearly(self) -> pd.DataFrame:
+        """Forecast totals per 12-month block ahead (year 1, year 2), with approximate intervals.
+
+        Interval limits of months are not additive; the yearly limits here assume months' errors are
+        perfectly correlated (the sum of monthly limits), which is conservative (wide) for a year's total.
+        """
+        t = self.table.copy()
+        first = t["month"].min()
+        t["year_ahead"] = ((t["month"] - first).map(lambda d: d.n) // 12 + 1).astype(int)
+        cols = ["mean"] + [c for c in t.columns if c.startswith(("lower_", "upper_"))]
+        out = t.groupby([*self.keys, "year_ahead"], observed=True)[cols].sum().reset_index()
+        span = t.groupby([*self.keys, "year_ahead"], observed=True)["month"].agg(["min", "max", "size"])
+        out["months"] = span["size"].to_numpy()
+        out["period"] = [f"{a} to {b}" for a, b in zip(span["min"], span["max"], strict=True)]
+        out["method"] = t.groupby([*self.keys, "year_ahead"], observed=True)["method"].first().to_numpy()
+        return out
+
+    def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Fan chart for one series: history, forecast mean, 80% and 95% intervals."""
+        import matplotlib.pyplot as plt
+
+        from victimneeds.plotting import PALETTE
+
+        t, hist = self.table, self.history
+        if self.keys:
+            if key is None:
+                key = tuple(t[self.keys].iloc[0])
+            key = key if isinstance(key, tuple) else (key,)
+            sel_t = np.logical_and.reduce([t[k] == v for k, v in zip(self.keys, key, strict=True)])
+            sel_h = np.logical_and.reduce([hist[k] == v for k, v in zip(self.keys, key, strict=True)])
+            t, hist = t[sel_t], hist[sel_h]
+            name = ", ".join(map(str, key))
+        else:
+            name = "All"
+        if t.empty:
+            raise ValueError(f"No forecast for series {key!r}.")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4.5))
+        xh = hist["month"].dt.to_timestamp()
+        xf = t["month"].dt.to_timestamp()
+        ax.plot(xh, hist["count"], color=PALETTE[4], marker="o", markersize=2.5, label="Recorded")
+        for lv, alpha in ((95, 0.18), (80, 0.35)):
+            if f"lower_{lv}" in t:
+                ax.fill_between(
+                    xf, t[f"lower_{lv}"], t[f"upper_{lv}"], color=PALETTE[0], alpha=alpha, label=f"{lv}% interval"
+                )
+        ax.plot(xf, t["mean"], color=PALETTE[0], linestyle="--", label="Forecast")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("Per month")
+        ax.set_title(title or f"{name}: forecast ({t['method'].iloc[0]})")
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        return ax
+
+
+def forecast(
+    counts: pd.DataFrame,
+    horizon: int = 24,
+    keys: Sequence[str] = (),
+    month: str = "month",
+    value: str = "count",
+    method: str = "auto",
+    levels: Sequence[float] = (80, 95),
+    methods: Sequence[str] = AUTO_METHODS,
+    backtest_horizon: int = 12,
+    origins: int = 3,
+    step: int = 6,
+    min_train: int = 15,
+    combine: int = 2,
+    lockdown: bool = True,
+    n_jobs: int = 1,
+) -> ForecastResult:
+    """Forecast monthly counts per series, with a rolling-origin backtest of every candidate method.
+
+    Parameters
+    ----------
+    counts : long table, one row per series and month.
+    horizon : months ahead to forecast.
+    keys : columns naming the series (e.g. ``["district_code", "crime_group"]``); empty for one series.
+    month : month column (Period, or text 'YYYY-MM'). Months missing between a series' first and last month
+        are kept as gaps (see the module notes for how each method treats them).
+    value : count column.
+    method : ``"auto"`` (per series, the method with the lowest backtest MASE, or the mean of the best
+        ``combine``), or one of ``snaive, naive, ets, sarimax, glm``.
+    levels : interval levels in percent (or fractions).
+    methods : the candidates ``"auto"`` chooses among (all are backtested).
+    backtest_horizon, origins, step, min_train : the rolling-origin backtest: up to ``origins`` forecast
+        origins, ``step`` months apart, each forecasting ``backtest_horizon`` months, with at least
+        ``min_train`` months before each origin (shorter series get shorter test windows). ``origins=0``
+        skips the backtest when ``method`` is not "auto".
+    combine : with ``"auto"``, average this many best methods (1 = pick the best; 2 by default, as
+        combinations are more robust than any single pick).
+    lockdown : treat the 2020-21 lockdown months as described in the module notes.
+    n_jobs : processes to use across series (-1 = all cores).
+
+    Returns
+    -------
+    ForecastResult with ``.table`` (means and limits are never negative), ``.backtest``, ``.summary()``,
+    ``.plot()`` and ``.yearly()``.
+
+    References
+    ----------
+    Tashman LJ (2000). Out-of-sample tests of forecasting accuracy: an analysis and review. International
+    Journal of Forecasting 16:437-450. Hyndman RJ, Koehler AB (2006). International Journal of Forecasting
+    22:679-688. Hyndman RJ, Koehler AB, Ord JK, Snyder RD (2008). Forecasting with Exponential Smoothing:
+    the State Space Approach. Springer. Gardner ES, McKenzie E (1985). Forecasting trends in time series.
+    Management Science 31:1237-1246 (damped trend). Box GEP, Jenkins GM (1976). Time Series Analysis.
+    Hilbe JM (2011). Negative Binomial Regression, 2nd ed. Cambridge University Press.
+
+    Examples
+    --------
+    A series that repeats the same 12 months every year is forecast exactly by the seasonal naive method:
+
+    >>> months = pd.period_range("2020-01", periods=36, freq="M")
+    >>> pattern = [50, 52, 60, 58, 66, 70, 75, 72, 64, 60, 55, 80]
+    >>> t = pd.DataFrame({"month": months, "count": pattern * 3})
+    >>> fc = forecast(t, horizon=12, method="snaive")
+    >>> fc.table["mean"].tolist() == [float(v) for v in pattern]
+    True
+    """
+    keys = list(keys)
+    missing = [c for c in [*keys, month, value] if c not in counts.columns]
+    if missing:
+        raise KeyError(f"forecast: the counts table has no column(s) {missing}; it has {list(counts.columns)}")
+    if method != "auto" and method not in _FITTERS:
+        raise ValueError(f"forecast: method must be 'auto' or one of {list(_FITTERS)}, not {method!r}")
+    bad = [m for m in methods if m not in _FITTERS]
+    if bad:
+        raise ValueError(f"forecast: unknown candidate methods {bad}; choose from {list(_FITTERS)}")
+    lv = tuple(sorted(float(v) / 100 if float(v) > 1 else float(v) for v in levels))
+    if horizon < 1:
+        raise ValueError("forecast: horizon must be at least 1 month")
+    data = pd.DataFrame({c: counts[c] for c in [*keys, month]})
+    m = counts[month]
+    data[month] = m if isinstance(m.dtype, pd.PeriodDtype) else pd.PeriodIndex(m.astype(str), freq="M")
+    y = pd.to_numeric(counts[value], errors="coerce")
+    bad_rows = (y.isna() & counts[value].notna()) | (y < 0)
+    if bad_rows.any():
+        raise ValueError(
+            f"forecast: column {value!r} has {int(bad_rows.sum())} values that are not counts "
+            f"(negative or not numbers), e.g. rows {list(counts.index[bad_rows][:5])}"
+        )
+    data["count"] = y.to_numpy(dtype=float)
+    dups = data.duplicated([*keys, month])
+    if dups.any():
+        raise ValueError(
+            f"forecast: {int(dups.sum())} rows repeat a series and month (e.g. rows "
+            f"{list(counts.index[dups][:5])}); give one row per series and month"
+        )
+    groups = data.groupby(keys, observed=True, sort=True) if keys else [((), data)]
+    jobs, hist, notes = [], [], []
+    gaps = 0
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        s = part.set_index(month)["count"].sort_index()
+        s = s.dropna()
+        if s.empty:
+            notes.append(f"series {key} has no counts and is not forecast")
+            continue
+        full = pd.period_range(s.index.min(), s.index.max(), freq="M")
+        s = s.reindex(full)
+        gaps += int(s.isna().sum())
+        months_s = full.astype(str).to_numpy()
+        h = pd.DataFrame({month: full, "count": s.to_numpy()})
+        for k, v in zip(keys, key, strict=True):
+            h[k] = v
+        hist.append(h)
+        jobs.append(
+            (
+                key,
+                s.to_numpy(dtype=float),
+                months_s,
+                horizon,
+                lv,
+                tuple(methods),
+                method,
+                backtest_horizon,
+                origins,
+                step,
+                min_train,
+                combine,
+                lockdown,
+            )
+        )
+    if not jobs:
+        raise ValueError("forecast: no series with counts to forecast")
+    if gaps:
+        notes.append(f"{gaps} missing months inside the series kept as gaps (not dropped, not set to zero)")
+    if lockdown:
+        notes.append(
+            "lockdown months " + ", ".join(LOCKDOWN_MONTHS) + ": indicator in glm and sarimax (assumed "
+            "absent ahead), zero weight in ets; the snaive and naive baselines are unadjusted"
+        )
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(int(n_jobs), 1)
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            results = list(pool.map(_series, jobs))
+    else:
+        results = [_series(j) for j in jobs]
+    rows, scores, labels = [], [], {}
+    for (r, s, label), job in zip(results, jobs, strict=True):
+        rows += r
+        scores += s
+        labels[job[0]] = label
+    table = pd.DataFrame(rows)
+    bt = pd.DataFrame(scores)
+
+    def expand(frame: pd.DataFrame) -> pd.DataFrame:
+        kv = pd.DataFrame(frame.pop("key").tolist(), columns=keys, index=frame.index) if keys else None
+        return pd.concat([kv, frame], axis=1) if kv is not None else frame
+
+    table = expand(table)
+    table["month"] = pd.PeriodIndex(table["month"], freq="M")
+    if not bt.empty:
+        bt = expand(bt)
+        bt["chosen"] = [
+            _METHOD_NAMES[mm] in labels[tuple(r)] if keys else _METHOD_NAMES[mm] in labels[()]
+            for mm, r in zip(
+                bt["method"], bt[keys].itertuples(index=False, name=None) if keys else [()] * len(bt), strict=True
+            )
+        ]
+    history = pd.concat(hist, ignore_index=True)[[*keys, month, "count"]].rename(columns={month: "month"})
+    return ForecastResult(table=table, backtest=bt, history=history, keys=keys, levels=lv, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------------
+# Coherence
+# --------------------------------------------------------------------------------------------------
+
+
+def reconcile(
+    result: ForecastResult, levels: Sequence[Sequence[str]] = ((),), confidence_levels: Sequence[int] = (80, 95)
+) -> pd.DataFrame:
+    """Bottom-up coherent forecasts: sum the bottom-level series to each aggregate level.
+
+    The means of the aggregates are the sums of the bottom-level means, so every table adds up (district x
+    crime group -> district -> area). Interval limits do not add; the aggregate's limits come from a normal
+    approximation with the bottom-level variances summed (errors taken as independent), each variance read
+    from the bottom series' 95% interval, ``((upper - lower) / (2 z))^2``; lower limits are cut at 0.
+
+    Parameters
+    ----------
+    result : a :class:`ForecastResult` at the bottom level (e.g. keys district_code, crime_group).
+    levels : the aggregate levels wanted, each a list of key columns to keep (``()`` for the area total).
+    confidence_levels : interval levels for the aggregates.
+
+    Returns
+    -------
+    The bottom-level table followed by the aggregates, with a ``level`` column ("bottom" or the kept keys)
+    and aggregated key columns set to "All".
+
+    References
+    ----------
+    Hyndman RJ, Ahmed RA, Athanasopoulos G, Shang HL (2011). Optimal combination forecasts for hierarchical
+    time series. Computational Statistics & Data Analysis 55:2579-2589 (bottom-up as a special case).
+    Wickramasuriya SL, Athanasopoulos G, Hyndman RJ (2019). Optimal forecast reconciliation for hierarchical
+    and grouped time series through trace minimization. JASA 114:804-819.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"district": ["A", "B"], "month": pd.PeriodIndex(["2025-01"] * 2, freq="M"),
+    ...                   "mean": [10.0, 30.0], "lower_95": [6.08, 26.08], "upper_95": [13.92, 33.92],
+    ...                   "method": "x"})
+    >>> r = ForecastResult(t, pd.DataFrame(), pd.DataFrame(), ["district"])
+    >>> rec = reconcile(r, confidence_levels=[95])
+    >>> rec.loc[rec["level"] == "total", ["district", "mean"]].values.tolist()
+    [['All', 40.0]]
+    """
+    t = result.table.copy()
+    keys = result.keys
+    if "lower_95" not in t:
+        raise ValueError("reconcile: the forecast needs 95% limits (levels including 95)")
+    z95 = _st.norm.ppf(0.975)
+    t["_var"] = ((t["upper_95"] - t["lower_95"]) / (2 * z95)) ** 2
+    t["level"] = "bottom"
+    out = [t]
+    for keep in levels:
+        keep = list(keep)
+        agg = t.groupby([*keep, "month"], observed=True).agg(mean=("mean", "sum"), _var=("_var", "sum")).reset_index()
+        for k in keys:
+            if k not in keep:
+                agg[k] = "All"
+        sd = np.sqrt(agg["_var"])
+        for lv in confidence_levels:
+            z = _st.norm.ppf(0.5 + lv / 200)
+            agg[f"lower_{lv}"] = np.clip(agg["mean"] - z * sd, 0, None)
+            agg[f"upper_{lv}"] = agg["mean"] + z * sd
+        agg["method"] = "bottom-up sum; normal interval, independent errors"
+        agg["level"] = "+".join(keep) if keep else "total"
+        out.append(agg)
+    res = pd.concat(out, ignore_index=True).drop(columns="_var")
+    return res[[*keys, "month", "level", *[c for c in res.columns if c not in (*keys, "month", "level")]]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioResult:
+    """A scenario applied to a forecast: ``table`` has baseline and scenario columns per series and month."""
+
+    table: pd.DataFrame
+    keys: list[str]
+    description: str
+
+    def summary(self) -> str:
+        tot = (
+            self.table.groupby(self.keys, observed=True)[["baseline", "mean"]].sum()
+            if self.keys
+            else (self.table[["baseline", "mean"]].sum().to_frame().T)
+        )
+        lines = [f"Scenario: {self.description}"]
+        for k, r in tot.iterrows():
+            if r["mean"] != r["baseline"]:
+                lines.append(f"  {k}: {r['baseline']:,.0f} -> {r['mean']:,.0f} over the horizon")
+        return "\n".join(lines)
+
+    def plot(self, key: object | None = None, ax: Axes | None = None) -> Axes:
+        """Fan chart of the scenario against the baseline for one series."""
+        import matplotlib.pyplot as plt
+
+        from victimneeds.plotting import PALETTE
+
+        t = self.table
+        if self.keys:
+            if key is None:
+                changed = t[t["mean"] != t["baseline"]]
+                key = tuple((changed if not changed.empty else t)[self.keys].iloc[0])
+            key = key if isinstance(key, tuple) else (key,)
+            t = t[np.logical_and.reduce([t[k] == v for k, v in zip(self.keys, key, strict=True)])]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4.5))
+        x = t["month"].dt.to_timestamp()
+        if "lower_95" in t:
+            ax.fill_between(x, t["lower_95"], t["upper_95"], color=PALETTE[3], alpha=0.2, label="Scenario 95% interval")
+        if "lower_80" in t:
+            ax.fill_between(
+                x, t["lower_80"], t["upper_80"], color=PALETTE[3], alpha=0.35, label="Scenario 80% interval"
+            )
+        ax.plot(x, t["baseline"], color=PALETTE[0], linestyle="--", marker="o", markersize=2.5, label="Baseline")
+        ax.plot(x, t["mean"], color=PALETTE[3], marker="s", markersize=2.5, label="Scenario")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("Per month")
+        ax.set_title(f"{', '.join(map(str, key)) if self.keys else 'All'}: {self.description}")
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        return ax
+
+
+def scenario(
+    result: ForecastResult | pd.DataFrame,
+    uplift: Mapping[str, float] | None = None,
+    extra: Mapping[str, float] | None = None,
+    start: str | pd.Period | None = None,
+    keys: Sequence[str] | None = None,
+    description: str | None = None,
+) -> ScenarioResult:
+    """Apply a what-if to a forecast: a percentage uplift and/or extra cases a year, for chosen series.
+
+    Parameters
+    ----------
+    result : a :class:`ForecastResult` (or its ``.table``).
+    uplift : series label -> proportional change, e.g. ``{"Domestic abuse": 0.15}`` for +15% reporting after
+        an awareness campaign. A label matches any key column's value.
+    extra : series label -> additional cases a year, spread evenly over months, e.g. 5% of the unreported gap
+        from :func:`~victimneeds.demand.hidden` converting to referrals. Extra cases are added to the mean
+        and both limits (they are a planning assumption, not an estimate).
+    start : first month the scenario applies (default the first forecast month).
+    keys : key columns (default the result's).
+    description : words for titles; default built from the arguments.
+
+    Returns
+    -------
+    ScenarioResult; ``table`` has the forecast columns scaled, ``baseline`` (the original mean), ``change``
+    and ``scenario``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"crime_group": ["Domestic abuse", "Burglary"],
+    ...                   "month": pd.PeriodIndex(["2025-04"] * 2, freq="M"), "mean": [100.0, 50.0],
+    ...                   "method": "x"})
+    >>> s = scenario(t, uplift={"Domestic abuse": 0.15}, extra={"Domestic abuse": 120}, keys=["crime_group"])
+    >>> s.table[["crime_group", "baseline", "mean"]].round(6).values.tolist()
+    [['Domestic abuse', 100.0, 125.0], ['Burglary', 50.0, 50.0]]
+    """
+    if isinstance(result, ForecastResult):
+        table, keys = result.table.copy(), list(keys if keys is not None else result.keys)
+    else:
+        table, keys = result.copy(), list(keys or [])
+    uplift, extra = dict(uplift or {}), dict(extra or {})
+    labels = set(uplift) | set(extra)
+    known = set().union(*(set(table[k].astype(str)) for k in keys)) if keys else set()
+    unknown = sorted(labels - known)
+    if unknown:
+        raise ValueError(f"scenario: {unknown} are not values of the forecast's key columns {keys}")
+    first = table["month"].min() if start is None else pd.Period(str(start), "M")
+    on = (table["month"] >= first).to_numpy()
+    factor = np.ones(len(table))
+    add = np.zeros(len(table))
+    for label, u in uplift.items():
+        hit = np.logical_or.reduce([table[k].astype(str).to_numpy() == label for k in keys]) & on
+        factor = np.where(hit, factor * (1 + u), factor)
+    for label, e in extra.items():
+        hit = np.logical_or.reduce([table[k].astype(str).to_numpy() == label for k in keys]) & on
+        add = np.where(hit, add + e / 12, add)
+    table.insert(table.columns.get_loc("mean"), "baseline", table["mean"])
+    for col in ["mean", *[c for c in table.columns if c.startswith(("lower_", "upper_"))]]:
+        table[col] = table[col] * factor + add
+    table["change"] = table["mean"] - table["baseline"]
+    if description is None:
+        parts = [f"{'+' if u >= 0 else ''}{100 * u:.0f}% {k}" for k, u in uplift.items()]
+        parts += [f"+{e:,.0f} a year {k}" for k, e in extra.items()]
+        description = "; ".join(parts) + f" from {first}" if parts else "no change"
+    table["scenario"] = description
+    return ScenarioResult(table=table, keys=keys, description=description)
