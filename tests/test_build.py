@@ -77,3 +77,52 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
     nbformat.write(nb, folder / "00_broken.ipynb")
     with pytest.raises(BuildError, match=r"00_broken\.ipynb failed in cell .*ValueError: no such column"):
         build("example", tmp_path / "out", notebooks_dir=folder, progress=False)
+
+
+def test_word_document_has_headings_figures_with_alt_text_and_safe_tables(pack):
+    import docx
+
+    out, summary = pack
+    document = docx.Document(summary.word)
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "Gaps found" in headings
+    assert "Area profile" in headings
+    # every figure is in, each picture carrying its alt text
+    pictures = document.inline_shapes
+    assert len(pictures) == summary.figures
+    alts = [shape._inline.docPr.get("descr") for shape in pictures]
+    assert all(alt and alt.strip() for alt in alts)
+    sidecar_alts = {json.loads(p.read_text())["alt_text"] for p in (out / "figures").glob("*.json")}
+    assert set(alts) == sidecar_alts
+    assert any("synthetic example" in p.text for p in document.paragraphs[:3])
+    # the tables in the document are the small ones, in notebook order; none shows a count of 1 to 4
+    from victimneeds.report import WORD_TABLE_MAX_COLUMNS, WORD_TABLE_MAX_ROWS
+
+    shown = []
+    for nb in summary.notebooks:
+        prefix = nb.stem.split("_", 1)[0] + "_"
+        for record in table_records(out):
+            if record.name.startswith(prefix) and record.rows <= WORD_TABLE_MAX_ROWS and (
+                    len(record.columns) <= WORD_TABLE_MAX_COLUMNS):
+                shown.append(record)
+    assert len(document.tables) == len(shown)
+    for table, record in zip(document.tables, shown, strict=True):
+        header = [c.text for c in table.rows[0].cells]
+        assert header == record.columns
+        for column in record.count_columns:
+            j = header.index(column)
+            values = {row.cells[j].text.replace(",", "") for row in table.rows[1:]}
+            assert not values & {"1", "2", "3", "4"}, f"small count in {record.name}.{column}"
+
+
+def test_word_document_renders_to_pdf_where_libreoffice_is_installed(pack, tmp_path):
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed here")
+    _, summary = pack
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(summary.word)],
+                   check=True, capture_output=True, timeout=180)
+    assert (tmp_path / summary.word.with_suffix(".pdf").name).stat().st_size > 10_000

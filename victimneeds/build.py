@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from victimneeds.datamodel import AreaData
+from victimneeds.periods import describe_period
 
 #: The repository's notebooks folder (the package is installed editable from the repository).
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -68,6 +69,7 @@ class BuildSummary:
     tables: int = 0
     figures: int = 0
     workbook: Path | None = None
+    word: Path | None = None
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -80,6 +82,7 @@ class BuildSummary:
             f"  tables: {self.tables} (CSV, disclosure control applied)",
             f"  figures: {self.figures} (PNG and SVG, with alt text)",
             f"  workbook: {self.workbook}",
+            f"  Word document: {self.word}",
             f"  HTML: {len(self.html)} pages in {self.out_dir / 'html'}",
             f"  took {self.seconds:.1f} s",
         ]
@@ -114,7 +117,7 @@ def build(
 
     from tqdm.auto import tqdm
 
-    from victimneeds.report import skipped_sections, table_records, write_html, write_workbook
+    from victimneeds.report import skipped_sections, table_records, write_html, write_word, write_workbook
 
     slug = area_slug(area)
     out = Path(out_dir) if out_dir is not None else Path("build") / slug
@@ -123,7 +126,7 @@ def build(
     summary = BuildSummary(area=data.name, out_dir=out)
     paths = notebooks(Path(notebooks_dir))
     # Start clean so the pack holds only this run's tables and figures.
-    for sub in ("tables", "figures", "skipped"):
+    for sub in ("tables", "figures", "skipped", "findings"):
         folder = out / sub
         if folder.exists():
             for f in folder.iterdir():
@@ -163,6 +166,10 @@ def build(
         out, out / f"{slug}_evidence_tables.xlsx", title=f"Victims' needs assessment: {data.name}",
         source=data.source_note,
     )
+    period = describe_period(*data.period) if data.period else ""
+    summary.word = write_word(out, out / f"{slug}_needs_assessment.docx",
+                              title=f"Victims' needs assessment: {data.name}", source=data.source_note,
+                              notebooks=summary.notebooks, period=period)
     summary.seconds = time.perf_counter() - start
     return summary
 

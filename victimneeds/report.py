@@ -125,6 +125,21 @@ class Output:
         slug = re.sub(r"[^a-z0-9]+", "-", section.lower()).strip("-")
         (folder / f"{slug}.txt").write_text(text + "\n", encoding="utf-8")
 
+    def finding(self, text: str) -> None:
+        """Record a finding (a gap, in plain words, with its numbers) for the evidence pack's "Gaps found" list.
+
+        Prints it, and appends it to ``findings/<section>.txt`` under ``out_dir``, where the section is the
+        prefix of the first table or figure name written so far (``"00"``, ``"01"``...), or ``"general"``.
+        """
+        text = " ".join(text.split())
+        print(f"Finding: {text}")
+        names = [r.name for r in self.tables] + [r.name for r in self.figures]
+        section = names[0].split("_", 1)[0] if names else "general"
+        folder = self.out_dir / "findings"
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / f"{section}.txt").open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
     def table(
         self,
         table: pd.DataFrame,
@@ -210,6 +225,14 @@ def _count_note_lines(path: str | Path) -> int:
                 break
             n += 1
     return n
+
+
+def findings(out_dir: str | Path) -> list[str]:
+    """The findings recorded by :meth:`Output.finding` under ``out_dir``, section by section."""
+    lines: list[str] = []
+    for path in sorted((Path(out_dir) / "findings").glob("*.txt")):
+        lines += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return lines
 
 
 def skipped_sections(out_dir: str | Path) -> list[str]:
@@ -308,4 +331,142 @@ def write_html(notebook: str | Path, directory: str | Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{notebook.stem}.html"
     path.write_text(body, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# The Word document
+# --------------------------------------------------------------------------------------------------
+
+#: Tables up to this size go into the Word document; larger ones are named and left to the workbook.
+WORD_TABLE_MAX_ROWS = 25
+WORD_TABLE_MAX_COLUMNS = 9
+
+
+def _notebook_heading(path: Path) -> tuple[str, str]:
+    """(title, first paragraph of narrative) of a notebook, from its first markdown cell."""
+    import nbformat
+
+    node = nbformat.read(path, as_version=4)
+    for cell in node.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = [line for line in cell.source.splitlines()]
+        title = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), path.stem)
+        title = re.sub(r"^\d+\s+", "", title)
+        body = [line for line in lines if line.strip() and not line.startswith("#")]
+        intro = " ".join(body[:1]).replace("**", "") if body else ""
+        return title, intro
+    return path.stem, ""
+
+
+def _set_alt_text(shape, alt_text: str, title: str) -> None:
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", alt_text)
+    doc_pr.set("title", title)
+
+
+def _format_cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 1 or value == 0 else f"{value:.3f}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    return str(value)
+
+
+def write_word(
+    out_dir: str | Path,
+    path: str | Path,
+    title: str,
+    source: str,
+    notebooks: Sequence[str | Path],
+    period: str = "",
+) -> Path:
+    """Write the assessment as a Word document a policy officer can edit.
+
+    One heading per notebook (its title and opening sentence), then each of its figures (with a numbered
+    caption and the figure's alt text set on the picture) and its tables that fit a page (larger ones are named
+    and left to the workbook); a "Gaps found" list from the findings the notebooks recorded; and a note on the
+    sections skipped for lack of input. Every table comes from the disclosure-controlled CSVs, so the document
+    holds nothing the workbook does not.
+    """
+    from docx import Document
+    from docx.shared import Inches, Pt
+
+    out_dir = Path(out_dir)
+    doc = Document()
+    doc.core_properties.title = title
+    doc.core_properties.comments = source
+    doc.add_heading(title, level=0)
+    doc.add_paragraph(source)
+    if period:
+        doc.add_paragraph(f"Period: {period}")
+    doc.add_paragraph(
+        "Drafted by victimneeds from the assessment notebooks. Figures and tables are numbered in order; the "
+        "full tables are in the Excel workbook that accompanies this document. Counts of 1 to 4 are shown as [c]."
+    )
+    gaps = findings(out_dir)
+    doc.add_heading("Gaps found", level=1)
+    if gaps:
+        for text in gaps:
+            doc.add_paragraph(text, style="List Bullet")
+    else:
+        doc.add_paragraph("The notebooks recorded no findings for this area.")
+    skipped = skipped_sections(out_dir)
+    if skipped:
+        doc.add_paragraph("Sections not produced for lack of input:")
+        for text in skipped:
+            doc.add_paragraph(text, style="List Bullet")
+
+    records = table_records(out_dir)
+    figures = sorted((out_dir / "figures").glob("*.json"))
+    n_figure = n_table = 0
+    for notebook in notebooks:
+        notebook = Path(notebook)
+        prefix = notebook.stem.split("_", 1)[0] + "_"
+        heading, intro = _notebook_heading(notebook)
+        doc.add_heading(heading, level=1)
+        if intro:
+            doc.add_paragraph(intro)
+        for sidecar in figures:
+            if not sidecar.name.startswith(prefix):
+                continue
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            n_figure += 1
+            picture = doc.add_paragraph().add_run().add_picture(str(sidecar.parent / meta["png"]), width=Inches(6.2))
+            _set_alt_text(picture, meta["alt_text"], meta["title"])
+            caption = doc.add_paragraph(f"Figure {n_figure}: {meta['title']}", style="Caption")
+            caption.runs[0].font.size = Pt(9)
+        for record in records:
+            if not record.name.startswith(prefix):
+                continue
+            n_table += 1
+            table = read_table(out_dir / "tables" / f"{record.name}.csv")
+            doc.add_paragraph(f"Table {n_table}: {record.title}" + (f" ({record.units})" if record.units else ""),
+                              style="Caption")
+            if len(table) > WORD_TABLE_MAX_ROWS or len(table.columns) > WORD_TABLE_MAX_COLUMNS:
+                doc.add_paragraph(f"This table has {len(table):,} rows and {len(table.columns)} columns: see sheet "
+                                  f"'{record.name[:31]}' of the workbook.")
+                continue
+            grid = doc.add_table(rows=len(table) + 1, cols=len(table.columns))
+            grid.style = "Table Grid"
+            for j, column in enumerate(table.columns):
+                cell = grid.cell(0, j)
+                cell.text = str(column)
+                cell.paragraphs[0].runs[0].font.bold = True
+            for i, values in enumerate(table.itertuples(index=False), start=1):
+                for j, value in enumerate(values):
+                    grid.cell(i, j).text = _format_cell(value)
+            for row in grid.rows:
+                for cell in row.cells:
+                    for paragraph in cell.paragraphs:
+                        for run in paragraph.runs:
+                            run.font.size = Pt(8)
+            note = doc.add_paragraph(record.source + (f" {record.notes}" if record.notes else ""))
+            note.runs[0].font.size = Pt(8)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
     return path
