@@ -25,3 +25,14 @@ def test_console_script_help_lists_build():
     result = subprocess.run([sys.executable, "-m", "victimneeds.cli", "build", "--help"], capture_output=True,
                             text=True, check=True)
     assert "--area" in result.stdout and "--out" in result.stdout
+
+
+def test_fetch_offline_is_one_paragraph_naming_the_archive(tmp_path, capsys):
+    # port 9 on the loopback is closed: the same answer as a machine with no internet
+    code = main(["fetch", "policeuk", "--force", "leicestershire", "--from", "2022-01", "--to", "2022-02",
+                 "--dest", str(tmp_path / "dest"), "--base-url", "http://127.0.0.1:9/", "--timeout", "2",
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "2022-02.zip" in err and "read_policeuk" in err
+    assert "Traceback" not in err

@@ -1,4 +1,8 @@
-"""Command line: ``victimneeds build [--area example|PATH.toml] [--out DIR]``."""
+"""Command line.
+
+``victimneeds build [--area example|PATH.toml] [--out DIR]``: run the notebooks and write the evidence pack.
+``victimneeds fetch policeuk --force NAME --from YYYY-MM --to YYYY-MM --dest DIR``: download police.uk data.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,38 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=None, help="output folder (default: build/<area>/)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument("--jobs", type=int, default=None, help="notebooks run at a time (default: one per CPU core)")
+    f = sub.add_parser(
+        "fetch",
+        help="download open data (needs the internet)",
+        description="Download open data into a folder the readers and area configs can use.",
+    )
+    fsub = f.add_subparsers(dest="source", required=True)
+    p = fsub.add_parser(
+        "policeuk",
+        help="a force's street-level crime and outcomes files from data.police.uk",
+        description="Download the data.police.uk monthly archives (YYYY-MM.zip: every force's files for the 36 "
+        "months up to that month, several GB each) that cover --from..--to, resuming an interrupted download, "
+        "and extract the force's files into DEST/YYYY-MM/YYYY-MM-<force>-street.csv. Archives are kept in "
+        "$VICTIMNEEDS_CACHE/policeuk-archives (default ~/.cache/victimneeds/policeuk-archives), so a second "
+        "run downloads nothing. Read the folder with victimneeds.io.read_policeuk or an area config.",
+    )
+    p.add_argument("--force", required=True,
+                   help="force name as in the file names, e.g. leicestershire, metropolitan, avon-and-somerset")
+    p.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first month wanted")
+    p.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last month wanted")
+    p.add_argument("--dest", required=True, help="folder to extract into (created if missing)")
+    p.add_argument("--kinds", nargs="+", default=["street", "outcomes"], metavar="KIND",
+                   choices=["street", "outcomes", "stop-and-search"],
+                   help="files to extract: street, outcomes, stop-and-search (default: street outcomes)")
+    p.add_argument("--archive-dir", default=None,
+                   help="where archives are downloaded and kept (default: $VICTIMNEEDS_CACHE/policeuk-archives)")
+    p.add_argument("--no-keep-archive", action="store_true",
+                   help="delete the archives downloaded by this run once the files are extracted")
+    p.add_argument("--base-url", default=None,
+                   help="where the archives are published (default https://data.police.uk/data/archive/; "
+                   "a mirror or a file:// folder)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -47,6 +83,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = err.args[0] if err.args else str(err)
             return _fail(f"cannot build the area {args.area!r}: {text}", 2)
         print(summary)
+    elif args.command == "fetch" and args.source == "policeuk":
+        from victimneeds.io.fetch import FetchError, fetch_policeuk
+
+        options = {} if args.base_url is None else {"base_url": args.base_url}
+        try:
+            result = fetch_policeuk(args.force, args.first, args.last, args.dest, kinds=args.kinds,
+                                    archive_dir=args.archive_dir, keep_archive=not args.no_keep_archive,
+                                    timeout=args.timeout, progress=not args.quiet, **options)
+        except FetchError as err:
+            return _fail(str(err), 2 if err.reason == "bad_request" else 1)
+        except OSError as err:
+            return _fail(f"cannot write the police.uk files to {args.dest} or {args.archive_dir or 'the cache'}: "
+                         f"{err}", 1)
+        print(result.summary())
     return 0
 
 

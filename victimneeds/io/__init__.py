@@ -10,6 +10,7 @@ from a TOML configuration such as ``data/areas/leicestershire.toml``.
 from victimneeds.io._report import REPORT_COLUMNS, DataFileError, ReadResult
 from victimneeds.io.config import AreaConfig, AreaConfigError, load_area, read_area_config
 from victimneeds.io.extract import ID_COLUMNS, pseudonymise, read_extract
+from victimneeds.io.fetch import FetchError, FetchResult, fetch_policeuk
 from victimneeds.io.imd import read_imd
 from victimneeds.io.ons import (
     BNG,
@@ -42,6 +43,9 @@ __all__ = [
     "ID_COLUMNS",
     "pseudonymise",
     "read_extract",
+    "FetchError",
+    "FetchResult",
+    "fetch_policeuk",
     "read_imd",
     "BNG",
     "age_band_of",
