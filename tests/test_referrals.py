@@ -1,0 +1,507 @@
+"""Tests for victimneeds.referrals: hand-counted funnels, standardised ratios checked against scipy, a GLM
+checked against statsmodels' individual-level Logit, Kaplan-Meier by hand, and the planted effects of the
+example area found by the method meant to find each."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sst
+from statsmodels.stats.proportion import proportion_confint
+
+from victimneeds import referrals as R
+from victimneeds.datasets import EXAMPLE_EFFECTS, load_example
+
+# --------------------------------------------------------------------------------------------------
+# Tiny hand-made tables
+# --------------------------------------------------------------------------------------------------
+
+
+def tiny_crimes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "crime_id": [f"C{i}" for i in range(1, 11)],
+            "district_code": ["A"] * 5 + ["B"] * 4 + [None],
+            "crime_group": ["Violence"] * 10,
+            "victim_sex": ["Female", "Male"] * 5,
+            "victim_age_band": ["25-34"] * 10,
+            "victim_ethnicity": ["White"] * 10,
+            "victim_identified": [True] * 9 + [False],
+            "needs_assessment_done": [True, True, True, True, False, True, True, True, False, None],
+            "need_identified": [True, True, False, False, None, True, False, False, None, None],
+            "is_repeat_victim": [False, False, True, False, False, False, False, False, False, None],
+        }
+    )
+
+
+def tiny_referrals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "crime_id": ["C1", "C2", "C6", None, None],
+            "source": ["Police", "Police", "Police", "Self", "Partner"],
+            "district_code": ["A", "A", "B", "A", "B"],
+            "crime_group": ["Violence"] * 5,
+            "victim_sex": ["Female", "Male", "Male", "Female", "Female"],
+            "victim_age_band": ["25-34"] * 5,
+            "victim_ethnicity": ["White"] * 5,
+            "contact_attempted": [True, True, True, True, False],
+            "contact_made": [True, True, False, True, False],
+            "need_identified": [True, False, None, True, None],
+            "support_accepted": [True, False, None, True, None],
+            "support_level": ["Enhanced", "Basic", None, "Basic", None],
+            "onward_referral": ["Counselling", "None", None, "None", None],
+            "closed_date": pd.to_datetime(["2024-06-01", "2024-04-10", None, None, None]),
+            "outcome_cope_recover": [True, None, None, None, None],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def example():
+    return load_example()
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. Pathway
+# --------------------------------------------------------------------------------------------------
+
+
+def test_pathway_counts_by_hand():
+    crimes, refs = tiny_crimes(), tiny_referrals()
+    before = crimes.copy()
+    p = R.pathway(crimes, refs)
+    pd.testing.assert_frame_equal(crimes, before)  # caller's frame unchanged
+    got = p.table.set_index("stage_key")
+    # Counted on paper: 9 identified victims; 7 assessed (C1-C4, C6-C8); need in C1, C2, C6; referred C1, C2, C6.
+    expected = {
+        "identified": 9,
+        "assessed": 7,
+        "need": 3,
+        "referred_police": 3,
+        "referred": 5,
+        "attempted": 4,
+        "contacted": 3,
+        "accepted": 2,
+        "delivered": 2,
+        "enhanced": 1,
+        "onward": 1,
+        "outcome": 1,
+    }
+    assert got["count"].to_dict() == expected
+    assert got.loc["referred", "entered_police"] == 3
+    assert got.loc["referred", "entered_self"] == 1 and got.loc["referred", "entered_partner"] == 1
+    # Referred by police among assessed: 3 / 7, Wilson interval as statsmodels computes it.
+    lo, hi = proportion_confint(3, 7, method="wilson")
+    assert got.loc["referred_police", "conversion"] == pytest.approx(100 * 3 / 7)
+    assert got.loc["referred_police", "conversion_lower"] == pytest.approx(100 * lo)
+    assert got.loc["referred_police", "conversion_upper"] == pytest.approx(100 * hi)
+    # Overall: contacted 3 of 5 referrals.
+    assert got.loc["contacted", "overall"] == pytest.approx(60.0)
+    assert (got["method"] == "Wilson score interval (Wilson 1927)").all()
+    assert "1 of 10 crimes have no identified victim" in p.notes[0]
+
+
+def test_pathway_by_district_keeps_unrecorded():
+    p = R.pathway(tiny_crimes(), tiny_referrals(), by="district_code")
+    t = p.table
+    assert set(t["district_code"]) == {"A", "B", "Not recorded"}
+    ident = t[t["stage_key"] == "identified"].set_index("district_code")["count"]
+    assert ident.to_dict() == {"A": 5, "B": 4, "Not recorded": 0}
+    ref = t[t["stage_key"] == "referred_police"].set_index("district_code")
+    assert ref.loc["A", "converted"] == 2 and ref.loc["A", "from_count"] == 4
+    assert ref.loc["B", "converted"] == 1 and ref.loc["B", "from_count"] == 3
+    # Group totals add up to the whole-area counts.
+    whole = R.pathway(tiny_crimes(), tiny_referrals()).table.set_index("stage_key")["count"]
+    assert t.groupby("stage_key")["count"].sum().reindex(whole.index).tolist() == whole.tolist()
+
+
+def test_stage_table():
+    pb = R.pathway(tiny_crimes(), tiny_referrals(), by="district_code")
+    t = pb.stage_table("referred_police").set_index("district_code")
+    assert t.loc["A", "reached"] == 2 and t.loc["A", "at_previous_stage"] == 4
+    assert t.loc["A", "previous_stage"] == "Needs assessment done"
+    with pytest.raises(ValueError, match="starts its segment"):
+        pb.stage_table("identified")
+
+
+def test_pathway_missing_column_message():
+    with pytest.raises(KeyError, match="crimes table has no column"):
+        R.pathway(tiny_crimes().drop(columns="needs_assessment_done"), tiny_referrals())
+
+
+def test_pathway_plot_artists():
+    p = R.pathway(tiny_crimes(), tiny_referrals())
+    ax = p.plot()
+    assert len(ax.patches) == len(R.STAGES)
+    assert "Referred by police" in [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(ax.figure)
+    pb = R.pathway(tiny_crimes(), tiny_referrals(), by="district_code")
+    ax = pb.plot(stage="referred_police")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "Not recorded"]
+    plt.close(ax.figure)
+
+
+def test_pathway_example_harrowdale_lowest(example):
+    p = R.pathway(example.crimes, example.referrals, by="district_code")
+    ref = p.table[(p.table["stage_key"] == "referred_police") & (p.table["district_code"] != "Not recorded")]
+    worst = ref.sort_values("conversion").iloc[0]
+    assert worst["district_code"] == EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
+    others = ref[ref["district_code"] != worst["district_code"]]
+    assert worst["conversion_upper"] < others["conversion_lower"].min()
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. Standardised referral ratios and the funnel
+# --------------------------------------------------------------------------------------------------
+
+
+def test_standardised_referrals_by_hand():
+    t = pd.DataFrame(
+        {
+            "district": ["A", "A", "B", "B"],
+            "group": ["DA", "Other"] * 2,
+            "referred": [60, 10, 20, 30],
+            "victims": [100, 100, 100, 300],
+        }
+    )
+    out = R.standardised_referrals(t, "referred", "victims", "district", "group").set_index("district")
+    # Reference rates: DA 80/200 = 0.4, Other 40/400 = 0.1. Expected A = 100*0.4 + 100*0.1 = 50; B = 40 + 30 = 70.
+    assert out.loc["A", "expected"] == pytest.approx(50.0)
+    assert out.loc["B", "expected"] == pytest.approx(70.0)
+    assert out.loc["A", "ratio"] == pytest.approx(70 / 50)
+    # Exact Poisson limits for 70 events (chi-square form), divided by the expected count.
+    assert out.loc["A", "lowercl"] == pytest.approx(sst.chi2.ppf(0.025, 140) / 2 / 50)
+    assert out.loc["A", "uppercl"] == pytest.approx(sst.chi2.ppf(0.975, 142) / 2 / 50)
+    assert out.loc["A", "victims"] == 200
+
+
+def test_referral_ratios_tiny():
+    r = R.referral_ratios(tiny_crimes(), tiny_referrals(), strata=["victim_sex"])
+    t = r.table.set_index("district_code")
+    # Assessed with a district: A has C1-C4 (F, M, F, M), B has C6-C8 (M, F, M). Referred: C1 (F), C2 (M), C6 (M).
+    # Rates: Female 1/3, Male 2/4. Expected A = 2/3 + 2*0.5 = 5/3; B = 1/3 + 2*0.5 = 4/3.
+    assert t.loc["A", "observed"] == 2 and t.loc["A", "expected"] == pytest.approx(5 / 3)
+    assert t.loc["B", "observed"] == 1 and t.loc["B", "expected"] == pytest.approx(4 / 3)
+
+
+def test_referral_ratios_find_harrowdale(example):
+    names = dict(zip(example.districts["district_code"], example.districts["district_name"], strict=True))
+    code = EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
+    r = R.referral_ratios(example.crimes, example.referrals, names=names)
+    row = r.table.set_index("district_code").loc[code]
+    assert row["flag"] == "below 99.8%"
+    assert row["uppercl"] < 0.75
+    low = r.outliers()
+    low = low[low["ratio"] < 1]
+    assert low["district_code"].tolist() == [code]
+    assert low["finding"].iloc[0].startswith("Harrowdale referred")
+    # Allowing for over-dispersion, Harrowdale is still the one district below the limits.
+    od = R.referral_ratios(example.crimes, example.referrals, overdispersion=True, names=names)
+    pd.testing.assert_frame_equal(od.table, r.with_overdispersion("additive").table)
+    below = od.table[od.table["flag"].str.startswith("below")]
+    assert below["district_code"].tolist() == [code]
+    assert od.overdispersion is not None and od.overdispersion.phi > 1
+    ax = r.plot()
+    assert len(ax.collections) == 2  # within and outside the limits
+    plt.close(ax.figure)
+
+
+def test_no_effect_flags_at_expected_rate():
+    """With no planted effect, units outside 99.8% limits occur no more often than chance allows."""
+    rng = np.random.default_rng(12345)
+    n_sims, n_units = 200, 10
+    rates = np.array([0.5, 0.3, 0.15, 0.05])
+    flagged = 0
+    for _ in range(n_sims):
+        victims = rng.integers(200, 2000, size=(n_units, len(rates)))
+        referred = rng.binomial(victims, rates)
+        t = pd.DataFrame(
+            {
+                "unit": np.repeat(np.arange(n_units), len(rates)).astype(str),
+                "stratum": np.tile(np.arange(len(rates)), n_units).astype(str),
+                "x": referred.ravel(),
+                "n": victims.ravel(),
+            }
+        )
+        out = R.standardised_referrals(t, "x", "n", "unit", "stratum")
+        flagged += int(out["flag"].str.contains("99.8").sum())
+    # Expected share 0.2% of 2,000 units = 4; allow the binomial 99.9th percentile.
+    assert flagged <= sst.binom.ppf(0.999, n_sims * n_units, 0.002)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 50)), min_size=4, max_size=12))
+def test_standardised_ratio_properties(cells):
+    x = [min(a, n) for a, n in cells]
+    n = [b for _, b in cells]
+    k = len(cells)
+    t = pd.DataFrame(
+        {"unit": [f"U{i % 2}" for i in range(k)], "stratum": [f"S{i // 2}" for i in range(k)], "x": x, "n": n}
+    )
+    if sum(x) == 0:
+        return
+    out = R.standardised_referrals(t, "x", "n", "unit", "stratum")
+    # Internal standardisation: expected counts add up to the observed total.
+    assert out["expected"].sum() == pytest.approx(out["observed"].sum())
+    ok = out["expected"] > 0
+    assert (out.loc[ok, "lowercl"] <= out.loc[ok, "ratio"] + 1e-12).all()
+    assert (out.loc[ok, "ratio"] <= out.loc[ok, "uppercl"] + 1e-12).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. Binomial GLM
+# --------------------------------------------------------------------------------------------------
+
+
+def _glm_table() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 600
+    sex = rng.choice(["Female", "Male"], n)
+    age = rng.choice(["16-24", "25-34", "65-74"], n, p=[0.3, 0.5, 0.2])
+    logit = -0.3 + 0.5 * (sex == "Male") - 0.8 * (age == "65-74")
+    y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {"crime_id": [None] * n, "contact_made": True, "support_accepted": y, "victim_sex": sex, "victim_age_band": age}
+    )
+
+
+def test_glm_matches_individual_logit():
+    refs = _glm_table()
+    m = R.referral_model(
+        None,
+        refs,
+        "support_accepted",
+        covariates=["victim_sex", "victim_age_band"],
+        reference={"victim_sex": "Female", "victim_age_band": "25-34"},
+    )
+    # Independent fit: statsmodels' Logit on the 600 individual rows with hand-made dummies.
+    x = pd.DataFrame(
+        {
+            "const": 1.0,
+            "male": (refs["victim_sex"] == "Male").astype(float),
+            "a16": (refs["victim_age_band"] == "16-24").astype(float),
+            "a65": (refs["victim_age_band"] == "65-74").astype(float),
+        }
+    )
+    fit = sm.Logit(refs["support_accepted"].astype(float), x).fit(disp=0)
+    t = m.table.set_index("level")
+    assert t.loc["Male", "odds_ratio"] == pytest.approx(np.exp(fit.params["male"]), rel=1e-6)
+    assert t.loc["65-74", "odds_ratio"] == pytest.approx(np.exp(fit.params["a65"]), rel=1e-6)
+    assert t.loc["65-74", "lower"] == pytest.approx(np.exp(fit.conf_int().loc["a65", 0]), rel=1e-5)
+    assert m.n == 600 and m.events == int(refs["support_accepted"].sum())
+
+
+def test_unadjusted_or_is_cross_product_ratio():
+    # 2x2 by hand: Female 30 of 50 accepted, Male 10 of 40. OR = (10/30) / (30/20) = 2/9.
+    refs = pd.DataFrame(
+        {
+            "crime_id": [None] * 90,
+            "contact_made": True,
+            "support_accepted": [True] * 30 + [False] * 20 + [True] * 10 + [False] * 30,
+            "victim_sex": ["Female"] * 50 + ["Male"] * 40,
+        }
+    )
+    m = R.referral_model(None, refs, "support_accepted", covariates=["victim_sex"], min_group=1)
+    row = m.table.iloc[0]
+    assert row["reference"] == "Female"  # the largest group
+    assert row["unadjusted_or"] == pytest.approx(2 / 9)
+    se = np.sqrt(1 / 10 + 1 / 30 + 1 / 30 + 1 / 20)
+    assert row["unadjusted_lower"] == pytest.approx(2 / 9 * np.exp(-1.959963985 * se))
+    # With one covariate the adjusted and unadjusted odds ratios agree.
+    assert row["odds_ratio"] == pytest.approx(2 / 9, rel=1e-6)
+
+
+def test_small_group_warning():
+    refs = _glm_table()
+    refs.loc[:3, "victim_sex"] = "Unknown"
+    with pytest.warns(UserWarning, match="small"):
+        m = R.referral_model(None, refs, "support_accepted", covariates=["victim_sex"])
+    assert m.table.set_index("level").loc["Unknown", "warning"].startswith("small group")
+
+
+def test_glm_finds_planted_effects(example):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = R.referral_model(example.crimes, example.referrals)
+    t = m.table.set_index(["covariate", "level"])
+    eff = EXAMPLE_EFFECTS["less_referred_group"]
+    for band in eff["values"]:
+        row = t.loc[("victim_age_band", band)]
+        assert row["upper"] < 1
+        assert row["lower"] < eff["odds_ratio"] < row["upper"] or abs(row["odds_ratio"] - eff["odds_ratio"]) < 0.05
+    district = t.loc[("district_code", EXAMPLE_EFFECTS["under_referring_district"]["district_code"])]
+    assert abs(district["odds_ratio"] - EXAMPLE_EFFECTS["under_referring_district"]["odds_ratio"]) < 0.05
+    # Other age bands show no effect once adjusted.
+    for band in ("35-44", "45-54"):
+        assert t.loc[("victim_age_band", band), "lower"] < 1 < t.loc[("victim_age_band", band), "upper"]
+    assert any("victim_disability" in n for n in m.notes)
+    ax = m.plot(covariates=["victim_age_band"])
+    assert len(ax.get_yticklabels()) == len(t.loc["victim_age_band"])
+    plt.close(ax.figure)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. Timeliness and needs-assessment accuracy
+# --------------------------------------------------------------------------------------------------
+
+
+def test_contact_times_open_case_censored_by_hand():
+    # Two referrals on Monday 1 April 2024: one contacted Wednesday (2 working days), one still open with no
+    # contact at the extract date of Tuesday 2 April (censored at 1). KM: S(1) = 1, S(2) = 0.
+    refs = pd.DataFrame(
+        {
+            "service": ["A", "A"],
+            "referral_date": pd.to_datetime(["2024-04-01"] * 2),
+            "first_contact_date": pd.to_datetime(["2024-04-03", None]),
+            "closed_date": pd.to_datetime([None, None]),
+        }
+    )
+    ct = R.contact_times(refs, extract_date="2024-04-02", limits=(1, 2))
+    row = ct.table.iloc[0]
+    assert row["within_1_days"] == 0 and row["within_2_days"] == pytest.approx(100)
+    assert row["censored"] == 1
+
+
+def test_contact_times_finds_slow_service(example):
+    ct = R.contact_times(example.referrals)
+    t = ct.table.set_index("service")
+    slow = EXAMPLE_EFFECTS["slow_first_contact"]["service"]
+    assert t.loc[slow, "median_days"] >= 4
+    assert (t.drop(index=slow)["median_days"] <= 2).all()
+    assert t["within_2_days"].idxmin() == slow
+    gaps = R.gaps_found(times=ct)
+    assert gaps["who"].tolist() == [slow]
+    ax = ct.plot()
+    assert len(ax.get_lines()) >= len(t)
+    plt.close(ax.figure)
+
+
+def test_assessment_accuracy_by_hand():
+    a = R.assessment_accuracy(tiny_crimes(), tiny_referrals())
+    t = a.table.set_index("district_code")
+    # A: C1 referred, need confirmed; C2 referred, declined; C3 repeat victim not referred (missed); C4 nothing.
+    assert t.loc["A", ["referred_need", "referred_no_need", "missed", "not_referred_no_evidence"]].tolist() == [
+        1,
+        1,
+        1,
+        1,
+    ]
+    # B: C6 referred, never contacted (unknown); C7, C8 no evidence.
+    assert t.loc["B", ["referred_unknown", "not_referred_no_evidence"]].tolist() == [1, 2]
+    lo, hi = proportion_confint(1, 2, method="wilson")
+    assert t.loc["A", "missed_rate"] == pytest.approx(50)
+    assert t.loc["A", "missed_lower"] == pytest.approx(100 * lo)
+    assert len(a.two_by_two) == 4 * 2
+
+
+def test_assessment_accuracy_example(example):
+    a = R.assessment_accuracy(example.crimes, example.referrals)
+    t = a.table[a.table["district_code"] != "Not recorded"].set_index("district_code")
+    code = EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
+    assert t["missed_rate"].idxmax() == code
+    assert t.loc[code, "missed_lower"] > t.drop(index=code)["missed_upper"].max()
+
+
+def test_gaps_found_on_example(example):
+    names = dict(zip(example.districts["district_code"], example.districts["district_name"], strict=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gaps = R.gaps_found(
+            R.referral_ratios(example.crimes, example.referrals, names=names),
+            R.referral_model(example.crimes, example.referrals),
+            R.contact_times(example.referrals),
+        )
+    assert "Harrowdale" in gaps["who"].tolist()
+    assert {"victim_age_band: 65-74", "victim_age_band: 75+"} <= set(gaps["who"])
+    assert EXAMPLE_EFFECTS["slow_first_contact"]["service"] in gaps["who"].tolist()
+
+
+# --------------------------------------------------------------------------------------------------
+# 6. Onward referrals and capacity
+# --------------------------------------------------------------------------------------------------
+
+
+def test_onward_matrix_by_hand():
+    refs = tiny_referrals().assign(service=["VAL", "VAL", "VAL", "VAL", "IDVA"])
+    m = R.onward_matrix(refs)
+    # Contact made: C1 (Counselling), C2 (None), the self-referral (None); all VAL. Two not contacted.
+    got = m.set_index(["service", "onward_referral"])
+    assert got.loc[("VAL", "Counselling"), "referrals"] == 1 and got.loc[("VAL", "None"), "referrals"] == 2
+    assert got.loc[("VAL", "None"), "value"] == pytest.approx(200 / 3)
+    assert m.attrs["not_contacted"] == 2
+
+
+def test_demand_vs_capacity_and_summary_by_hand():
+    refs = pd.DataFrame(
+        {
+            "service": ["A"] * 5 + ["B"],
+            "referral_date": pd.to_datetime(
+                ["2024-04-01", "2024-04-02", "2024-04-03", "2024-05-01", "2024-06-01", "2024-04-01"]
+            ),
+        }
+    )
+    svc = pd.DataFrame({"service_name": ["A", "B"], "capacity_cases": [24.0, 120.0]})
+    monthly = R.demand_vs_capacity(refs, svc)
+    a = monthly[monthly["service"] == "A"]
+    assert a["referrals"].tolist() == [3, 1, 1]
+    assert a["demand_ratio"].tolist() == pytest.approx([1.5, 0.5, 0.5])
+    summ = R.capacity_summary(monthly).set_index("service")
+    assert summ.loc["A", "months_over_capacity"] == 1 and summ.loc["A", "months"] == 3
+    lo, hi = proportion_confint(1, 3, method="wilson")
+    assert summ.loc["A", "lowercl"] == pytest.approx(100 * lo)
+    assert summ.loc["B", "median_demand_ratio"] == pytest.approx(0.1)
+
+
+def test_capacity_example_isva_most_stretched(example):
+    summ = R.capacity_summary(R.demand_vs_capacity(example.referrals, example.services))
+    slow = EXAMPLE_EFFECTS["slow_first_contact"]["service"]
+    assert summ.set_index("service")["median_demand_ratio"].idxmax() == slow
+    onward = R.onward_matrix(example.referrals)
+    assert (onward.groupby("service")["value"].sum().round(6) == 100).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()), min_size=1, max_size=40))
+def test_pathway_properties(rows):
+    crimes = pd.DataFrame(
+        {
+            "crime_id": [f"C{i}" for i in range(len(rows))],
+            "victim_identified": [r[0] for r in rows],
+            "needs_assessment_done": [r[0] and r[1] for r in rows],
+            "need_identified": [r[0] and r[1] and r[2] for r in rows],
+        }
+    )
+    referred = [f"C{i}" for i, r in enumerate(rows) if r[0] and r[1] and r[3]]
+    k = len(referred)
+    refs = pd.DataFrame(
+        {
+            "crime_id": referred,
+            "source": ["Police"] * k,
+            "contact_attempted": [True] * k,
+            "contact_made": [i % 2 == 0 for i in range(k)],
+            "support_accepted": [i % 4 == 0 for i in range(k)],
+            "support_level": ["Basic"] * k,
+            "onward_referral": ["None"] * k,
+            "closed_date": pd.to_datetime([None] * k),
+        }
+    )
+    t = R.pathway(crimes, refs).table
+    ok = t["conversion"].notna()
+    assert (t.loc[ok, "conversion_lower"] <= t.loc[ok, "conversion"] + 1e-9).all()
+    assert (t.loc[ok, "conversion"] <= t.loc[ok, "conversion_upper"] + 1e-9).all()
+    assert ((t.loc[ok, "conversion_lower"] >= 0) & (t.loc[ok, "conversion_upper"] <= 100)).all()
+    # Converted never exceeds the stage before, and the police stages never grow.
+    assert (t.loc[ok, "converted"] <= t.loc[ok, "from_count"]).all()
+    police = t[t["segment"] == "Police"].set_index("stage_key")["count"]
+    assert police["identified"] >= police["assessed"] >= police["need"]
