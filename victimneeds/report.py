@@ -398,7 +398,7 @@ def write_word(
     out_dir = Path(out_dir)
     doc = Document()
     doc.core_properties.title = title
-    doc.core_properties.comments = source
+    doc.core_properties.comments = source[:255]  # Word limits document properties to 255 characters
     doc.add_heading(title, level=0)
     doc.add_paragraph(source)
     if period:
