@@ -174,23 +174,32 @@ def build(
     return summary
 
 
-def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str) -> tuple[float, str | None]:
-    """Run one notebook with papermill; return (seconds, None) or (seconds, a sentence naming the failed cell)."""
+def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str,
+                  attempts: int = 2) -> tuple[float, str | None]:
+    """Run one notebook with papermill; return (seconds, None) or (seconds, a sentence naming the failed cell).
+
+    A failure to start or talk to the kernel (for instance two kernels racing for the same port when notebooks
+    start side by side) is retried once; an error raised by a cell is not retried.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     t0 = time.perf_counter()
     name = Path(source).name
-    try:
-        pm.execute_notebook(source, executed, parameters=parameters, cwd=str(Path(source).parent),
-                            kernel_name=kernel_name, progress_bar=False, log_output=False)
-    except PapermillExecutionError as err:
-        first = (err.source or "").strip().splitlines()
-        starts = f", which starts {first[0]!r}" if first else ""
-        return time.perf_counter() - t0, (
-            f"Notebook {name} failed in cell {err.cell_index} (execution count {err.exec_count}{starts}): "
-            f"{err.ename}: {err.evalue}. The partly executed notebook is at {executed}."
-        )
-    except Exception as err:  # kernel died, notebook unreadable, ...
-        return time.perf_counter() - t0, f"Notebook {name} could not be run: {type(err).__name__}: {err}."
-    return time.perf_counter() - t0, None
+    problem = ""
+    for _ in range(attempts):
+        try:
+            pm.execute_notebook(source, executed, parameters=parameters, cwd=str(Path(source).parent),
+                                kernel_name=kernel_name, progress_bar=False, log_output=False)
+        except PapermillExecutionError as err:
+            first = (err.source or "").strip().splitlines()
+            starts = f", which starts {first[0]!r}" if first else ""
+            return time.perf_counter() - t0, (
+                f"Notebook {name} failed in cell {err.cell_index} (execution count {err.exec_count}{starts}): "
+                f"{err.ename}: {err.evalue}. The partly executed notebook is at {executed}."
+            )
+        except Exception as err:  # the kernel did not start or died, the notebook is unreadable, ...
+            problem = f"{type(err).__name__}: {err}"
+            continue
+        return time.perf_counter() - t0, None
+    return time.perf_counter() - t0, f"Notebook {name} could not be run ({attempts} attempts): {problem}."
