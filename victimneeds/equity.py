@@ -640,6 +640,29 @@ def fair_shares(
     return out
 
 
+def fair_share_findings(fair: pd.DataFrame) -> list[str]:
+    """Plain-words findings from :func:`fair_shares`: one sentence per district below the threshold.
+
+    Examples
+    --------
+    >>> fair = pd.DataFrame({"district_name": ["City", "Vale"], "funding": [40_000.0, 60_000.0],
+    ...                      "target": [65_000.0, 35_000.0], "pct_of_target": [61.5, 171.4],
+    ...                      "below_threshold": [True, False]})
+    >>> text = fair_share_findings(fair)
+    >>> len(text), text[0][:60]
+    (1, 'Funding does not follow need (City): GBP 40,000 against a ne')
+    >>> text[0][60:]
+    'ed-based fair share of GBP 65,000 (62% of target, GBP 25,000 short).'
+
+    """
+    below = fair[fair["below_threshold"].fillna(False).astype(bool)]
+    return [
+        f"Funding does not follow need ({r.district_name}): GBP {r.funding:,.0f} against a need-based fair share of "
+        f"GBP {r.target:,.0f} ({r.pct_of_target:.0f}% of target, GBP {r.target - r.funding:,.0f} short)."
+        for r in below.itertuples()
+    ]
+
+
 # --------------------------------------------------------------------------------------------------
 # Allocation
 # --------------------------------------------------------------------------------------------------

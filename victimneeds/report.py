@@ -96,6 +96,7 @@ class Output:
         self.max_suppressed = max_suppressed
         self.tables: list[TableRecord] = []
         self.figures: list[FigureRecord] = []
+        self.findings: dict[str, list[str]] = {}
 
     def figure(self, fig: Figure, name: str, alt_text: str, title: str | None = None) -> None:
         """Save a figure with the house conventions (see :func:`victimneeds.plotting.save_figure`).
@@ -125,20 +126,34 @@ class Output:
         slug = re.sub(r"[^a-z0-9]+", "-", section.lower()).strip("-")
         (folder / f"{slug}.txt").write_text(text + "\n", encoding="utf-8")
 
-    def finding(self, text: str) -> None:
-        """Record a finding (a gap, in plain words, with its numbers) for the evidence pack's "Gaps found" list.
+    def finding(self, text: str | Iterable[str]) -> None:
+        """Record findings (gaps, in plain words, with their numbers) for the evidence pack's "Gaps found" list.
 
-        Prints it, and appends it to ``findings/<section>.txt`` under ``out_dir``, where the section is the
-        prefix of the first table or figure name written so far (``"00"``, ``"01"``...), or ``"general"``.
+        ``text`` is one sentence or several (e.g. a column of a findings table). Each is printed and appended to
+        ``findings/<section>.txt`` under ``out_dir``, where the section is the prefix of the first table or
+        figure name written so far (``"02"``...), or ``"general"``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> out = Output(tempfile.mkdtemp(), source="Source: test.")
+        >>> out.finding(pd.Series(["Harrowdale refers fewer victims than expected.", "ISVA contact is slow."]))
+        Finding: Harrowdale refers fewer victims than expected.
+        Finding: ISVA contact is slow.
+        >>> findings(out.out_dir)
+        ['Harrowdale refers fewer victims than expected.', 'ISVA contact is slow.']
         """
-        text = " ".join(text.split())
-        print(f"Finding: {text}")
+        texts = [text] if isinstance(text, str) else [str(t) for t in text]
+        texts = [" ".join(t.split()) for t in texts if t and t.strip()]
         names = [r.name for r in self.tables] + [r.name for r in self.figures]
         section = names[0].split("_", 1)[0] if names else "general"
+        for t in texts:
+            print(f"Finding: {t}")
+        self.findings.setdefault(section, []).extend(texts)
+        # The whole list of this notebook's findings is rewritten each time, so a re-run does not repeat them.
         folder = self.out_dir / "findings"
         folder.mkdir(parents=True, exist_ok=True)
-        with (folder / f"{section}.txt").open("a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        (folder / f"{section}.txt").write_text("".join(t + "\n" for t in self.findings[section]), encoding="utf-8")
 
     def table(
         self,
