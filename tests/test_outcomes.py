@@ -200,3 +200,39 @@ def test_plots_have_labels():
     assert ax.get_xlabel() == "Percentage of crimes" and len(ax.get_legend().get_texts()) == 3
     plt.close("all")
     assert outcomes.POSITIVE_GROUPS[0] in OUTCOME_GROUPS
+
+
+def test_time_to_first_and_final_outcome_from_outcomes_files():
+    # Worked by hand. Crimes a, b, d in 2024-01 and c in 2024-02; extract 2024-08.
+    # a: charged 2024-03 (first outcome, 2 months), fined 2024-06 (final, 5 months)
+    # b: no suspect identified 2024-04 (first and final, 3 months)
+    # c: nothing yet (censored at 6 months for both)
+    # d: charged 2024-05 (first, 4 months); awaiting court at the extract (final censored at 7 months)
+    crimes = pd.DataFrame({
+        "crime_id": list("abcd"), "crime_group": ["Violence"] * 4,
+        "month": pd.PeriodIndex(["2024-01", "2024-01", "2024-02", "2024-01"], freq="M"),
+        "outcome": ["Offender fined", "Investigation complete; no suspect identified", "Under investigation",
+                    "Awaiting court outcome"],
+    })
+    files = pd.DataFrame({
+        "crime_id": ["a", "a", "a", "b", "d"],
+        "month": pd.PeriodIndex(["2024-02", "2024-03", "2024-06", "2024-04", "2024-05"], freq="M"),
+        "outcome": ["Under investigation", "Suspect charged", "Offender fined",
+                    "Investigation complete; no suspect identified", "Suspect charged"],
+    })
+    r = time_to_outcome(crimes, outcomes=files, extract_month="2024-08")
+    assert r.kind == "kaplan-meier"
+    rows = r.table[r.table["crime_group"] == "Violence"].set_index("measure")
+    assert (rows.loc["first", "events"], rows.loc["first", "censored"]) == (3, 1)
+    assert (rows.loc["final", "events"], rows.loc["final", "censored"]) == (2, 2)
+    curves = r.curves[r.curves["crime_group"] == "Violence"]
+    first = curves[curves["measure"] == "first"].set_index("months")["pct_waiting"]
+    final = curves[curves["measure"] == "final"].set_index("months")["pct_waiting"]
+    # first: S(2) = 3/4, S(3) = 1/2, S(4) = 1/4; final: S(3) = 3/4, S(5) = 1/2
+    assert first.loc[2.0] == pytest.approx(75.0) and first.loc[3.0] == pytest.approx(50.0)
+    assert first.loc[4.0] == pytest.approx(25.0)
+    assert final.loc[3.0] == pytest.approx(75.0) and final.loc[5.0] == pytest.approx(50.0)
+    import statsmodels.api as sm
+
+    sf = sm.SurvfuncRight([5, 3, 6, 7], [1, 1, 0, 0])
+    assert np.allclose(final.loc[list(sf.surv_times)].to_numpy(), 100 * np.asarray(sf.surv_prob))
