@@ -186,6 +186,11 @@ def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str
 
     t0 = time.perf_counter()
     name = Path(source).name
+    # The kernel's own chatter (transport warnings, shutdown messages) goes to a log beside the executed
+    # notebook rather than the user's terminal; cell errors still come back through papermill.
+    log = Path(executed).with_suffix(".log")
+    log_file = log.open("w", encoding="utf-8")
+    os.dup2(log_file.fileno(), 2)
     problem = ""
     for _ in range(attempts):
         try:
@@ -202,4 +207,6 @@ def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str
             problem = f"{type(err).__name__}: {err}"
             continue
         return time.perf_counter() - t0, None
-    return time.perf_counter() - t0, f"Notebook {name} could not be run ({attempts} attempts): {problem}."
+    return time.perf_counter() - t0, (
+        f"Notebook {name} could not be run ({attempts} attempts): {problem}. The kernel's log is {log}."
+    )
