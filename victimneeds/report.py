@@ -227,6 +227,41 @@ class Output:
         return safe
 
 
+def readable(x: float) -> str:
+    """Format a number for people: thousands separators, and as many decimals as its size needs.
+
+    Large numbers are shown whole, mid-sized ones to one or two decimals, small ones (rate ratios,
+    proportions, p-values) to three significant figures, so that 1.05 does not show as 1.0 and a p-value of
+    0.0004 does not show as 0.0.
+
+    Examples
+    --------
+    >>> [readable(v) for v in (12345.6, 123.45, 12.345, 1.0512, 0.0512, 0.0004, 0.0, float("nan"))]
+    ['12,346', '123.5', '12.3', '1.05', '0.0512', '4.0e-04', '0', '']
+    """
+    if x != x:  # NaN
+        return ""
+    a = abs(x)
+    if a == 0:
+        return "0"
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 10:
+        return f"{x:,.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    if a >= 0.001:
+        return f"{x:.3g}"
+    return f"{x:.1e}"
+
+
+def use_display_style() -> None:
+    """Show tables in notebooks the same way everywhere: :func:`readable` numbers and all columns."""
+    pd.set_option("display.float_format", readable)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 200)
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read back a table written by :meth:`Output.table` (skipping its note lines)."""
     return pd.read_csv(path, comment=None, skiprows=_count_note_lines(path))
