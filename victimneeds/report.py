@@ -416,11 +416,34 @@ def _set_alt_text(shape, alt_text: str, title: str) -> None:
     doc_pr.set("title", title)
 
 
+#: Columns that say how a row was made: in the workbook, but in the Word draft only as a note under the table.
+WORD_NOTE_COLUMNS = ("method", "statistic", "confidence", "source", "interval_basis", "note", "notes")
+
+
+def word_view(table: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
+    """The part of a published table that goes into the Word draft, and notes to print under it.
+
+    Columns saying how rows were made (:data:`WORD_NOTE_COLUMNS`) become notes (their value, when it is the same
+    on every row). Returns ``(None, notes)`` when the rest is too big for a page (more than
+    :data:`WORD_TABLE_MAX_ROWS` rows or :data:`WORD_TABLE_MAX_COLUMNS` columns); it stays in the workbook.
+    """
+    notes = []
+    drop = [c for c in table.columns if str(c) in WORD_NOTE_COLUMNS]
+    for column in drop:
+        values = table[column].dropna().astype(str).unique()
+        if len(values) == 1:
+            notes.append(f"{str(column).replace('_', ' ').capitalize()}: {values[0]}.")
+    view = table.drop(columns=drop)
+    if len(view) > WORD_TABLE_MAX_ROWS or len(view.columns) > WORD_TABLE_MAX_COLUMNS:
+        return None, notes
+    return view, notes
+
+
 def _format_cell(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, float):
-        return f"{value:,.1f}" if abs(value) >= 1 or value == 0 else f"{value:.3f}"
+        return readable(value)
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     return str(value)
@@ -493,18 +516,18 @@ def write_word(
             if not record.name.startswith(prefix):
                 continue
             n_table += 1
-            table = read_table(out_dir / "tables" / f"{record.name}.csv")
+            table, notes = word_view(read_table(out_dir / "tables" / f"{record.name}.csv"))
             doc.add_paragraph(f"Table {n_table}: {record.title}" + (f" ({record.units})" if record.units else ""),
                               style="Caption")
-            if len(table) > WORD_TABLE_MAX_ROWS or len(table.columns) > WORD_TABLE_MAX_COLUMNS:
-                doc.add_paragraph(f"This table has {len(table):,} rows and {len(table.columns)} columns: see sheet "
-                                  f"'{record.name[:31]}' of the workbook.")
+            if table is None:
+                doc.add_paragraph(f"This table is too large for a page: see sheet '{record.name[:31]}' of the "
+                                  "workbook.")
                 continue
             grid = doc.add_table(rows=len(table) + 1, cols=len(table.columns))
             grid.style = "Table Grid"
             for j, column in enumerate(table.columns):
                 cell = grid.cell(0, j)
-                cell.text = str(column)
+                cell.text = str(column).replace("_", " ")
                 cell.paragraphs[0].runs[0].font.bold = True
             for i, values in enumerate(table.itertuples(index=False), start=1):
                 for j, value in enumerate(values):
@@ -514,6 +537,9 @@ def write_word(
                     for paragraph in cell.paragraphs:
                         for run in paragraph.runs:
                             run.font.size = Pt(8)
+            if notes:
+                small = doc.add_paragraph(" ".join(notes))
+                small.runs[0].font.size = Pt(8)
             note = doc.add_paragraph(record.source + (f" {record.notes}" if record.notes else ""))
             note.runs[0].font.size = Pt(8)
     path = Path(path)
