@@ -150,6 +150,10 @@ def test_pathway_plot_artists():
     ax = pb.plot(stage="referred_police")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "Not recorded"]
     plt.close(ax.figure)
+    ax = pb.plot(stage="referred_police", names={"A": "Ayton", "B": "Beeford"})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Ayton", "Beeford", "Not recorded"]
+    assert ax.get_title().endswith("by district")
+    plt.close(ax.figure)
 
 
 def test_pathway_example_harrowdale_lowest(example):

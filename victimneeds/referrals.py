@@ -156,6 +156,19 @@ def _fmt_pct(value: float, lo: float, hi: float) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+
+def _group_labels(table: pd.DataFrame, by: Sequence[str], names: dict | None) -> pd.Series:
+    """Group labels for plots: the ``by`` values joined, codes replaced by ``names`` where given."""
+    parts = table[list(by)].astype(str)
+    if names:
+        parts = parts.apply(lambda col: col.map(lambda v: names.get(v, v)))
+    return parts.agg(", ".join, axis=1)
+
+
+def _by_words(by: Sequence[str], names: dict | None) -> list[str]:
+    """Words for the grouping in a title: "district" rather than "district_code" when names are shown."""
+    return [b.removesuffix("_code").replace("_", " ") if names else b.replace("_", " ") for b in by]
+
 @dataclass
 class Pathway:
     """Victims at each stage of the path, with conversion and Wilson intervals (see :func:`pathway`).
@@ -220,15 +233,16 @@ class Pathway:
     def __str__(self) -> str:
         return self.summary()
 
-    def plot(self, ax: Axes | None = None, stage: str | None = None) -> Axes:
+    def plot(self, ax: Axes | None = None, stage: str | None = None, names: dict | None = None) -> Axes:
         """A funnel: horizontal bars of the count at each stage, labelled with the conversion.
 
         With ``by`` and a ``stage`` key (e.g. ``"referred_police"``), dots with 95% intervals of that stage's
-        conversion in each group instead, against the whole-table conversion.
+        conversion in each group instead, against the whole-table conversion. ``names`` maps group codes to the
+        labels shown (e.g. district code -> district name).
         """
         if self.by and stage is not None:
             t = self.table[self.table["stage_key"] == stage].copy()
-            t["group"] = t[self.by].astype(str).agg(", ".join, axis=1)
+            t["group"] = _group_labels(t, self.by, names)
             if ax is None:
                 _, ax = plt.subplots(figsize=(8, 0.45 * len(t) + 1.6))
             y = np.arange(len(t))[::-1]
@@ -246,7 +260,7 @@ class Pathway:
             ax.set_yticks(y, t["group"].tolist())
             follows = _LABEL[t["follows"].iloc[0]]
             ax.set_xlabel(f"% of '{follows}' reaching '{_LABEL[stage]}'")
-            ax.set_title(f"{_LABEL[stage]}, by {', '.join(self.by)}")
+            ax.set_title(f"{_LABEL[stage]}, by {', '.join(_by_words(self.by, names))}")
             ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
             return ax
         t = self.table
@@ -1229,10 +1243,10 @@ class AccuracyResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def plot(self, ax: Axes | None = None) -> Axes:
-        """Missed and unneeded rates by group, dots with 95% intervals."""
+    def plot(self, ax: Axes | None = None, names: dict | None = None) -> Axes:
+        """Missed and unneeded rates by group, dots with 95% intervals; ``names`` maps codes to labels."""
         t = self.table.reset_index(drop=True)
-        labels = t[self.by].astype(str).agg(", ".join, axis=1) if self.by else pd.Series(["All"])
+        labels = _group_labels(t, self.by, names) if self.by else pd.Series(["All"])
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.6))
         y = np.arange(len(t))[::-1].astype(float)
