@@ -78,3 +78,27 @@ def test_interval_chart_has_one_point_per_row():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert sorted(labels) == ["A", "B", "C"]
     plt.close(ax.figure)
+
+
+def _squares(n):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame({"v": [float(i) for i in range(n)]},
+                            geometry=[box(i, 0, i + 1, 1) for i in range(n)], crs="EPSG:27700")
+
+
+def test_choropleth_classes_many_areas_into_a_legend():
+    ax = plotting.choropleth(_squares(20), "v", "Twenty", "Value", scheme="quantiles", k=5)
+    assert ax.get_legend() is not None
+    assert len(ax.get_legend().get_texts()) == 5
+    assert ax.get_title() == "Twenty"
+    plt.close(ax.figure)
+
+
+def test_choropleth_of_a_few_districts_uses_a_colour_bar():
+    ax = plotting.choropleth(_squares(5), "v", "Five", "Value", scheme="quantiles", k=5)
+    assert ax.get_legend() is None
+    colorbars = [a for a in ax.figure.axes if a is not ax]
+    assert len(colorbars) == 1 and colorbars[0].get_ylabel() == "Value"
+    plt.close(ax.figure)

@@ -563,6 +563,30 @@ class HiddenDemand:
             )
         return "\n".join(lines)
 
+    def estimated_victims(self, by: str = "district_code") -> pd.DataFrame:
+        """Survey-expected victims a year per ``by`` (all crime groups in the table added up), with the interval.
+
+        This is the ``demand`` table :func:`victimneeds.equity.need_index` and
+        :func:`victimneeds.equity.current_allocation` take: one row per district, ``estimated_victims``.
+
+        Examples
+        --------
+        >>> h = HiddenDemand(pd.DataFrame({"district_code": ["A", "A", "B"],
+        ...     "crime_group": ["Domestic abuse", "Sexual violence", "Domestic abuse"],
+        ...     "expected": [100.0, 20.0, 50.0], "expected_lower": [80.0, 16.0, 40.0],
+        ...     "expected_upper": [120.0, 24.0, 60.0]}))
+        >>> h.estimated_victims().to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+        {'district_code': ['A', 'B'], 'estimated_victims': [120.0, 50.0],
+         'estimated_victims_lower': [96.0, 40.0], 'estimated_victims_upper': [144.0, 60.0]}
+        """
+        if by not in self.table.columns:
+            raise KeyError(f"estimated_victims: the hidden-demand table has no column {by!r}")
+        sums = self.table.groupby(by, as_index=False, observed=True)[
+            ["expected", "expected_lower", "expected_upper"]].sum()
+        # Adding interval ends assumes the groups' errors move together (the same survey): conservative.
+        return sums.rename(columns={"expected": "estimated_victims", "expected_lower": "estimated_victims_lower",
+                                    "expected_upper": "estimated_victims_upper"})
+
     def plot(self, ax: Axes | None = None) -> Axes:
         """Bars of expected victims (with interval) and recorded victims by district, per crime group."""
         import matplotlib.pyplot as plt

@@ -135,7 +135,8 @@ def choropleth(
     """Map ``column`` of a GeoDataFrame, classed with mapclassify (quantiles by default).
 
     Areas with no value are drawn hatched grey and named "No data" in the legend. ``boundaries`` (e.g.
-    districts dissolved from the small areas) are drawn on top as outlines.
+    districts dissolved from the small areas) are drawn on top as outlines. With ``scheme=None``, or no more
+    distinct values than classes (a map of a handful of districts), the scale is continuous with a colour bar.
     """
     if column not in gdf.columns:
         raise KeyError(f"choropleth: column {column!r} not in the table (columns: {list(gdf.columns)})")
@@ -146,6 +147,9 @@ def choropleth(
     if categorical:
         kwargs["categorical"] = True
         kwargs["legend_kwds"] = {"title": legend_title, "loc": "upper left", "bbox_to_anchor": (1, 1)}
+    elif scheme is None or gdf[column].nunique() <= k:
+        # Too few areas to class (e.g. five districts): a continuous scale with a colour bar says more.
+        kwargs["legend_kwds"] = {"label": legend_title, "shrink": 0.6}
     else:
         kwargs["scheme"] = scheme
         kwargs["k"] = k
