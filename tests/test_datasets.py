@@ -368,6 +368,7 @@ def test_effects_are_documented() -> None:
         "underfunded_district",
         "slow_first_contact",
         "missing_voice",
+        "onward_fails_when_busy",
     }
     for effect in ds.EXAMPLE_EFFECTS.values():
         assert effect["description"]

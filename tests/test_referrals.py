@@ -509,3 +509,51 @@ def test_pathway_properties(rows):
     assert (t.loc[ok, "converted"] <= t.loc[ok, "from_count"]).all()
     police = t[t["segment"] == "Police"].set_index("stage_key")["count"]
     assert police["identified"] >= police["assessed"] >= police["need"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Onward referrals failing at busy times
+# --------------------------------------------------------------------------------------------------
+
+
+def _onward(months_counts, accepted):
+    dates = [f"2024-{m:02d}-10" for m, n in months_counts for _ in range(n)]
+    return pd.DataFrame({"referral_date": pd.to_datetime(dates), "onward_referral": ["IDVA"] * len(dates),
+                         "onward_accepted": pd.array(accepted, dtype="boolean")})
+
+
+def test_onward_acceptance_by_hand():
+    # months 1-3 have 2, 2 and 6 onward referrals; the 0.5 quantile of (2, 2, 6) is 2, so month 3 is busy.
+    refs = _onward([(1, 2), (2, 2), (3, 6)], [True, True, True, False] + [True, False, False, False, True, False])
+    t = R.onward_acceptance(refs, busy_quantile=0.5).iloc[0]
+    assert (t["busy_months"], t["referrals_busy"], t["accepted_busy"]) == (1, 6, 2)
+    assert (t["referrals_other"], t["accepted_other"]) == (4, 3)
+    assert t["pct_busy"] == pytest.approx(100 * 2 / 6)
+    lo, hi = proportion_confint(2, 6, method="wilson")
+    assert (t["pct_busy_lower"], t["pct_busy_upper"]) == (pytest.approx(100 * lo), pytest.approx(100 * hi))
+    assert t["difference"] == pytest.approx(100 * (2 / 6 - 3 / 4))
+
+
+def test_onward_acceptance_finds_the_planted_busy_month_failures(example):
+    effect = EXAMPLE_EFFECTS["onward_fails_when_busy"]
+    t = R.onward_acceptance(example.referrals)
+    assert (t["difference_upper"] < 0).all()
+    assert t["pct_busy"].mean() == pytest.approx(100 * effect["accepted_when_busy"], abs=5)
+    assert t["pct_other"].mean() == pytest.approx(100 * effect["accepted_otherwise"], abs=5)
+    assert t["finding"].str.contains("fail more at busy times").all()
+
+
+def test_onward_acceptance_no_effect_is_not_flagged():
+    rng = np.random.default_rng(1)
+    counts = [(m, int(n)) for m, n in zip(range(1, 13), rng.integers(20, 60, 12), strict=True)]
+    total = sum(n for _, n in counts)
+    refs = _onward(counts, rng.random(total) < 0.8)
+    t = R.onward_acceptance(refs).iloc[0]
+    assert t["difference_lower"] < 0 < t["difference_upper"]
+    assert "no evidence" in t["finding"]
+
+
+def test_onward_acceptance_needs_the_column():
+    refs = _onward([(1, 2)], [True, False]).drop(columns="onward_accepted")
+    with pytest.raises(KeyError, match="onward_accepted"):
+        R.onward_acceptance(refs)

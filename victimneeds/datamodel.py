@@ -260,6 +260,8 @@ REFERRALS = pa.DataFrameSchema(
         "support_accepted": _flag(),
         "support_level": _cat(SUPPORT_LEVELS, nullable=True),
         "onward_referral": _cat(ONWARD_TARGETS, nullable=True),
+        # Optional: whether the specialist service accepted the onward referral (empty when none was made).
+        "onward_accepted": _flag(required=False),
         "closed_date": pa.Column(pa.DateTime, nullable=True),
         "outcome_cope_recover": _flag(),
         "outcome_feel_safer": _flag(),

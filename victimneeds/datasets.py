@@ -83,6 +83,9 @@ Planted effects (also in :data:`EXAMPLE_EFFECTS`)
 (d) **Slow first contact.** The ISVA service makes its first contact attempt after a median of 5 working days;
     the other services after a median of 1 working day, most within 2.
 (e) **Missing voice.** The survey has no responses from victims of sexual violence.
+(f) **Onward referrals fail at busy times.** Onward referrals to a specialist service are accepted 90% of the time,
+    but only 60% in that service's busiest months (its top quarter by onward referrals received); the column
+    ``referrals.onward_accepted`` records it ("onward referrals fail at times of high demand", DOMAIN.md).
 
 Examples
 --------
@@ -193,6 +196,13 @@ EXAMPLE_EFFECTS: dict[str, dict[str, Any]] = {
     "missing_voice": {
         "crime_group": "Sexual violence",
         "description": "The victim survey has no responses from victims of sexual violence.",
+    },
+    "onward_fails_when_busy": {
+        "accepted_when_busy": 0.60,
+        "accepted_otherwise": 0.90,
+        "busy": "the specialist service's onward referrals that month are in the top quarter of its months",
+        "description": "Onward referrals to a specialist service are accepted 90% of the time, but only 60% in "
+        "that service's busiest months (its top quarter by onward referrals received).",
     },
 }
 
@@ -878,7 +888,25 @@ def _make_referrals(
             "outcome_feel_safer": _bool(safer[order], ~measured[order]),
         }
     )
+    ref["onward_accepted"] = _onward_acceptance(ref, np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]))
     return ref
+
+
+def _onward_acceptance(ref: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """Whether each onward referral was accepted: less often in the specialist service's busiest months.
+
+    Drawn from its own generator (spawned from the seed), so adding it leaves every other column unchanged.
+    """
+    effect = EXAMPLE_EFFECTS["onward_fails_when_busy"]
+    target = ref["onward_referral"].astype("string")
+    made = target.notna() & (target != "None")
+    month = ref["referral_date"].dt.to_period("M")
+    volume = made.groupby([target, month]).transform("sum")
+    top_quarter = made.groupby([target, month]).sum().groupby(level=0).quantile(0.75)
+    busy = made & (volume > target.map(top_quarter).astype(float))
+    p = np.where(busy, effect["accepted_when_busy"], effect["accepted_otherwise"])
+    accepted = rng.random(len(ref)) < p
+    return pd.Series(pd.array(np.where(made, accepted, None), dtype="boolean"), index=ref.index)
 
 
 # --------------------------------------------------------------------------------------------------

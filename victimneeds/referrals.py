@@ -1384,6 +1384,100 @@ def assessment_accuracy(
 # --------------------------------------------------------------------------------------------------
 
 
+def onward_acceptance(
+    referrals: pd.DataFrame,
+    busy_quantile: float = 0.75,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Do onward referrals to specialist services fail at busy times?
+
+    For each specialist service (``onward_referral``), the share of onward referrals it accepted
+    (``onward_accepted``) in its **busy months** (months whose onward referrals to it are above its
+    ``busy_quantile`` of months) and in its other months, each with a Wilson interval, and the difference
+    (busy minus other, percentage points) with Newcombe's interval and a two-sided test.
+
+    Parameters
+    ----------
+    referrals : canonical referrals with ``referral_date``, ``onward_referral`` and ``onward_accepted``.
+    busy_quantile : months above this quantile of a service's monthly onward referrals count as busy.
+    confidence : level of the intervals.
+
+    Returns
+    -------
+    One row per specialist service: ``onward_referral, busy_months, referrals_busy, accepted_busy, pct_busy,
+    pct_busy_lower, pct_busy_upper, referrals_other, accepted_other, pct_other, pct_other_lower,
+    pct_other_upper, difference, difference_lower, difference_upper, p_value, finding, method``. Onward
+    referrals with no recorded acceptance are left out (their number is in ``.attrs["no_answer"]``).
+
+    References
+    ----------
+    Wilson EB (1927). JASA 22:209-212. Newcombe RG (1998). Statistics in Medicine 17:873-890.
+
+    Examples
+    --------
+    >>> refs = pd.DataFrame({
+    ...     "referral_date": pd.to_datetime(["2024-01-05"] * 4 + ["2024-02-05"] * 8 + ["2024-03-05"] * 4),
+    ...     "onward_referral": ["ISVA"] * 16,
+    ...     "onward_accepted": [True] * 4 + [True] * 4 + [False] * 4 + [True, True, True, False]})
+    >>> t = onward_acceptance(refs, busy_quantile=0.5)
+    >>> t[["busy_months", "referrals_busy", "accepted_busy", "referrals_other", "accepted_other"]].to_dict("records")
+    [{'busy_months': 1, 'referrals_busy': 8, 'accepted_busy': 4, 'referrals_other': 8, 'accepted_other': 7}]
+    """
+    _need_columns(referrals, ["referral_date", "onward_referral", "onward_accepted"], "referrals",
+                  "onward_acceptance")
+    target = referrals["onward_referral"].astype("string")
+    made = (target.notna() & (target != "None")).to_numpy(dtype=bool)
+    answered = made & referrals["onward_accepted"].notna().to_numpy()
+    work = pd.DataFrame({
+        "onward_referral": target[made].astype(str),
+        "month": pd.to_datetime(referrals["referral_date"][made]).dt.to_period("M"),
+        "accepted": pd.array(referrals["onward_accepted"][made], dtype="boolean"),
+    })
+    monthly = work.groupby(["onward_referral", "month"]).size().rename("volume").reset_index()
+    cut = monthly.groupby("onward_referral")["volume"].quantile(busy_quantile).rename("cut")
+    monthly = monthly.join(cut, on="onward_referral")
+    monthly["busy"] = monthly["volume"] > monthly["cut"]
+    work = work.merge(monthly[["onward_referral", "month", "busy"]], on=["onward_referral", "month"], how="left")
+    work = work[work["accepted"].notna()]
+    rows = []
+    for name, part in work.groupby("onward_referral", sort=True):
+        busy, other = part[part["busy"]], part[~part["busy"]]
+        rows.append({
+            "onward_referral": name,
+            "busy_months": int(monthly.loc[(monthly["onward_referral"] == name) & monthly["busy"], "month"].nunique()),
+            "referrals_busy": len(busy), "accepted_busy": int(busy["accepted"].sum()),
+            "referrals_other": len(other), "accepted_other": int(other["accepted"].sum()),
+        })
+    table = pd.DataFrame(rows, columns=["onward_referral", "busy_months", "referrals_busy", "accepted_busy",
+                                        "referrals_other", "accepted_other"])
+    for which in ("busy", "other"):
+        p, lo, hi = stats.wilson(table[f"accepted_{which}"], table[f"referrals_{which}"], confidence)
+        table[f"pct_{which}"], table[f"pct_{which}_lower"], table[f"pct_{which}_upper"] = 100 * p, 100 * lo, 100 * hi
+    ok = (table["referrals_busy"] > 0) & (table["referrals_other"] > 0)
+    table["difference"] = table["difference_lower"] = table["difference_upper"] = table["p_value"] = np.nan
+    if ok.any():
+        diff = stats.compare_proportions(table.loc[ok, "accepted_busy"], table.loc[ok, "referrals_busy"],
+                                         table.loc[ok, "accepted_other"], table.loc[ok, "referrals_other"],
+                                         confidence=confidence, multiplier=100)
+        table.loc[ok, ["difference", "difference_lower", "difference_upper", "p_value"]] = diff[
+            ["value", "lowercl", "uppercl", "p_value"]].to_numpy()
+    level = f"{100 * confidence:g}%"
+    table["finding"] = [
+        (f"{r.onward_referral}: accepted {r.pct_busy:.0f}% of onward referrals in its busy months against "
+         f"{r.pct_other:.0f}% otherwise ({r.difference:+.0f} points, {level} interval {r.difference_lower:+.0f} to "
+         f"{r.difference_upper:+.0f}): onward referrals fail more at busy times")
+        if r.difference_upper < 0 else
+        (f"{r.onward_referral}: no evidence that acceptance falls in busy months "
+         f"({r.pct_busy:.0f}% against {r.pct_other:.0f}%)" if not np.isnan(r.difference) else
+         f"{r.onward_referral}: too few months to compare")
+        for r in table.itertuples()
+    ]
+    table["method"] = (f"Wilson intervals; busy months above the {busy_quantile:g} quantile of the service's "
+                       "monthly onward referrals; difference with Newcombe's hybrid score interval and chi-square test")
+    table.attrs["no_answer"] = int((made & ~answered).sum())
+    return table
+
+
 def onward_matrix(referrals: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Onward referrals from each service to each specialist service: a tidy from-to table.
 
