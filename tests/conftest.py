@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: no per-example deadline (a loaded 2-core CI machine is slow, not wrong), and the same examples
+# on every run, so a red CI always means a real failure that a re-run reproduces.
+settings.register_profile("victimneeds", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("victimneeds")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
