@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from matplotlib.axes import Axes
-from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from victimneeds import stats
@@ -674,17 +673,9 @@ def _months_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
 def _km(time: np.ndarray, event: np.ndarray, confidence: float) -> tuple[dict, pd.DataFrame]:
     """Kaplan-Meier via statsmodels; log-log pointwise bands; median interval where the band crosses 50%."""
     sf = sm.SurvfuncRight(time, event.astype(int))
-    alpha = 1 - confidence
-    z = _st.norm.ppf(1 - alpha / 2)
     med = sf.quantile(0.5)
-    s, se = np.asarray(sf.surv_prob), np.asarray(sf.surv_prob_se)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.log(-np.log(s))
-        half = z * se / (s * np.abs(np.log(s)))
-        lower = np.exp(-np.exp(theta + half))
-        upper = np.exp(-np.exp(theta - half))
-    lower = np.where(np.isfinite(lower), lower, s)
-    upper = np.where(np.isfinite(upper), upper, s)
+    s = np.asarray(sf.surv_prob)
+    lower, upper = stats.survival_band(s, sf.surv_prob_se, confidence)
     times = np.asarray(sf.surv_times, dtype=float)
     lo = times[upper < 0.5][0] if (upper < 0.5).any() else np.nan
     hi = times[lower < 0.5][0] if (lower < 0.5).any() else np.nan

@@ -1065,21 +1065,15 @@ class ContactTimes:
         return ax
 
 
-def _km_share(sf: SurvfuncRight, t: float, z: float) -> tuple[float, float, float]:
-    """1 - S(t) with a log(-log) interval (Kalbfleisch & Prentice), in percent."""
+def _km_share(sf: SurvfuncRight, t: float, confidence: float) -> tuple[float, float, float]:
+    """1 - S(t) with a log(-log) interval (:func:`victimneeds.stats.survival_band`), in percent."""
     times = np.asarray(sf.surv_times)
     idx = np.searchsorted(times, t, side="right") - 1
     if idx < 0:
         return 0.0, 0.0, 0.0
     s = float(sf.surv_prob[idx])
-    se = float(sf.surv_prob_se[idx])
-    if s <= 0:
-        return 100.0, 100.0, 100.0
-    if s >= 1 or se == 0:
-        return 100 * (1 - s), 100 * (1 - s), 100 * (1 - s)
-    theta = se / (s * abs(np.log(s)))
-    lo_s, hi_s = s ** np.exp(z * theta), s ** np.exp(-z * theta)
-    return 100 * (1 - s), 100 * (1 - hi_s), 100 * (1 - lo_s)
+    lo_s, hi_s = stats.survival_band([s], [float(sf.surv_prob_se[idx])], confidence)
+    return 100 * (1 - s), 100 * (1 - float(hi_s[0])), 100 * (1 - float(lo_s[0]))
 
 
 def contact_times(
@@ -1151,7 +1145,6 @@ def contact_times(
         )
     days = np.busday_count(start, end).astype(float)
     event = contact.notna().to_numpy()
-    z = _st.norm.ppf(0.5 + confidence / 2)
     groups = {c: _text(_labels(referrals[c])) for c in by_cols}
     keys = _keys(referrals, by_cols, "All referrals")
     rows, curves = [], []
@@ -1177,7 +1170,7 @@ def contact_times(
             }
         )
         for d in limits:
-            v, lo, hi = _km_share(sf, d, z)
+            v, lo, hi = _km_share(sf, d, confidence)
             row.update({f"within_{d}_days": v, f"within_{d}_days_lower": lo, f"within_{d}_days_upper": hi})
         rows.append(row)
         curves.append(
@@ -1192,7 +1185,7 @@ def contact_times(
     sf_all = SurvfuncRight(days, event.astype(int))
     overall = {"referrals": float(len(days))}
     for d in limits:
-        v, lo, hi = _km_share(sf_all, d, z)
+        v, lo, hi = _km_share(sf_all, d, confidence)
         overall.update({f"within_{d}_days": v, f"within_{d}_days_lower": lo, f"within_{d}_days_upper": hi})
     table = pd.DataFrame(rows)
     table["confidence"] = f"{confidence:.0%}"

@@ -53,6 +53,7 @@ __all__ = [
     "proportion",
     "rate",
     "standardised_ratio",
+    "survival_band",
     "wilson",
 ]
 
@@ -1150,3 +1151,42 @@ def compare_proportions(
             "method": f"Newcombe hybrid score interval; {test_name}",
         }
     )
+
+
+def survival_band(
+    surv_prob: np.typing.ArrayLike, surv_prob_se: np.typing.ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log(-log) confidence band for a Kaplan-Meier survival curve.
+
+    With theta = se / (S |log S|), the band is S ** exp(z theta) to S ** exp(-z theta), which stays inside
+    (0, 1). Where S is 0 or 1, or its standard error is 0 or missing, the band is the point itself.
+
+    Parameters
+    ----------
+    surv_prob, surv_prob_se : the curve and its (Greenwood) standard errors, e.g. statsmodels'
+        ``SurvfuncRight.surv_prob`` and ``.surv_prob_se``.
+    confidence : level of the band.
+
+    Returns
+    -------
+    (lower, upper) arrays of survival probabilities.
+
+    References
+    ----------
+    Kalbfleisch JD, Prentice RL (2002). The Statistical Analysis of Failure Time Data, 2nd ed. Wiley.
+
+    Examples
+    --------
+    >>> lower, upper = survival_band([1.0, 0.5, 0.0], [0.0, 0.1, 0.0])
+    >>> np.round(lower, 4).tolist(), np.round(upper, 4).tolist()
+    ([1.0, 0.2952, 0.0], [1.0, 0.6745, 0.0])
+    """
+    s = np.asarray(surv_prob, dtype=float)
+    se = np.asarray(surv_prob_se, dtype=float)
+    z = _z(confidence)
+    inside = (s > 0) & (s < 1) & np.isfinite(se) & (se > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(inside, se / (s * np.abs(np.log(s))), 0.0)
+        lower = np.where(inside, s ** np.exp(z * theta), s)
+        upper = np.where(inside, s ** np.exp(-z * theta), s)
+    return lower, upper
