@@ -142,6 +142,16 @@ def _scale(y: np.ndarray, season: int = _SEASON) -> float:
 Fit = tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]], np.ndarray]
 
 
+def _log1p_normal(mean: np.ndarray, var: np.ndarray, levels: Sequence[float], fitted: np.ndarray) -> Fit:
+    """Back-transform a normal forecast of log(1 + y): mean exp(m + v/2) - 1, interval ends expm1(m -/+ z sd)."""
+    sd = np.sqrt(var)
+    out = {}
+    for lv in levels:
+        z = _st.norm.ppf(0.5 + lv / 2)
+        out[lv] = (np.expm1(mean - z * sd), np.expm1(mean + z * sd))
+    return np.expm1(mean + var / 2), out, fitted
+
+
 def _normal(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float], fitted: np.ndarray) -> Fit:
     out = {}
     for lv in levels:
@@ -243,12 +253,7 @@ def _ets(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
             cj = a + b * phi * (1 - phi**i) / (1 - phi) if phi < 1 else a + b * i
             acc += cj**2
         var[j - 1] = sigma2 * (1 + acc)
-    sd = np.sqrt(var)
-    out = {}
-    for lv in levels:
-        z = _st.norm.ppf(0.5 + lv / 2)
-        out[lv] = (np.expm1(mean - z * sd), np.expm1(mean + z * sd))
-    return np.expm1(mean + var / 2), out, fitted
+    return _log1p_normal(mean, var, levels, fitted)
 
 
 def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
@@ -274,12 +279,7 @@ def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float],
     fitted[:burn] = np.nan
     fitted[~np.isfinite(y)] = np.nan
     var = np.where(np.isfinite(var) & (var > 0), var, np.nanmax(var[np.isfinite(var)], initial=0.0))
-    sd = np.sqrt(var)
-    out = {}
-    for lv in levels:
-        z = _st.norm.ppf(0.5 + lv / 2)
-        out[lv] = (np.expm1(mean - z * sd), np.expm1(mean + z * sd))
-    return np.expm1(mean + var / 2), out, fitted
+    return _log1p_normal(mean, var, levels, fitted)
 
 
 def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
