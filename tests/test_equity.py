@@ -468,3 +468,26 @@ def test_real_leicestershire_need_index(leics_area):
     assert "excluding ASB" in need.table["method"].iloc[0]
     with pytest.raises(ValueError, match="no services table"):
         eq.current_allocation(leics_area)
+
+
+def test_inequality_by_scenario_stacks_each_scenario_and_draws_one_curve_each(example):
+    need_areas = eq.need_index(example, level="area")
+    current = eq.current_allocation(example)
+    flat = current.assign(funding=current["funding"].sum() / len(current))
+    result = eq.inequality_by_scenario(example, {"current": current, "flat": flat}, need_areas, n_boot=20)
+    direct = eq.inequality(eq.funding_per_need(example, flat, need_areas), "funding_per_weighted_head",
+                           "weighted_population", rank_by="deprivation_order", group="district_code", n_boot=20,
+                           label="flat")
+    pd.testing.assert_frame_equal(result.table[result.table["scenario"] == "flat"].reset_index(drop=True), direct)
+    ax = result.plot()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Equality", "current", "flat"]
+    plt.close(ax.figure)
+
+
+def test_estimated_victims_is_hidden_demand_by_district(example):
+    estimated = vn.demand.estimated_victims(example)
+    rec = vn.demand.recorded(example.crimes, example.areas, population=example.population)
+    hid = vn.demand.hidden(example.areas, rec, population=example.population).table
+    assert estimated["estimated_victims"].sum() == pytest.approx(hid["expected"].sum())
+    assert list(estimated["district_code"]) == sorted(example.areas["district_code"].unique())
+    assert vn.demand.estimated_victims(vn.AreaData("no population", example.areas)) is None

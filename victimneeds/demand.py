@@ -28,7 +28,7 @@ from matplotlib.axes import Axes
 from scipy import stats as _st
 
 from victimneeds import stats
-from victimneeds.datamodel import AGE_BANDS, CRIME_GROUPS
+from victimneeds.datamodel import AGE_BANDS, CRIME_GROUPS, AreaData
 from victimneeds.forecast import (
     LOCKDOWN_MONTHS,
     ForecastResult,
@@ -787,3 +787,15 @@ def hidden(
         names = areas.drop_duplicates("district_code").set_index("district_code")["district_name"]
         table.insert(1, "district_name", table["district_code"].map(names).astype(str).to_numpy())
     return HiddenDemand(table=table.reset_index(drop=True), confidence=stats._confidence(confidence))
+
+
+def estimated_victims(data: AreaData, by: str = "district_code") -> pd.DataFrame | None:
+    """Survey-expected victims a year per district for an area, or None when it has no population by age and sex.
+
+    The short way from an area to the ``demand`` table that :func:`victimneeds.equity.need_index` takes:
+    :func:`recorded` then :func:`hidden` then :meth:`HiddenDemand.estimated_victims`.
+    """
+    if data.population is None or data.crimes is None:
+        return None
+    recorded_demand = recorded(data.crimes, data.areas, population=data.population)
+    return hidden(data.areas, recorded_demand, population=data.population).estimated_victims(by)

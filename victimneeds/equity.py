@@ -1325,3 +1325,45 @@ def inequality(
     if label:
         frame.insert(0, "scenario", label)
     return frame
+
+
+@dataclass
+class ScenarioInequality:
+    """Inequality of funding per need-weighted resident under several funding scenarios (e.g. before and after).
+
+    Attributes
+    ----------
+    table : :func:`inequality` for each scenario, stacked (``scenario`` names the row's scenario).
+    per_need : scenario -> the :func:`funding_per_need` table it was computed from.
+    """
+
+    table: pd.DataFrame
+    per_need: dict[str, pd.DataFrame]
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Lorenz curves of funding against need, one per scenario, with the line of equality."""
+        curves = {name: lorenz_curve(t["funding_per_weighted_head"], t["weighted_population"])
+                  for name, t in self.per_need.items()}
+        return plot_lorenz(curves, ax=ax)
+
+
+def inequality_by_scenario(
+    data: AreaData,
+    scenarios: Mapping[str, pd.DataFrame],
+    need: NeedIndex,
+    n_boot: int = 1000,
+) -> ScenarioInequality:
+    """Gini, Theil and concentration index of funding per need-weighted resident for each funding scenario.
+
+    Parameters
+    ----------
+    data : the area.
+    scenarios : name -> funding by district (a ``funding`` column), e.g. the current split and a proposal.
+    need : the small-area need index (``need_index(data, level="area")``) that weights residents.
+    n_boot : bootstrap resamples for the intervals (districts resampled within local authority groups).
+    """
+    per_need = {name: funding_per_need(data, funding, need) for name, funding in scenarios.items()}
+    table = pd.concat([inequality(t, "funding_per_weighted_head", "weighted_population",
+                                  rank_by="deprivation_order", group="district_code", n_boot=n_boot, label=name)
+                       for name, t in per_need.items()], ignore_index=True)
+    return ScenarioInequality(table, per_need)
