@@ -93,14 +93,13 @@ def unidentifiable_groups(crimes: pd.DataFrame) -> list[str]:
     >>> unidentifiable_groups(c)
     ['Sexual violence', 'Hate crime']
     """
-    out = []
-    for group, flag in FLAGGED_GROUPS.items():
-        if flag not in crimes.columns or crimes[flag].isna().all():
-            if flag == "is_sexual_offence" and "is_sexual_offence" not in crimes.columns and (
-                    (crimes.get("crime_group") == group).any() if "crime_group" in crimes else False):
-                continue  # the loader marked sexual violence some other way
-            out.append(group)
-    return out
+    def flagged(flag: str) -> bool:
+        return flag in crimes.columns and bool(crimes[flag].notna().any())
+
+    def present(group: str) -> bool:  # a loader may have marked the group some other way
+        return "crime_group" in crimes.columns and bool((crimes["crime_group"] == group).any())
+
+    return [group for group, flag in FLAGGED_GROUPS.items() if not flagged(flag) and not present(group)]
 
 
 def crimes_by_year(data: AreaData) -> pd.DataFrame:
