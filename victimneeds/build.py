@@ -189,8 +189,8 @@ def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str
     # The kernel's own chatter (transport warnings, shutdown messages) goes to a log beside the executed
     # notebook rather than the user's terminal; cell errors still come back through papermill.
     log = Path(executed).with_suffix(".log")
-    log_file = log.open("w", encoding="utf-8")
-    os.dup2(log_file.fileno(), 2)
+    with log.open("w", encoding="utf-8") as log_file:
+        os.dup2(log_file.fileno(), 2)  # fd 2 keeps the file open after this handle closes
     problem = ""
     for _ in range(attempts):
         try:
