@@ -256,7 +256,7 @@ def _discover(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[_
 _DICT = pa.dictionary(pa.int32(), pa.string())
 #: Column types of the fast path: numbers parsed as numbers, repetitive text dictionary-encoded.
 _FAST_TYPES = {
-    "Crime ID": pa.string(),
+    "Crime ID": pa.large_string(),
     "Month": _DICT,
     "Reported by": _DICT,
     "Falls within": _DICT,
@@ -267,7 +267,7 @@ _FAST_TYPES = {
     "LSOA name": _DICT,
     "Crime type": _DICT,
     "Last outcome category": _DICT,
-    "Context": pa.string(),
+    "Context": pa.large_string(),
 }
 _READ_OPTIONS = pacsv.ReadOptions(use_threads=False, block_size=1 << 26)
 _GZIP_ERRORS = (OSError, EOFError, ValueError, zlib.error)
@@ -604,7 +604,7 @@ def _street_table(member: _Member, street: _Street) -> tuple[pa.Table, list[dict
     types = street.crime_type.dictionary.to_pylist()
     asb_code = types.index("Anti-social behaviour") if "Anti-social behaviour" in types else -1
     is_asb = pc.fill_null(street.crime_type.indices, -1).to_numpy() == asb_code
-    cid = pc.utf8_trim_whitespace(street.crime_id)
+    cid = pc.utf8_trim_whitespace(street.crime_id.cast(pa.large_string()))
     no_id = _mask(pc.is_null(cid))
     n_asb = int(is_asb.sum())
     if n_asb:
@@ -622,6 +622,7 @@ def _street_table(member: _Member, street: _Street) -> tuple[pa.Table, list[dict
     if no_id.any():
         prefix = pc.if_else(pa.array(is_asb[no_id]), f"asb-{member.stem}", f"row-{member.stem}")
         synthetic = pc.binary_join_element_wise(prefix, pc.cast(pa.array(lines[no_id]), pa.string()), "-")
+        synthetic = synthetic.cast(pa.large_string())
         cid = pc.replace_with_mask(cid, pa.array(no_id), synthetic)
 
     text = street.text
@@ -638,7 +639,7 @@ def _street_table(member: _Member, street: _Street) -> tuple[pa.Table, list[dict
             "longitude": street.longitude,
             "latitude": street.latitude,
             "location": text["location"],
-            "context": pc.cast(text["context"], pa.string()),
+            "context": pc.cast(text["context"], pa.large_string()),
             "force": text["force"],
             "source_line": pa.array(lines, pa.int64()),
         }
@@ -659,9 +660,10 @@ def _id_hashes(ids: pa.Array) -> pa.Array:
     """
     n, valid = len(ids), _mask(pc.is_valid(ids))
     none = pa.nulls(n, pa.uint64())
-    if not valid.any() or ids.type != pa.string():
+    if not valid.any() or ids.type not in (pa.string(), pa.large_string()):
         return none
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[ids.offset : ids.offset + n + 1]
+    index_type = np.int64 if ids.type == pa.large_string() else np.int32
+    offsets = np.frombuffer(ids.buffers()[1], dtype=index_type)[ids.offset : ids.offset + n + 1]
     lengths = np.diff(offsets)[valid]
     width = int(lengths[0])
     if width == 0 or width % 8 or (lengths != width).any():
@@ -1107,7 +1109,7 @@ def _assemble(
             renamed = sub.assign(new=sub["crime_id"] + "#" + rank.astype(str)).loc[is_later].sort_values("pos")
             mask = np.zeros(len(cid), dtype=bool)
             mask[later] = True
-            cid = pc.replace_with_mask(cid, pa.array(mask), pa.array(renamed["new"].tolist(), pa.string()))
+            cid = pc.replace_with_mask(cid, pa.array(mask), pa.array(renamed["new"].tolist(), cid.type))
             action = "kept; ids made unique with '#2', '#3' suffixes"
         report.add(
             allf,
@@ -1204,7 +1206,7 @@ def _assemble(
             }
         ).sort_values(["crime_id", "month", "source_file", "source_line"], kind="stable")
         latest = outs.drop_duplicates("crime_id", keep="last")
-        latest_ids = pa.array(latest["crime_id"].tolist(), pa.string())
+        latest_ids = pa.array(latest["crime_id"].tolist(), cid.type)
         base = pc.replace_substring_regex(cid, r"#\d+$", "") if duplicates == "keep" else cid
         where = pc.index_in(base, value_set=latest_ids)
         hit = _mask(pc.is_valid(where))
