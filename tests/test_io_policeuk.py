@@ -338,3 +338,180 @@ def test_whole_result_cache_returns_the_same_table_and_follows_changes(tmp_path:
     assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["c"]
     # other arguments give another entry, not the cached one
     assert read_policeuk(tmp_path, cache_dir=cache, months=("2019-01", "2020-01")).crimes["crime_id"].tolist() == ["c"]
+
+
+# --- the fast path, the careful path and the cache ---------------------------------------------------
+# read_policeuk parses a clean file straight into typed columns and falls back to a row-by-row text
+# check for anything else. Both must give the same table and report; these tests hold them together.
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from victimneeds.io import policeuk as P  # noqa: E402
+
+
+def _member(name: str = "2020-01-demo-street.csv", month: str | None = "2020-01") -> P._Member:
+    return P._Member(f"2020-01/{name}", "street", month, "demo", lambda: b"", False)
+
+
+def _both_paths(raw: bytes, member: P._Member | None = None) -> tuple[tuple, tuple, bool]:
+    """(table, report) from read_policeuk's per-file parse and from the careful path alone, and whether the
+    fast path took the file."""
+    member = member or _member()
+    used_fast = P._street_fast(member, raw) is not None
+    careful = P._street_table(member, P._street_careful(member, raw))
+    return P._parse_street(member, raw), careful, used_fast
+
+
+def _same(a: tuple, b: tuple) -> None:
+    (ta, ra), (tb, rb) = a, b
+    assert ra == rb
+    assert ta.column_names == tb.column_names
+    for name in ta.column_names:
+        x, y = ta.column(name), tb.column(name)
+        if pa.types.is_dictionary(x.type):
+            x, y = x.combine_chunks().dictionary_decode(), y.combine_chunks().dictionary_decode()
+        assert x.to_pylist() == y.to_pylist(), name
+
+
+HEX = "0123456789abcdef"
+# A clean file (the kind the fast path takes) with up to two odd values put in: the fast path must either
+# give exactly what the careful path gives, or decline the file.
+clean_rows = st.tuples(
+    st.one_of(st.text(HEX, min_size=64, max_size=64), st.just("")),  # "" with ASB: no Crime ID
+    st.sampled_from([("-1.2", "52.6"), ("-1.25", "52.65"), ("", "")]),
+    st.sampled_from(["E01025631", "W01000001", ""]),
+    st.sampled_from(["Burglary", "Robbery", "Anti-social behaviour"]),
+)
+ODD = (
+    [("month", v) for v in ("2020-02", " 2020-01", "Jan 2020", "2020-13", "")]
+    + [("lon", v) for v in (" -1.2", "abc", "nan", "NAN", "-Infinity", "inf", "151.2", "-1.", "+.5", "1e-1")]
+    + [("lat", v) for v in ("-33.9", "99", "", "5e1")]
+    + [("lsoa", v) for v in ("E01099999", "X123", " E01025632", "e01025631")]
+    + [("type", v) for v in ("Fraud", "", " Burglary")]
+    + [("id", v) for v in (" c2 ", "c1", "asb-2020-01-demo-street-2", "x" * 64)]
+)
+
+
+def _file_with(fields: list[dict[str, str]], short_row: bool = False) -> bytes:
+    lines = [
+        f"{f['id']},{f['month']},{F},{f['lon']},{f['lat']},On or near X,{f['lsoa']},Blaby 002A,{f['type']},"
+        "Under investigation,"
+        for f in fields
+    ]
+    if short_row:
+        lines.append("b,2020-01,cut short")
+    return street(*lines).encode()
+
+
+@pytest.mark.parametrize("odd", ODD, ids=[f"{name}={value!r}" for name, value in ODD])
+def test_each_odd_value_alone_gives_what_the_careful_path_gives(odd: tuple[str, str]) -> None:
+    clean = {"month": "2020-01", "lon": "-1.2", "lat": "52.6", "lsoa": "E01025631", "type": "Burglary"}
+    fields = [dict(clean, id="1" * 64), dict(clean, id="", type="Anti-social behaviour"), dict(clean, id="2" * 64)]
+    fields[1][odd[0]] = odd[1]
+    fast, careful, _ = _both_paths(_file_with(fields))
+    _same(fast, careful)
+
+
+@given(
+    st.lists(clean_rows, min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 5), st.sampled_from(ODD)), max_size=2),
+    st.booleans(),
+)
+def test_fast_path_gives_what_the_careful_path_gives(rows: list, odd: list, short_row: bool) -> None:
+    fields = [
+        {"id": cid, "month": "2020-01", "lon": lon, "lat": lat, "lsoa": lsoa, "type": ctype}
+        for cid, (lon, lat), lsoa, ctype in rows
+    ]
+    for at, (name, value) in odd:
+        fields[at % len(fields)][name] = value
+    fast, careful, _ = _both_paths(_file_with(fields, short_row))
+    _same(fast, careful)
+
+
+def test_clean_files_take_the_fast_path_and_odd_ones_do_not() -> None:
+    clean = street(row("a" * 64), row("", ctype="Anti-social behaviour", lon="", lat="", lsoa="")).encode()
+    assert _both_paths(clean)[2]
+    for odd in (
+        row("a", month="2020-02"),
+        row("a", lon="abc"),
+        row("a", lon="151.2"),
+        row("a", lsoa="X1"),
+        row("a", ctype="Fraud"),
+    ):
+        assert not _both_paths(street(odd).encode())[2], odd
+    assert not _both_paths(street(row("a"), "b,2020-01,cut short").encode())[2]
+
+
+@pytest.mark.realdata
+def test_fast_and_careful_paths_agree_on_the_real_files(shared_data: Path) -> None:
+    files = sorted((shared_data / "policeuk" / "leicestershire").glob("*/*-street.csv.gz"))
+    for path in files[::8]:  # 6 of the 41 files, spread over the series
+        member = P._file_member(path, f"{path.parent.name}/{path.name}")
+        raw = P._decompress(member, path.read_bytes())
+        fast, careful, used_fast = _both_paths(raw, member)
+        assert used_fast, f"{path.name} fell back to the careful path"
+        _same(fast, careful)
+
+
+def test_repeated_is_exact_even_when_every_hash_collides() -> None:
+    ids = pa.array(["a" * 64, "b" * 64, "a" * 64, "c" * 64, "asb-x-2"], pa.large_string())
+    synthetic = np.array([False, False, False, False, True])
+    colliding = pa.array([7, 7, 7, 7, None], pa.uint64())
+    expected = [True, False, True, False, False]
+    assert P._repeated(ids, colliding, synthetic, fast=True).tolist() == expected
+    assert P._repeated(ids, P._id_hashes(ids), synthetic, fast=True).tolist() == expected
+    assert P._repeated(ids, colliding, synthetic, fast=False).tolist() == expected
+
+
+def test_id_hashes_only_for_even_ids() -> None:
+    even = P._id_hashes(pa.array(["a" * 64, None, "b" * 64], pa.large_string()))
+    assert even.null_count == 1 and even[0] != even[2]
+    assert P._id_hashes(pa.array(["a" * 64, "short"], pa.large_string())).null_count == 2
+    assert P._id_hashes(pa.array(["asb-" + "a" * 60], pa.large_string())).null_count == 1
+
+
+def test_duplicates_of_real_style_ids_across_files(tmp_path: Path) -> None:
+    one, two, three = "1" * 64, "2" * 64, "3" * 64
+    write(tmp_path, "2020-01", street(row(one, outcome="Under investigation"), row(two)))
+    write(
+        tmp_path, "2020-02", street(row(three, month="2020-02"), row(one, month="2020-02", outcome="Suspect charged"))
+    )
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert crimes["crime_id"].tolist() == [one, two, three]
+    assert crimes.loc[0, "outcome"] == "Suspect charged" and str(crimes.loc[0, "month"]) == "2020-01"
+    assert checks(report)["duplicate_crime_id"] == 1
+    kept, _ = read_policeuk(tmp_path, cache_dir=False, duplicates="keep")
+    assert kept["crime_id"].tolist() == [one, two, three, one + "#2"]
+
+
+def test_cache_follows_content_not_file_times_and_survives_damage(tmp_path: Path) -> None:
+    import os
+
+    path = write(tmp_path, "2020-01", street(row("a"), row("b")), gz=True)
+    cache = tmp_path / "cache"
+    cold = read_policeuk(tmp_path, cache_dir=cache)
+    os.utime(path, (0, 0))  # same bytes, another modification time: still the cached entry
+    entries = sorted((cache / "policeuk").iterdir())
+    assert read_policeuk(tmp_path, cache_dir=cache).crimes.equals(cold.crimes)
+    assert sorted((cache / "policeuk").iterdir()) == entries
+    for entry in entries:  # a damaged entry is read again from the files, and rewritten
+        entry.write_bytes(b"not arrow")
+    again = read_policeuk(tmp_path, cache_dir=cache)
+    pd.testing.assert_frame_equal(again.crimes, cold.crimes)
+    pd.testing.assert_frame_equal(read_policeuk(tmp_path, cache_dir=cache).crimes, cold.crimes)
+
+
+def test_cached_table_can_be_edited_like_any_other(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row("a"), row("b")))
+    cache = tmp_path / "cache"
+    read_policeuk(tmp_path, cache_dir=cache)
+    crimes = read_policeuk(tmp_path, cache_dir=cache).crimes  # memory-mapped from the cache
+    crimes.loc[0, "longitude"] = np.nan
+    crimes.loc[1, "crime_id"] = "z"
+    crimes.loc[0, "source_line"] = 99
+    crimes.loc[1, "crime_type"] = "Robbery"
+    assert crimes["longitude"].isna().tolist() == [True, False] and crimes["crime_id"].tolist() == ["a", "z"]
+    assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["a", "b"]
