@@ -494,9 +494,12 @@ def test_cache_follows_content_not_file_times_and_survives_damage(tmp_path: Path
     cache = tmp_path / "cache"
     cold = read_policeuk(tmp_path, cache_dir=cache)
     os.utime(path, (0, 0))  # same bytes, another modification time: still the cached entry
-    entries = sorted((cache / "policeuk").iterdir())
+    entries = sorted((cache / "policeuk").glob("result-*"))
     assert read_policeuk(tmp_path, cache_dir=cache).crimes.equals(cold.crimes)
-    assert sorted((cache / "policeuk").iterdir()) == entries
+    assert sorted((cache / "policeuk").glob("result-*")) == entries
+    # the file's time is now long past, so its hash is remembered; a damaged memo is read around too
+    assert (cache / "policeuk" / "file-hashes.json").is_file()
+    entries = sorted((cache / "policeuk").iterdir())
     for entry in entries:  # a damaged entry is read again from the files, and rewritten
         entry.write_bytes(b"not arrow")
     again = read_policeuk(tmp_path, cache_dir=cache)
@@ -515,3 +518,14 @@ def test_cached_table_can_be_edited_like_any_other(tmp_path: Path) -> None:
     crimes.loc[1, "crime_type"] = "Robbery"
     assert crimes["longitude"].isna().tolist() == [True, False] and crimes["crime_id"].tolist() == ["a", "z"]
     assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["a", "b"]
+
+
+def test_remembered_hashes_notice_an_edited_file(tmp_path: Path) -> None:
+    import os
+
+    path = write(tmp_path, "2020-01", street(row("a"), row("b")))
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # settled: its hash is remembered
+    cache = tmp_path / "cache"
+    assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["a", "b"]
+    path.write_text(street(row("a"), row("c")))  # same size, written now
+    assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["a", "c"]

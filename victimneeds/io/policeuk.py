@@ -32,6 +32,7 @@ import json
 import os
 import re
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -161,15 +162,55 @@ class _Member:
             name = name.removesuffix(suffix)
         return name
 
-    def content_key(self) -> str:
-        """xxHash-128 of the file's bytes; for a zip member, its name, CRC-32 and size from the archive."""
+    def content_key(self, known: dict[str, list] | None = None) -> str:
+        """xxHash-128 of the file's bytes; for a zip member, its name, CRC-32 and size from the archive.
+
+        ``known`` remembers hashes by path, size, modification time and inode (see :class:`_KnownHashes`).
+        """
         if self.zip_key is not None or self.path is None:
             return self.zip_key or xxhash.xxh3_128_hexdigest(self.load())
+        st = self.path.stat()
+        where, stamp = str(self.path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ino]
+        if known is not None and known.get(where, [None])[:-1] == stamp:
+            return known[where][-1]
         digest = xxhash.xxh3_128()
         with self.path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
+        if known is not None and time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+            known[where] = [*stamp, digest.hexdigest()]
         return digest.hexdigest()
+
+
+#: A file's hash is remembered only once its modification time is this far in the past (2 s), so that a
+#: file written twice within one tick of the file system's clock, with the same size, is still hashed again
+#: (the "racy" case of git's index, which works the same way).
+_SETTLED_NS = 2_000_000_000
+
+
+class _KnownHashes:
+    """The hashes of files already read, by path, size, modification time and inode, kept in the cache
+    folder: a second read of unchanged files does not hash their bytes again. The cache key is still the
+    hash of the bytes; a file that is replaced (new inode), edited (new time) or resized is hashed again."""
+
+    def __init__(self, cache: Path) -> None:
+        self.path = cache / "file-hashes.json"
+        try:
+            self.known: dict[str, list] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.known = {}
+        self.before = dict(self.known)
+
+    def save(self) -> None:
+        if self.known == self.before:
+            return
+        tmp = Path(f"{self.path}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self.known), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # only costs speed
 
 
 def _classify(name: str) -> tuple[str, str | None, str | None]:
@@ -886,7 +927,9 @@ def read_policeuk(
 
     key = None
     if cache is not None:
-        contents = [m.content_key() for m in chosen]
+        known = _KnownHashes(cache)
+        contents = [m.content_key(known.known) for m in chosen]
+        known.save()
         key = _result_key(chosen, contents, force, months, areas, lsoa2011, duplicates)
         cached = _load_result(cache, key)
         if cached is not None:
