@@ -529,3 +529,11 @@ def test_remembered_hashes_notice_an_edited_file(tmp_path: Path) -> None:
     assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["a", "b"]
     path.write_text(street(row("a"), row("c")))  # same size, written now
     assert read_policeuk(tmp_path, cache_dir=cache).crimes["crime_id"].tolist() == ["a", "c"]
+
+
+def test_crime_ids_are_trimmed_of_white_space_of_any_kind(tmp_path: Path) -> None:
+    write(tmp_path, "2020-01", street(row(" a "), row("b\u00a0"), row("c"), row("\u2003d")))
+    assert read_policeuk(tmp_path, cache_dir=False).crimes["crime_id"].tolist() == ["a", "b", "c", "d"]
+    assert not P._may_need_trimming(pa.array(["abc", None, "", "x" * 64], pa.large_string()))
+    for odd in (" a", "a ", "a\t", "\u00a0a", "a\u2003"):
+        assert P._may_need_trimming(pa.array(["abc", odd], pa.large_string())), repr(odd)

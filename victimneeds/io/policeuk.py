@@ -645,7 +645,9 @@ def _street_table(member: _Member, street: _Street) -> tuple[pa.Table, list[dict
     types = street.crime_type.dictionary.to_pylist()
     asb_code = types.index("Anti-social behaviour") if "Anti-social behaviour" in types else -1
     is_asb = pc.fill_null(street.crime_type.indices, -1).to_numpy() == asb_code
-    cid = pc.utf8_trim_whitespace(street.crime_id.cast(pa.large_string()))
+    cid = street.crime_id.cast(pa.large_string())
+    if _may_need_trimming(cid):
+        cid = pc.utf8_trim_whitespace(cid)
     no_id = _mask(pc.is_null(cid))
     n_asb = int(is_asb.sum())
     if n_asb:
@@ -689,6 +691,22 @@ def _street_table(member: _Member, street: _Street) -> tuple[pa.Table, list[dict
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[9, 10, 11, 12, 13, 32]] = True
+_SPACE_BYTES[128:] = True  # a byte of a multi-byte character, which may be Unicode white space
+
+
+def _may_need_trimming(text: pa.Array) -> bool:
+    """False when no value of a ``large_string`` array starts or ends with white space (checked on the first
+    and last byte of each value, from the Arrow buffers), so trimming would change nothing."""
+    n = len(text)
+    if n == 0 or text.null_count == n:
+        return False
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    filled = (offsets[1:] > offsets[:-1]) & _mask(pc.is_valid(text))
+    first, last = offsets[:-1][filled], offsets[1:][filled] - 1
+    return bool(_SPACE_BYTES[data[first]].any() or _SPACE_BYTES[data[last]].any())
 
 
 def _id_hashes(ids: pa.Array) -> pa.Array:
@@ -1026,27 +1044,48 @@ def _codes(values: pa.DictionaryArray) -> np.ndarray:
     return np.array(indices.to_numpy(), copy=True)
 
 
-def _dictionary(codes: np.ndarray, values: Sequence[object]) -> pa.DictionaryArray:
-    """A dictionary array from codes (-1 = null) and its values."""
+def _dictionary(codes: np.ndarray, values: Sequence[object], kind: pa.DataType | None = None) -> pa.DictionaryArray:
+    """A dictionary array from codes (-1 = null) and its values (text: ``string``, or ``kind``)."""
     indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), pa.string()))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), kind or pa.string()))
 
 
 def _tidy(values: pa.DictionaryArray, order: Sequence[str] | None = None, sort: bool = True) -> pa.DictionaryArray:
     """Keep only the dictionary values in use, sorted (or as they come, or in the given complete ``order``)."""
-    codes, words = _codes(values), values.dictionary.to_pylist()
+    codes = _codes(values)
     if order is not None:
+        words = values.dictionary.to_pylist()
         position = {w: i for i, w in enumerate(order)}
         remap = np.array([position[w] for w in words] + [-1], dtype=np.int64)
         return _dictionary(remap[codes], order)
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(words)))
-    kept = sorted(range(len(used)), key=lambda i: words[used[i]]) if sort else list(range(len(used)))
-    remap = np.full(len(words) + 1, -1, dtype=np.int64)
-    remap[used[kept]] = np.arange(len(kept))
-    return _dictionary(remap[codes], [words[used[i]] for i in kept])
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values.dictionary)))
+    if sort:  # Arrow sorts the text (by code point, as Python does)
+        used = used[pc.array_sort_indices(values.dictionary.take(pa.array(used))).to_numpy()]
+    remap = np.full(len(values.dictionary) + 1, -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(remap[codes].astype(np.int32), mask=codes < 0), values.dictionary.take(pa.array(used))
+    )
 
 
-def _repeated(ids: pa.Array, hashes: pa.Array, synthetic: np.ndarray, fast: bool) -> np.ndarray:
+def _keep(table: pa.Table, keep: np.ndarray) -> pa.Table:
+    """The rows of ``table`` where ``keep`` is True, copying only the file chunks that lose rows."""
+    if keep.all():
+        return table
+    columns = []
+    for column in table.columns:
+        chunks, start = [], 0
+        for chunk in column.chunks:
+            part = keep[start : start + len(chunk)]
+            chunks.append(chunk if part.all() else chunk.filter(pa.array(part)))
+            start += len(chunk)
+        columns.append(pa.chunked_array(chunks, column.type))
+    return pa.table(columns, names=table.column_names)
+
+
+def _repeated(
+    ids: pa.Array | pa.ChunkedArray, hashes: pa.Array | pa.ChunkedArray, synthetic: np.ndarray, fast: bool
+) -> np.ndarray:
     """True for each row whose id occurs more than once.
 
     With ``fast`` (the synthetic ids cannot repeat), and a hash for every other row (see
@@ -1098,7 +1137,7 @@ def _assemble(
         raise ValueError(f"duplicates must be 'merge' or 'keep', got {duplicates!r}")
     allf = "all files"
     labels = [label for label, _ in streets]
-    table = pa.concat_tables([t for _, t in streets]).unify_dictionaries().combine_chunks()
+    table = pa.concat_tables([t for _, t in streets]).unify_dictionaries()  # one chunk per file, not copied
     file_of = np.repeat(np.arange(len(streets), dtype=np.int64), [t.num_rows for _, t in streets])
     month = table.column("month").to_numpy().astype(np.int64)
 
@@ -1112,15 +1151,15 @@ def _assemble(
                 "excluded",
                 f"rows dated outside {months[0]}..{months[1]} (in files named for months inside it)",
             )
-            table, file_of, month = table.filter(pa.array(~out)), file_of[~out], month[~out]
+            table, file_of, month = _keep(table, ~out), file_of[~out], month[~out]
 
     # duplicates: one hash of the ids; the work is then on the few repeated rows only
-    cid = _one(table.column("crime_id"))
+    cid = table.column("crime_id")
     outcome_codes = _codes(_one(table.column("street_outcome")))
     stems = [label.rsplit("/", 1)[-1].rsplit(":", 1)[-1].split(".")[0] for label in labels]
     dup = _repeated(
         cid,
-        _one(table.column("id_hash")),
+        table.column("id_hash"),
         _mask(table.column("synthetic_id")),
         fast=len(set(stems)) == len(stems),  # synthetic ids are '<asb|row>-<file stem>-<line>'
     )
@@ -1144,15 +1183,15 @@ def _assemble(
             outcome_codes[first["pos"].to_numpy()] = outcome_codes[first["crime_id"].map(last).to_numpy()]
             keep = np.ones(len(cid), dtype=bool)
             keep[later] = False
-            table, file_of, month = table.filter(pa.array(keep)), file_of[keep], month[keep]
-            outcome_codes, cid = outcome_codes[keep], _one(table.column("crime_id"))
+            table, file_of, month = _keep(table, keep), file_of[keep], month[keep]
+            outcome_codes, cid = outcome_codes[keep], table.column("crime_id")
             action = "merged: first (earliest) row kept with the latest outcome"
         else:
             rank = (sub.groupby("crime_id").cumcount() + 1).to_numpy()
             renamed = sub.assign(new=sub["crime_id"] + "#" + rank.astype(str)).loc[is_later].sort_values("pos")
             mask = np.zeros(len(cid), dtype=bool)
             mask[later] = True
-            cid = pc.replace_with_mask(cid, pa.array(mask), pa.array(renamed["new"].tolist(), cid.type))
+            cid = pc.replace_with_mask(_one(cid), pa.array(mask), pa.array(renamed["new"].tolist(), cid.type))
             action = "kept; ids made unique with '#2', '#3' suffixes"
         report.add(
             allf,
@@ -1163,13 +1202,14 @@ def _assemble(
             f"than one month), e.g. {examples}",
         )
     street_outcome = _one(table.column("street_outcome"))
-    street_outcome = _dictionary(outcome_codes, street_outcome.dictionary.to_pylist())
+    street_outcome = _dictionary(outcome_codes, street_outcome.dictionary.to_pylist(), pa.large_string())
 
     # months missing, per force (in order of appearance; rows with no force last)
     force = _one(table.column("force"))
     force_codes, force_names = _codes(force), force.dictionary.to_pylist()
+    low = int(month.min()) if len(month) else 0
     for code in [c for c in range(len(force_names)) if (force_codes == c).any()] + [-1]:
-        got = np.unique(month[force_codes == code])
+        got = np.flatnonzero(np.bincount(month[force_codes == code] - low)) + low  # the months present, sorted
         if not len(got):
             continue
         label = force_names[code] if code >= 0 else "force not stated"
@@ -1255,7 +1295,7 @@ def _assemble(
         hit = _mask(pc.is_valid(where))
         at = pc.fill_null(where, 0).to_numpy()[hit]
         outcome = pc.replace_with_mask(
-            outcome, pa.array(hit), pa.array(latest["outcome"].to_numpy()[at].tolist(), pa.string())
+            outcome, pa.array(hit), pa.array(latest["outcome"].to_numpy()[at].tolist(), outcome.type)
         )
         outcome_month[hit] = latest["month"].to_numpy()[at]
         unmatched = int((~_mask(pc.is_in(latest_ids, value_set=base))).sum())
@@ -1316,14 +1356,14 @@ def _assemble(
             "crime_type": _tidy(_one(table.column("crime_type")), CRIME_TYPES),
             "outcome": outcome.cast(text),
             "outcome_month": pa.array(outcome_month, pa.int32(), mask=outcome_month < 0),
-            "longitude": _one(table.column("longitude")),
-            "latitude": _one(table.column("latitude")),
+            "longitude": table.column("longitude"),
+            "latitude": table.column("latitude"),
             "location": _tidy(_one(table.column("location"))),
             "lsoa_name": _tidy(_one(table.column("lsoa_name"))),
-            "context": _one(table.column("context")).cast(text),
+            "context": table.column("context").cast(text),
             "force": _tidy(force),
             "source_file": _tidy(_dictionary(file_of, labels), sort=False),
-            "source_line": _one(table.column("source_line")),
+            "source_line": table.column("source_line"),
         }
     )
 
@@ -1337,9 +1377,10 @@ _STR = pd.Series([], dtype="str").dtype
 
 def _text(values: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray | np.ndarray:
     """An Arrow string array as the pandas ``str`` dtype (zero-copy where pandas stores strings in Arrow)."""
-    values = _one(values)
     if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
+        values = _one(values).dictionary_decode()
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
     if getattr(_STR, "storage", None) == "pyarrow":
         return pd.arrays.ArrowStringArray(values, dtype=_STR)
     return pd.array(values.to_numpy(zero_copy_only=False), dtype=_STR)
@@ -1356,7 +1397,7 @@ def _categorical(values: pa.Array | pa.ChunkedArray) -> pd.Categorical:
 
 def _numbers(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A writable NumPy copy (floats: NaN for null)."""
-    out = _one(values).to_numpy(zero_copy_only=False)
+    out = values.to_numpy() if isinstance(values, pa.ChunkedArray) else values.to_numpy(zero_copy_only=False)
     return out if out.flags.writeable else out.copy()
 
 
