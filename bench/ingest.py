@@ -7,7 +7,9 @@ threads and does nothing else (no checks, no table): no reader of these gzip fil
 on this machine, so it shows how far the cold target is from what the hardware allows.
 
 Every measurement runs in its own Python process (so that peak memory, ``ru_maxrss``, belongs to
-that measurement alone, and no run is helped by another's warm allocator), timed after the imports.
+that measurement alone, and no run is helped by another's warm allocator), timed after the imports
+and after a ``gc.collect()`` (the first full collection after importing pandas and pyarrow takes
+40-60 ms here, and would otherwise land on whichever method happens to trigger it).
 The methods are interleaved over ``--rounds`` rounds (default 5) and the median is reported, so a
 burst of load on a shared machine moves every method alike. Each round's cold read starts from an
 empty cache; its warm read uses what the cold read wrote.
@@ -18,6 +20,7 @@ Run: ``python bench/ingest.py [path/to/policeuk/leicestershire] [--rounds N]``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import statistics
@@ -67,6 +70,7 @@ def _one(mode: str, folder: Path, cache: str) -> dict[str, float]:
 
     files = sorted(folder.glob("*/*-street.csv*"))
     base = _rss_mb()
+    gc.collect()  # settle the imports' garbage first, so that no method pays for it (the collector stays on)
     start = time.perf_counter()
     if mode == "pandas":
         rows = len(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))

@@ -170,7 +170,7 @@ class _Member:
         if self.zip_key is not None or self.path is None:
             return self.zip_key or xxhash.xxh3_128_hexdigest(self.load())
         st = self.path.stat()
-        where, stamp = str(self.path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ino]
+        where, stamp = os.path.abspath(self.path), [st.st_size, st.st_mtime_ns, st.st_ino]
         if known is not None and known.get(where, [None])[:-1] == stamp:
             return known[where][-1]
         digest = xxhash.xxh3_128()
@@ -1387,12 +1387,27 @@ def _text(values: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArra
 
 
 def _categorical(values: pa.Array | pa.ChunkedArray) -> pd.Categorical:
-    values = _one(values)
-    if getattr(_STR, "storage", None) == "pyarrow":
-        categories = pd.Index(pd.arrays.ArrowStringArray(values.dictionary.cast(pa.large_string()), dtype=_STR))
+    """A dictionary column as a pandas Categorical. The chunks of a column read from the cache share one
+    dictionary (the Arrow IPC file format has one per column), so their indices are simply joined."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    if not chunks:
+        chunks = [pa.array([], values.type)]
+    dictionary = chunks[0].dictionary
+    if all(c.dictionary.equals(dictionary) for c in chunks[1:]):
+        indices = pa.chunked_array([c.indices for c in chunks], chunks[0].indices.type)
     else:
-        categories = pd.Index(values.dictionary.to_pylist(), dtype=_STR)
-    return pd.Categorical.from_codes(_codes(values), categories=categories, validate=False)
+        joined = _one(values)
+        dictionary, indices = joined.dictionary, pa.chunked_array([joined.indices])
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    # the smallest integer type that holds the codes, as pandas keeps them (astype copies: writable)
+    width = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(dictionary) < np.iinfo(t).max)
+    codes = indices.to_numpy().astype(width)
+    if getattr(_STR, "storage", None) == "pyarrow":
+        categories = pd.Index(pd.arrays.ArrowStringArray(dictionary.cast(pa.large_string()), dtype=_STR))
+    else:
+        categories = pd.Index(dictionary.to_pylist(), dtype=_STR)
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
 def _numbers(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
