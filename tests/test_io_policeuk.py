@@ -537,3 +537,26 @@ def test_crime_ids_are_trimmed_of_white_space_of_any_kind(tmp_path: Path) -> Non
     assert not P._may_need_trimming(pa.array(["abc", None, "", "x" * 64], pa.large_string()))
     for odd in (" a", "a ", "a\t", "\u00a0a", "a\u2003"):
         assert P._may_need_trimming(pa.array(["abc", odd], pa.large_string())), repr(odd)
+
+
+def test_cache_keeps_the_most_recently_used_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    monkeypatch.setattr(P, "CACHE_ENTRIES", 2)
+    cache = tmp_path / "cache"
+    folders = []
+    for i, ids in enumerate(("a", "b", "c")):
+        folders.append(tmp_path / f"f{i}")
+        write(folders[-1], "2020-01", street(row(ids)))
+    read_policeuk(folders[0], cache_dir=cache)
+    read_policeuk(folders[1], cache_dir=cache)
+    tables = {p.name: p for p in (cache / "policeuk").glob("result-*.arrow")}
+    first = min(tables.values(), key=lambda p: p.stat().st_mtime_ns)
+    os.utime(first, ns=(0, 0))  # make the order plain, whatever the clock's resolution
+    time.sleep(0.01)
+    assert read_policeuk(folders[0], cache_dir=cache).crimes["crime_id"].tolist() == ["a"]  # used again: kept
+    read_policeuk(folders[2], cache_dir=cache)
+    left = sorted(p.name for p in (cache / "policeuk").glob("result-*"))
+    assert len(left) == 4 and first.name in left  # 2 tables, each with its report
+    assert read_policeuk(folders[1], cache_dir=cache).crimes["crime_id"].tolist() == ["b"]  # read again
