@@ -85,6 +85,7 @@ __all__ = [
     "read_policeuk",
     "lsoa_vintage",
     "default_cache_dir",
+    "CACHE_ENTRIES",
 ]
 
 #: The data.police.uk street file header.
@@ -1064,9 +1065,14 @@ def _codes(values: pa.DictionaryArray) -> np.ndarray:
     return np.array(indices.to_numpy(), copy=True)
 
 
+def _code_width(n_values: int) -> type[np.signedinteger]:
+    """The smallest signed integer type for codes of ``n_values`` values (as pandas keeps Categorical codes)."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if n_values < np.iinfo(t).max)
+
+
 def _dictionary(codes: np.ndarray, values: Sequence[object], kind: pa.DataType | None = None) -> pa.DictionaryArray:
     """A dictionary array from codes (-1 = null) and its values (text: ``string``, or ``kind``)."""
-    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    indices = pa.array(codes.astype(_code_width(len(values))), mask=codes < 0)
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), kind or pa.string()))
 
 
@@ -1084,7 +1090,7 @@ def _tidy(values: pa.DictionaryArray, order: Sequence[str] | None = None, sort: 
     remap = np.full(len(values.dictionary) + 1, -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     return pa.DictionaryArray.from_arrays(
-        pa.array(remap[codes].astype(np.int32), mask=codes < 0), values.dictionary.take(pa.array(used))
+        pa.array(remap[codes].astype(_code_width(len(used))), mask=codes < 0), values.dictionary.take(pa.array(used))
     )
 
 
@@ -1420,9 +1426,7 @@ def _categorical(values: pa.Array | pa.ChunkedArray) -> pd.Categorical:
         dictionary, indices = joined.dictionary, pa.chunked_array([joined.indices])
     if indices.null_count:
         indices = pc.fill_null(indices, -1)
-    # the smallest integer type that holds the codes, as pandas keeps them (astype copies: writable)
-    width = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(dictionary) < np.iinfo(t).max)
-    codes = indices.to_numpy().astype(width)
+    codes = indices.to_numpy().astype(_code_width(len(dictionary)))  # astype copies: writable
     if getattr(_STR, "storage", None) == "pyarrow":
         categories = pd.Index(pd.arrays.ArrowStringArray(dictionary.cast(pa.large_string()), dtype=_STR))
     else:
