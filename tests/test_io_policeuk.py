@@ -349,20 +349,23 @@ import pyarrow as pa  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from victimneeds.io import policeuk as P  # noqa: E402
+from victimneeds.io.policeuk import cache as pcache  # noqa: E402
+from victimneeds.io.policeuk import files as pfiles  # noqa: E402
+from victimneeds.io.policeuk import join as pjoin  # noqa: E402
+from victimneeds.io.policeuk import parse as pparse  # noqa: E402
 
 
-def _member(name: str = "2020-01-demo-street.csv", month: str | None = "2020-01") -> P._Member:
-    return P._Member(f"2020-01/{name}", "street", month, "demo", lambda: b"", False)
+def _member(name: str = "2020-01-demo-street.csv", month: str | None = "2020-01") -> pfiles._Member:
+    return pfiles._Member(f"2020-01/{name}", "street", month, "demo", lambda: b"", False)
 
 
-def _both_paths(raw: bytes, member: P._Member | None = None) -> tuple[tuple, tuple, bool]:
+def _both_paths(raw: bytes, member: pfiles._Member | None = None) -> tuple[tuple, tuple, bool]:
     """(table, report) from read_policeuk's per-file parse and from the careful path alone, and whether the
     fast path took the file."""
     member = member or _member()
-    used_fast = P._street_fast(member, raw) is not None
-    careful = P._street_table(member, P._street_careful(member, raw))
-    return P._parse_street(member, raw), careful, used_fast
+    used_fast = pparse._street_fast(member, raw) is not None
+    careful = pparse._street_table(member, pparse._street_careful(member, raw))
+    return pparse._parse_street(member, raw), careful, used_fast
 
 
 def _same(a: tuple, b: tuple) -> None:
@@ -449,8 +452,8 @@ def test_clean_files_take_the_fast_path_and_odd_ones_do_not() -> None:
 def test_fast_and_careful_paths_agree_on_the_real_files(shared_data: Path) -> None:
     files = sorted((shared_data / "policeuk" / "leicestershire").glob("*/*-street.csv.gz"))
     for path in files[::8]:  # 6 of the 41 files, spread over the series
-        member = P._file_member(path, f"{path.parent.name}/{path.name}")
-        raw = P._decompress(member, path.read_bytes())
+        member = pfiles._file_member(path, f"{path.parent.name}/{path.name}")
+        raw = pparse._decompress(member, path.read_bytes())
         fast, careful, used_fast = _both_paths(raw, member)
         assert used_fast, f"{path.name} fell back to the careful path"
         _same(fast, careful)
@@ -461,16 +464,16 @@ def test_repeated_is_exact_even_when_every_hash_collides() -> None:
     synthetic = np.array([False, False, False, False, True])
     colliding = pa.array([7, 7, 7, 7, None], pa.uint64())
     expected = [True, False, True, False, False]
-    assert P._repeated(ids, colliding, synthetic, fast=True).tolist() == expected
-    assert P._repeated(ids, P._id_hashes(ids), synthetic, fast=True).tolist() == expected
-    assert P._repeated(ids, colliding, synthetic, fast=False).tolist() == expected
+    assert pjoin._repeated(ids, colliding, synthetic, fast=True).tolist() == expected
+    assert pjoin._repeated(ids, pparse._id_hashes(ids), synthetic, fast=True).tolist() == expected
+    assert pjoin._repeated(ids, colliding, synthetic, fast=False).tolist() == expected
 
 
 def test_id_hashes_only_for_even_ids() -> None:
-    even = P._id_hashes(pa.array(["a" * 64, None, "b" * 64], pa.large_string()))
+    even = pparse._id_hashes(pa.array(["a" * 64, None, "b" * 64], pa.large_string()))
     assert even.null_count == 1 and even[0] != even[2]
-    assert P._id_hashes(pa.array(["a" * 64, "short"], pa.large_string())).null_count == 2
-    assert P._id_hashes(pa.array(["asb-" + "a" * 60], pa.large_string())).null_count == 1
+    assert pparse._id_hashes(pa.array(["a" * 64, "short"], pa.large_string())).null_count == 2
+    assert pparse._id_hashes(pa.array(["asb-" + "a" * 60], pa.large_string())).null_count == 1
 
 
 def test_duplicates_of_real_style_ids_across_files(tmp_path: Path) -> None:
@@ -534,16 +537,16 @@ def test_remembered_hashes_notice_an_edited_file(tmp_path: Path) -> None:
 def test_crime_ids_are_trimmed_of_white_space_of_any_kind(tmp_path: Path) -> None:
     write(tmp_path, "2020-01", street(row(" a "), row("b\u00a0"), row("c"), row("\u2003d")))
     assert read_policeuk(tmp_path, cache_dir=False).crimes["crime_id"].tolist() == ["a", "b", "c", "d"]
-    assert not P._may_need_trimming(pa.array(["abc", None, "", "x" * 64], pa.large_string()))
+    assert not pparse._may_need_trimming(pa.array(["abc", None, "", "x" * 64], pa.large_string()))
     for odd in (" a", "a ", "a\t", "\u00a0a", "a\u2003"):
-        assert P._may_need_trimming(pa.array(["abc", odd], pa.large_string())), repr(odd)
+        assert pparse._may_need_trimming(pa.array(["abc", odd], pa.large_string())), repr(odd)
 
 
 def test_cache_keeps_the_most_recently_used_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
     import time
 
-    monkeypatch.setattr(P, "CACHE_ENTRIES", 2)
+    monkeypatch.setattr(pcache, "CACHE_ENTRIES", 2)
     cache = tmp_path / "cache"
     folders = []
     for i, ids in enumerate(("a", "b", "c")):

@@ -1,0 +1,86 @@
+"""The cache of finished tables: Arrow IPC files keyed by the hash of every file read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Collection
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+
+from victimneeds.io._report import report_frame
+from victimneeds.io.policeuk.files import _Member
+from victimneeds.io.policeuk.table import PoliceUKData, _canonical
+
+_CACHE_VERSION = "2"
+#: How many finished tables the cache keeps (one per set of files and arguments); the least recently
+#: used go first. A Leicestershire-sized force for 41 months takes about 70 MB.
+CACHE_ENTRIES = 8
+
+
+def default_cache_dir() -> Path:
+    """The cache folder: ``$VICTIMNEEDS_CACHE`` if set, else ``~/.cache/victimneeds``."""
+    env = os.environ.get("VICTIMNEEDS_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "victimneeds"
+
+
+def _result_key(
+    chosen: list[_Member],
+    contents: list[str],
+    force: str | None,
+    months: tuple[str, str] | None,
+    areas: pd.DataFrame | None,
+    lsoa2011: Collection[str] | None,
+    duplicates: str,
+) -> str:
+    h = hashlib.sha256()
+    h.update(f"policeuk-result-v{_CACHE_VERSION}|{force}|{months}|{duplicates}|".encode())
+    for m, content in zip(chosen, contents, strict=True):
+        h.update(f"{m.label}|{m.kind}|{content}|".encode())
+    if areas is not None:
+        cols = [c for c in ("area_code", "district_code") if c in areas.columns]
+        h.update(pd.util.hash_pandas_object(pd.DataFrame(areas[cols]), index=False).to_numpy().tobytes())
+    if lsoa2011 is not None:
+        h.update("|".join(sorted(lsoa2011)).encode())
+    return h.hexdigest()[:40]
+
+
+def _load_result(cache: Path, key: str) -> PoliceUKData | None:
+    table_path, report_path = cache / f"result-{key}.arrow", cache / f"result-{key}-report.json"
+    if not (table_path.is_file() and report_path.is_file()):
+        return None
+    try:
+        rows = json.loads(report_path.read_text(encoding="utf-8"))
+        table = feather.read_table(table_path, memory_map=True)
+        result = PoliceUKData(_canonical(table), report_frame(rows))
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return None  # a damaged entry: read the files again
+    try:
+        os.utime(table_path)  # most recently used: the last to be removed when the cache is full
+    except OSError:
+        pass
+    return result
+
+
+def _save_result(cache: Path, key: str, table: pa.Table, rows: list[dict[str, object]]) -> None:
+    tmp = f".tmp-{os.getpid()}-{threading.get_ident()}"
+    table_path, report_path = cache / f"result-{key}.arrow", cache / f"result-{key}-report.json"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        feather.write_feather(  # one record batch: each column maps back as one array, without a copy
+            table.combine_chunks(), str(table_path) + tmp, compression="uncompressed", chunksize=max(1, table.num_rows)
+        )
+        os.replace(str(table_path) + tmp, table_path)
+        Path(str(report_path) + tmp).write_text(json.dumps(rows), encoding="utf-8")
+        os.replace(str(report_path) + tmp, report_path)
+        entries = sorted(cache.glob("result-*.arrow"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in entries[CACHE_ENTRIES:]:  # the least recently used
+            old.unlink(missing_ok=True)
+            old.with_name(old.name.replace(".arrow", "-report.json")).unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written (read-only folder, full disk) only costs speed
