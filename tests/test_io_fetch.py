@@ -96,10 +96,15 @@ class Handler(BaseHTTPRequestHandler):
         if state.status is not None or body is None:
             self.send_error(state.status or 404)
             return
-        start = 0
-        match = re.fullmatch(r"bytes=(\d+)-", rng or "")
-        if match and state.ranges:
-            start = int(match.group(1))
+        start, end = 0, len(body)
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", rng or "")
+        if match and state.ranges and (match.group(1) or match.group(2)):
+            first, last = match.groups()
+            if not first:  # the last N bytes
+                start = max(0, len(body) - int(last))
+            else:
+                start = int(first)
+                end = min(len(body), int(last) + 1) if last else len(body)
             if start >= len(body):
                 self.send_response(416)
                 self.send_header("Content-Range", f"bytes */{len(body)}")
@@ -107,10 +112,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(body)}")
         else:
             self.send_response(200)
-        payload = body[start:]
+        payload = body[start:end]
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Content-Type", "application/zip")
         self.end_headers()
@@ -156,6 +161,7 @@ def fetch(base: str, tmp_path: Path, first: str = "2021-01", last: str = "2021-0
     kw.setdefault("archive_dir", tmp_path / "cache")
     kw.setdefault("timeout", 3.0)
     kw.setdefault("progress", False)
+    kw.setdefault("check_force", False)  # these tests follow the transfer itself, request by request
     return fetch_policeuk("demo", first, last, tmp_path / "dest", base_url=base, **kw)
 
 
@@ -372,8 +378,40 @@ def test_other_http_errors_are_named(serve, tmp_path: Path) -> None:
     assert info.value.reason == "http" and "HTTP 403" in str(info.value)
 
 
+def test_unknown_force_is_found_from_the_index_before_downloading(
+    serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import victimneeds.io.fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "_PEEK_BLOCK", 4096)  # the test archive is small: read it in small blocks
+    archive = build_archive("2021-03", forces=("demo", "other", "west-demo"))
+    base, state = serve({"2021-03.zip": archive})
+    with pytest.raises(FetchError) as info:
+        fetch_policeuk(
+            "demoo",
+            "2021-01",
+            "2021-03",
+            tmp_path / "dest",
+            base_url=base,
+            archive_dir=tmp_path / "cache",
+            progress=False,
+        )
+    text = str(info.value)
+    assert info.value.reason == "unknown_force" and "Nothing was downloaded" in text
+    assert "3 forces: demo, other, west-demo" in text and "Did you mean 'demo'" in text
+    assert not list((tmp_path / "cache").glob("2021-03.zip*"))
+    assert state.sent < len(archive) / 2, (state.sent, len(archive))  # the index only
+    assert all(rng and rng.startswith("bytes=") for _, rng in state.log)
+    # the right name then downloads and extracts as usual
+    result = fetch_policeuk(
+        "demo", "2021-01", "2021-03", tmp_path / "dest", base_url=base, archive_dir=tmp_path / "cache", progress=False
+    )
+    assert len(result.extracted) == 6  # street and outcomes, 3 months
+
+
 def test_unknown_force_lists_the_forces_in_the_archive(serve, tmp_path: Path) -> None:
-    base, _ = serve({"2021-03.zip": build_archive("2021-03", forces=("demo", "other", "west-demo"))})
+    # a server without Range requests: the force is checked in the downloaded archive
+    base, _ = serve({"2021-03.zip": build_archive("2021-03", forces=("demo", "other", "west-demo"))}, ranges=False)
     with pytest.raises(FetchError) as info:
         fetch_policeuk(
             "demoo",

@@ -7,6 +7,9 @@ large (gigabytes), so :func:`fetch_policeuk`
 
 * chooses the fewest archives that cover the requested months (:func:`archives_for`), preferring an
   archive already in the cache folder;
+* before the first download, reads the archive's index (its central directory, the last few hundred
+  kilobytes, with HTTP ``Range`` requests) and stops if the force is not in it, naming the forces that
+  are and the closest to the name given;
 * downloads with the standard library to ``YYYY-MM.zip.part``, resuming with an HTTP ``Range``
   request after a dropped connection or an interrupted run (and starting again when the server does
   not honour ``Range``);
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import http.client
+import io
 import json
 import os
 import re
@@ -481,6 +485,7 @@ def fetch_policeuk(
     timeout: float = 60.0,
     retries: int = 5,
     progress: bool = True,
+    check_force: bool = True,
 ) -> FetchResult:
     """Download the data.police.uk archives covering ``first..last`` and extract one force's files.
 
@@ -500,6 +505,9 @@ def fetch_policeuk(
     timeout : seconds to wait for the server to connect or send more data.
     retries : how many times in a row a dropped or stalled download is resumed before giving up.
     progress : show a progress bar while downloading.
+    check_force : before the first download, read the archive's index (its last few hundred kilobytes,
+        with HTTP Range requests) and stop if the force is not in it, so that a misspelt name costs no
+        download. Where the server does not answer Range requests the force is checked after the download.
 
     Returns
     -------
@@ -609,6 +617,7 @@ def fetch_policeuk(
 
     tried: set[str] = set()
     downloaded_now: list[Path] = []
+    peeked = False
     while todo:
         target = max(todo, key=_index)
         cached = sorted(
@@ -644,6 +653,13 @@ def fetch_policeuk(
                 add("archive", path.name, "", archive, "reused", path.stat().st_size, f"found complete in {store}")
             except (zipfile.BadZipFile, OSError, EOFError):
                 path.unlink()  # a damaged cached archive: download it again
+        if check_force and not path.is_file() and not peeked:
+            peeked = True  # the first archive to download: is the force in it? (a few hundred KB, not the archive)
+            forces = _forces_in_remote_archive(url, timeout)
+            if forces is not None and slug not in forces:
+                raise _unknown_force(
+                    slug, forces, archive, "Nothing was downloaded: the forces were read from the archive's index."
+                )
         if not path.is_file():
             part = store / f"{archive}.zip.part"
             needed = [a for a in wanted if a not in tried] + [archive]
@@ -706,6 +722,110 @@ def fetch_policeuk(
     return FetchResult(slug, first, last, dest, store, table)
 
 
+def _unknown_force(force: str, forces: set[str], archive: str, note: str) -> FetchError:
+    similar = [f for f in sorted(forces) if f.startswith(force[:4]) or force in f]
+    close = list(dict.fromkeys(difflib.get_close_matches(force, sorted(forces), n=3) + similar))[:3]
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return FetchError(
+        f"the force {force!r} is not in the data.police.uk archive {archive}.zip, which holds street files "
+        f"for {len(forces)} forces: {', '.join(sorted(forces))}.{hint} ({note})",
+        "unknown_force",
+    )
+
+
+#: Bytes asked for at a time when reading an archive's index over HTTP (see :class:`_RemoteFile`).
+_PEEK_BLOCK = 1 << 18
+
+
+class _NoRange(Exception):
+    """The server does not answer Range requests for this file."""
+
+
+class _RemoteFile(io.RawIOBase):
+    """A read-only, seekable file on an HTTP server that answers Range requests, fetched block by block as
+    it is read. ``zipfile`` reads an archive's index (the central directory at its end) through it, so the
+    forces an archive holds are known after a few hundred kilobytes rather than the whole archive."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__()
+        self.url, self.timeout, self.pos = url, timeout, 0
+        self.blocks: dict[int, bytes] = {}
+        tail, start, self.size = self._get(f"bytes=-{_PEEK_BLOCK}")
+        self._keep(start, tail)
+
+    def _get(self, spec: str) -> tuple[bytes, int, int]:
+        request = urllib.request.Request(
+            self.url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity", "Range": spec}
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if response.status != 206:
+                raise _NoRange(self.url)
+            start, total = _content_range(response.headers.get("Content-Range"))
+            if start is None or total is None:
+                raise _NoRange(self.url)
+            return response.read(), start, total
+
+    def _keep(self, start: int, data: bytes) -> None:
+        for offset in range(0, len(data), _PEEK_BLOCK):
+            self.blocks[start + offset] = data[offset : offset + _PEEK_BLOCK]
+
+    def _block_at(self, position: int) -> tuple[int, bytes]:
+        for start, data in self.blocks.items():
+            if start <= position < start + len(data):
+                return start, data
+        data, start, _ = self._get(f"bytes={position}-{min(position + _PEEK_BLOCK, self.size) - 1}")
+        if start != position or not data:
+            raise _NoRange(self.url)
+        self.blocks[start] = data
+        return start, data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self.pos < self.size:
+            start, data = self._block_at(self.pos)
+            chunk = data[self.pos - start : self.pos - start + len(view) - done]
+            view[done : done + len(chunk)] = chunk
+            done += len(chunk)
+            self.pos += len(chunk)
+        return done
+
+
+def _forces_in_remote_archive(url: str, timeout: float) -> set[str] | None:
+    """The forces with street files in the archive at ``url``, read from its index without downloading it;
+    None when that cannot be done (no Range support, offline, not published ...): the download then goes
+    ahead and the force is checked in the downloaded archive, as before."""
+    try:
+        with _RemoteFile(url, timeout) as remote, zipfile.ZipFile(remote) as zf:
+            names = zf.namelist()
+    except (
+        _NoRange,
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        urllib.error.URLError,
+        http.client.HTTPException,
+    ):
+        return None
+    found = (_MEMBER_RE.search(name) for name in names)
+    return {m["force"] for m in found if m and m["kind"] == "street"} or None
+
+
 def _extract(
     path: Path,
     archive: str,
@@ -732,14 +852,12 @@ def _extract(
             if m["force"] == force and m["kind"] in kinds:
                 index[(m["month"], m["kind"])] = info
         if force not in forces:
-            similar = [f for f in sorted(forces) if f.startswith(force[:4]) or force in f]
-            close = list(dict.fromkeys(difflib.get_close_matches(force, sorted(forces), n=3) + similar))[:3]
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise FetchError(
-                f"the force {force!r} is not in the data.police.uk archive {archive}.zip, which holds street files "
-                f"for {len(forces)} forces: {', '.join(sorted(forces))}.{hint} (The archive is kept in "
-                f"{path.parent}, so a second try with the right name does not download it again.)",
-                "unknown_force",
+            raise _unknown_force(
+                force,
+                forces,
+                archive,
+                f"The archive is kept in {path.parent}, so a second try with the right name does not download it "
+                "again.",
             )
         for month in sorted(todo & held):
             files: dict[str, int | None] = {}
