@@ -16,6 +16,22 @@ def _one(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
+def _pick(values: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> list[object]:
+    """The values at positions ``rows`` as Python objects, taken chunk by chunk.
+
+    ``ChunkedArray.take`` first joins every chunk of a text column into one new array, a copy of
+    the whole column, to pick a handful of rows.
+    """
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    starts = np.cumsum([0] + [len(c) for c in chunks])
+    which = np.searchsorted(starts, rows, side="right") - 1
+    out = np.empty(len(rows), dtype=object)
+    for k in np.unique(which):
+        here = which == k
+        out[here] = chunks[k].take(pa.array(rows[here] - starts[k])).to_pylist()
+    return out.tolist()
+
+
 def _encode(values: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
     return _one(pc.dictionary_encode(_one(values)))
 

@@ -72,8 +72,10 @@ def _save_result(cache: Path, key: str, table: pa.Table, rows: list[dict[str, ob
     table_path, report_path = cache / f"result-{key}.arrow", cache / f"result-{key}-report.json"
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        feather.write_feather(  # one record batch: each column maps back as one array, without a copy
-            table.combine_chunks(), str(table_path) + tmp, compression="uncompressed", chunksize=max(1, table.num_rows)
+        # a record batch per file, as parsed: joining the chunks first would copy the whole table, and
+        # the text columns map back chunked, as pandas keeps them, without a copy either way
+        feather.write_feather(
+            table, str(table_path) + tmp, compression="uncompressed", chunksize=max(1, table.num_rows)
         )
         os.replace(str(table_path) + tmp, table_path)
         Path(str(report_path) + tmp).write_text(json.dumps(rows), encoding="utf-8")

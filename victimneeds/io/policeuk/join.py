@@ -14,7 +14,7 @@ from victimneeds.io._report import (
     Report,
     describe_values,
 )
-from victimneeds.io.policeuk.arrow import _code_width, _codes, _dictionary, _mask, _month_text, _one
+from victimneeds.io.policeuk.arrow import _code_width, _codes, _dictionary, _mask, _month_text, _one, _pick
 from victimneeds.io.policeuk.vintage import lsoa_vintage
 
 
@@ -66,7 +66,7 @@ def _repeated(
         candidates = rows[pd.Series(hashes.filter(pa.array(hashed)).to_numpy()).duplicated(keep=False).to_numpy()]
         out = np.zeros(len(ids), dtype=bool)
         if len(candidates):
-            text = pd.Series(ids.take(pa.array(candidates)).to_pylist())
+            text = pd.Series(_pick(ids, candidates))
             out[candidates[text.duplicated(keep=False).to_numpy()]] = True
         return out
     counts = pc.value_counts(ids)
@@ -135,7 +135,7 @@ def _assemble(
         pos = np.flatnonzero(dup)
         sub = pd.DataFrame(
             {
-                "crime_id": cid.take(pa.array(pos)).to_pylist(),
+                "crime_id": _pick(cid, pos),
                 "month": month[pos],
                 "source_file": [labels[i] for i in file_of[pos]],
                 "source_line": table.column("source_line").to_numpy()[pos],
