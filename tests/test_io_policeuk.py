@@ -389,10 +389,10 @@ clean_rows = st.tuples(
     st.sampled_from(["Burglary", "Robbery", "Anti-social behaviour"]),
 )
 ODD = (
-    [("month", v) for v in ("2020-02", " 2020-01", "Jan 2020", "2020-13", "")]
+    [("month", v) for v in ("2020-02", " 2020-01", "Jan 2020", "2020-13", "", "\u0662\u0660\u0662\u0660-01")]
     + [("lon", v) for v in (" -1.2", "abc", "nan", "NAN", "-Infinity", "inf", "151.2", "-1.", "+.5", "1e-1")]
     + [("lat", v) for v in ("-33.9", "99", "", "5e1")]
-    + [("lsoa", v) for v in ("E01099999", "X123", " E01025632", "e01025631")]
+    + [("lsoa", v) for v in ("E01099999", "X123", " E01025632", "e01025631", "E01\u0660\u0662\u0665\u0666\u0663\u0661")]
     + [("type", v) for v in ("Fraud", "", " Burglary")]
     + [("id", v) for v in (" c2 ", "c1", "asb-2020-01-demo-street-2", "x" * 64)]
 )
