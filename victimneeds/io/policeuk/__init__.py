@@ -19,8 +19,9 @@ How it is fast:
   file (tested).
 * Joining the files (duplicate Crime IDs, the months in the series, LSOA vintage, outcomes, the
   area lookup) works on Arrow arrays and dictionary codes; pandas is built once at the end.
-* The finished table is cached in Arrow IPC format (memory-mapped on the next read, so nothing is
-  parsed; text columns are not even copied) with the report beside it, in :func:`default_cache_dir`.
+* The finished table is cached in Arrow IPC format, a record batch per file as parsed (so writing it
+  copies nothing; memory-mapped on the next read, so nothing is parsed and text columns are not even
+  copied), with the report beside it, in :func:`default_cache_dir`.
   The cache key is the xxHash-128 of every file's bytes (for a member of a zip archive: its name,
   CRC-32 and size as the archive records them), the file names, the arguments and the reader version:
   a file edited in place gets a new key and is read again. A file's hash is remembered by path, size,
@@ -28,7 +29,7 @@ How it is fast:
   :data:`CACHE_ENTRIES` most recently used tables.
 
 Why Arrow IPC rather than Parquet for the cache: on the 41 Leicestershire files, decoding the finished
-table from Parquet took 18-20 ms before any conversion to pandas, against about 1 ms to map it from
+table from Parquet took 18-20 ms before any conversion to pandas, against 1-4 ms to map it from
 Arrow IPC, and the warm read must stay within 1/20 of a plain ``pandas.read_csv`` loop
 (``bench/ingest.py``).
 """
