@@ -19,9 +19,9 @@ How it is fast:
   file (tested).
 * Joining the files (duplicate Crime IDs, the months in the series, LSOA vintage, outcomes, the
   area lookup) works on Arrow arrays and dictionary codes; pandas is built once at the end.
-* The finished table is cached in Arrow IPC format, a record batch per file as parsed (so writing it
-  copies nothing; memory-mapped on the next read, so nothing is parsed and text columns are not even
-  copied), with the report beside it, in :func:`default_cache_dir`.
+* The finished table is cached in Arrow IPC format as one record batch (memory-mapped on the next
+  read, so nothing is parsed and text columns are not even copied) with the report beside it, in
+  :func:`default_cache_dir`.
   The cache key is the xxHash-128 of every file's bytes (for a member of a zip archive: its name,
   CRC-32 and size as the archive records them), the file names, the arguments and the reader version:
   a file edited in place gets a new key and is read again. A file's hash is remembered by path, size,
