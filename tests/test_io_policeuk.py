@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from victimneeds.datamodel import validate
-from victimneeds.io import DataFileError, lsoa_vintage, read_policeuk
+from victimneeds.io import DataFileError, lsoa_vintage, read_policeuk, wait_for_cache
 
 HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
@@ -126,6 +126,7 @@ def test_bulk_zip_force_filter_and_cache(tmp_path: Path) -> None:
     crimes, report = read_policeuk(archive, force="demo", cache_dir=cache)
     assert crimes["crime_id"].tolist() == ["a", "b"]
     assert checks(report)["file_skipped"] == 2
+    wait_for_cache()
     assert len(list((cache / "policeuk").glob("result-*.arrow"))) == 1
     again, report2 = read_policeuk(archive, force="demo", cache_dir=cache)
     pd.testing.assert_frame_equal(crimes, again)
@@ -329,6 +330,7 @@ def test_whole_result_cache_returns_the_same_table_and_follows_changes(tmp_path:
     path = write(tmp_path, "2020-01", street(row("a"), row("b", ctype="Robbery")), gz=True)
     cache = tmp_path / "cache"
     cold = read_policeuk(tmp_path, cache_dir=cache)
+    wait_for_cache()
     assert list((cache / "policeuk").glob("result-*.arrow")), "the finished table was not cached"
     warm = read_policeuk(tmp_path, cache_dir=cache)
     pd.testing.assert_frame_equal(cold.crimes, warm.crimes)
@@ -496,6 +498,7 @@ def test_cache_follows_content_not_file_times_and_survives_damage(tmp_path: Path
     path = write(tmp_path, "2020-01", street(row("a"), row("b")), gz=True)
     cache = tmp_path / "cache"
     cold = read_policeuk(tmp_path, cache_dir=cache)
+    wait_for_cache()
     os.utime(path, (0, 0))  # same bytes, another modification time: still the cached entry
     entries = sorted((cache / "policeuk").glob("result-*"))
     assert read_policeuk(tmp_path, cache_dir=cache).crimes.equals(cold.crimes)
@@ -554,12 +557,71 @@ def test_cache_keeps_the_most_recently_used_tables(tmp_path: Path, monkeypatch: 
         write(folders[-1], "2020-01", street(row(ids)))
     read_policeuk(folders[0], cache_dir=cache)
     read_policeuk(folders[1], cache_dir=cache)
+    wait_for_cache()
     tables = {p.name: p for p in (cache / "policeuk").glob("result-*.arrow")}
     first = min(tables.values(), key=lambda p: p.stat().st_mtime_ns)
     os.utime(first, ns=(0, 0))  # make the order plain, whatever the clock's resolution
     time.sleep(0.01)
     assert read_policeuk(folders[0], cache_dir=cache).crimes["crime_id"].tolist() == ["a"]  # used again: kept
     read_policeuk(folders[2], cache_dir=cache)
+    wait_for_cache()
     left = sorted(p.name for p in (cache / "policeuk").glob("result-*"))
     assert len(left) == 4 and first.name in left  # 2 tables, each with its report
     assert read_policeuk(folders[1], cache_dir=cache).crimes["crime_id"].tolist() == ["b"]  # read again
+
+
+def test_cache_is_written_in_the_background_and_read_back(tmp_path: Path) -> None:
+    import threading
+
+    write(tmp_path, "2020-01", street(row("a"), row("b")))
+    cache = tmp_path / "cache"
+    started = threading.Event()
+    release = threading.Event()
+    real_save = pcache._save_result
+
+    def slow_save(*args: object) -> None:  # a write that cannot finish before read_policeuk returns
+        started.set()
+        release.wait(10)
+        real_save(*args)
+
+    pcache._save_result = slow_save
+    try:
+        cold = read_policeuk(tmp_path, cache_dir=cache)  # returns while the entry is still being written
+        assert started.wait(10) and not list((cache / "policeuk").glob("result-*.arrow"))
+        assert cold.crimes["crime_id"].tolist() == ["a", "b"]
+        release.set()
+        warm = read_policeuk(tmp_path, cache_dir=cache)  # waits for the write, then reads the entry
+    finally:
+        release.set()
+        pcache._save_result = real_save
+        wait_for_cache()
+    assert len(list((cache / "policeuk").glob("result-*.arrow"))) == 1
+    pd.testing.assert_frame_equal(warm.crimes, cold.crimes)
+
+
+def test_a_script_that_ends_at_once_still_leaves_its_cache(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write(tmp_path / "files", "2020-01", street(row("a")))
+    cache = tmp_path / "cache"
+    files = str(tmp_path / "files")
+    script = f"from victimneeds.io import read_policeuk; read_policeuk({files!r}, cache_dir={str(cache)!r})"
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert len(list((cache / "policeuk").glob("result-*.arrow"))) == 1
+    assert not list((cache / "policeuk").glob("*.tmp-*"))
+
+
+def test_stale_temporary_files_are_removed(tmp_path: Path) -> None:
+    import os
+
+    write(tmp_path, "2020-01", street(row("a")))
+    folder = tmp_path / "cache" / "policeuk"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / "result-x.arrow.tmp-1-2", folder / "result-y.arrow.tmp-1-2"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (0, 0))  # left long ago by a writer that was killed
+    read_policeuk(tmp_path, cache_dir=tmp_path / "cache")
+    wait_for_cache()
+    assert not stale.exists() and fresh.exists()  # a file being written now is left alone

@@ -48,9 +48,11 @@ def load(area: str | Path = "example") -> AreaData:
         )
     if not path.exists():
         raise FileNotFoundError(f"The area configuration file {str(path)!r} does not exist.")
-    from victimneeds.io import load_area
+    from victimneeds.io import load_area, wait_for_cache
 
-    return load_area(path)
+    data = load_area(path)
+    wait_for_cache()  # the notebooks' kernels then read the police.uk table from the cache
+    return data
 
 
 def area_slug(area: str | Path) -> str:

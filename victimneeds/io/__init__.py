@@ -30,6 +30,7 @@ from victimneeds.io.policeuk import (
     default_cache_dir,
     lsoa_vintage,
     read_policeuk,
+    wait_for_cache,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "default_cache_dir",
     "lsoa_vintage",
     "read_policeuk",
+    "wait_for_cache",
 ]

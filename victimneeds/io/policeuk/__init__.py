@@ -21,7 +21,8 @@ How it is fast:
   area lookup) works on Arrow arrays and dictionary codes; pandas is built once at the end.
 * The finished table is cached in Arrow IPC format as one record batch (memory-mapped on the next
   read, so nothing is parsed and text columns are not even copied) with the report beside it, in
-  :func:`default_cache_dir`.
+  :func:`default_cache_dir`. The entry is written in a background thread, so a cold read returns
+  its table without waiting for the write (:func:`wait_for_cache` waits for it).
   The cache key is the xxHash-128 of every file's bytes (for a member of a zip archive: its name,
   CRC-32 and size as the archive records them), the file names, the arguments and the reader version:
   a file edited in place gets a new key and is read again. A file's hash is remembered by path, size,
@@ -34,7 +35,7 @@ Arrow IPC, and the warm read must stay within 1/20 of a plain ``pandas.read_csv`
 (``bench/ingest.py``).
 """
 
-from victimneeds.io.policeuk.cache import CACHE_ENTRIES, default_cache_dir
+from victimneeds.io.policeuk.cache import CACHE_ENTRIES, default_cache_dir, wait_for_cache
 from victimneeds.io.policeuk.parse import OUTCOME_COLUMNS, STREET_COLUMNS, UK_BOUNDS
 from victimneeds.io.policeuk.reader import read_policeuk
 from victimneeds.io.policeuk.table import PoliceUKData
@@ -49,4 +50,5 @@ __all__ = [
     "lsoa_vintage",
     "default_cache_dir",
     "CACHE_ENTRIES",
+    "wait_for_cache",
 ]

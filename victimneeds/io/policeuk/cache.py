@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def _result_key(
 
 
 def _load_result(cache: Path, key: str) -> PoliceUKData | None:
+    wait_for_cache()
     table_path, report_path = cache / f"result-{key}.arrow", cache / f"result-{key}-report.json"
     if not (table_path.is_file() and report_path.is_file()):
         return None
@@ -67,15 +69,56 @@ def _load_result(cache: Path, key: str) -> PoliceUKData | None:
     return result
 
 
+#: The cache entries this process is still writing (see :func:`_save_result_soon`).
+_writing: set[threading.Thread] = set()
+_writing_lock = threading.Lock()
+#: A temporary file older than this (seconds) was left by a writer that was killed: it is removed.
+_STALE_TMP_SECONDS = 3600
+
+
+def _save_result_soon(cache: Path, key: str, table: pa.Table, rows: list[dict[str, object]]) -> None:
+    """Write the cache entry in a background thread, so that a cold read returns its table at once.
+
+    Writing means joining the files' chunks into one record batch (a copy of the whole table, the
+    costliest step after parsing: about 0.2 s of a cold read of the 41 Leicestershire files) and
+    writing it out; Arrow does both without holding the GIL, so the caller's work goes on. The thread
+    is not a daemon: Python waits for it at exit, so a script's cache is written too. A read in this
+    process waits for the writes first (:func:`wait_for_cache`), so it never misses its own entry.
+    """
+
+    def write() -> None:
+        try:
+            _save_result(cache, key, table, rows)
+        finally:
+            with _writing_lock:
+                _writing.discard(threading.current_thread())
+
+    thread = threading.Thread(target=write, name="victimneeds-policeuk-cache", daemon=False)
+    with _writing_lock:
+        _writing.add(thread)
+    thread.start()
+
+
+def wait_for_cache() -> None:
+    """Wait until the police.uk cache entries this process has started writing are on disk.
+
+    :func:`read_policeuk` writes its cache in the background; call this before another process (a
+    notebook kernel, say) is to read the same entry. Reads in this process wait by themselves.
+    """
+    with _writing_lock:
+        pending = list(_writing)
+    for thread in pending:
+        thread.join()
+
+
 def _save_result(cache: Path, key: str, table: pa.Table, rows: list[dict[str, object]]) -> None:
     tmp = f".tmp-{os.getpid()}-{threading.get_ident()}"
     table_path, report_path = cache / f"result-{key}.arrow", cache / f"result-{key}-report.json"
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        # One record batch: each column maps back as one array. Joining the files' chunks costs the cold
-        # read a copy of the table (0.01-0.09 s measured for the 41 Leicestershire files); a batch per file
-        # saves that but made the warm read slower (median 0.031 s against 0.027 s), and it is the warm
-        # read that a user repeats.
+        # One record batch: each column maps back as one array. Joining the files' chunks copies the
+        # table (which is why this runs in the background); a batch per file saves the copy but made the
+        # warm read slower (median 0.031 s against 0.027 s), and it is the warm read that a user repeats.
         feather.write_feather(
             table.combine_chunks(), str(table_path) + tmp, compression="uncompressed", chunksize=max(1, table.num_rows)
         )
@@ -86,5 +129,8 @@ def _save_result(cache: Path, key: str, table: pa.Table, rows: list[dict[str, ob
         for old in entries[CACHE_ENTRIES:]:  # the least recently used
             old.unlink(missing_ok=True)
             old.with_name(old.name.replace(".arrow", "-report.json")).unlink(missing_ok=True)
-    except OSError:
-        pass  # a cache that cannot be written (read-only folder, full disk) only costs speed
+        for left in cache.glob("result-*.tmp-*"):  # left by a writer that was killed
+            if time.time() - left.stat().st_mtime > _STALE_TMP_SECONDS:
+                left.unlink(missing_ok=True)
+    except (OSError, MemoryError, pa.ArrowException):
+        pass  # a cache that cannot be written (read-only folder, full disk, no memory) only costs speed

@@ -14,7 +14,7 @@ from victimneeds.io._report import (
     DataFileError,
     Report,
 )
-from victimneeds.io.policeuk.cache import _load_result, _result_key, _save_result, default_cache_dir
+from victimneeds.io.policeuk.cache import _load_result, _result_key, _save_result_soon, default_cache_dir
 from victimneeds.io.policeuk.files import _discover, _KnownHashes, _Member
 from victimneeds.io.policeuk.join import _assemble
 from victimneeds.io.policeuk.parse import _read_member
@@ -160,5 +160,5 @@ def read_policeuk(
     finished = _assemble(streets, outcomes, report, window_ordinals, months, areas, lsoa2011, duplicates)
     result = PoliceUKData(_canonical(finished), report.frame())
     if cache is not None and key is not None:
-        _save_result(cache, key, finished, report.rows)
+        _save_result_soon(cache, key, finished, report.rows)  # in the background
     return result
