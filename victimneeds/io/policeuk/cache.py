@@ -81,8 +81,9 @@ def _save_result_soon(cache: Path, key: str, table: pa.Table, rows: list[dict[st
 
     Writing means joining the files' chunks into one record batch (a copy of the whole table) and
     writing it out: the cold read of the 41 Leicestershire files returned in 0.55 s instead of
-    0.75 s (medians, ``bench/ingest.py``) once this moved off its path. The thread is not a daemon: Python waits for it at exit, so a script's cache is written too. A read in this
-    process waits for the writes first (:func:`wait_for_cache`), so it never misses its own entry.
+    0.75 s (medians, ``bench/ingest.py``) once this moved off its path. The thread is not a daemon:
+    Python waits for it at exit, so a script's cache is written too. A read in this process waits for
+    the writes first (:func:`wait_for_cache`), so it never misses its own entry.
     """
 
     def write() -> None:
