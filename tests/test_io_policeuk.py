@@ -570,7 +570,7 @@ def test_cache_keeps_the_most_recently_used_tables(tmp_path: Path, monkeypatch: 
     assert read_policeuk(folders[1], cache_dir=cache).crimes["crime_id"].tolist() == ["b"]  # read again
 
 
-def test_cache_is_written_in_the_background_and_read_back(tmp_path: Path) -> None:
+def test_cache_is_written_in_the_background_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
     write(tmp_path, "2020-01", street(row("a"), row("b")))
@@ -584,7 +584,7 @@ def test_cache_is_written_in_the_background_and_read_back(tmp_path: Path) -> Non
         release.wait(10)
         real_save(*args)
 
-    pcache._save_result = slow_save
+    monkeypatch.setattr(pcache, "_save_result", slow_save)
     try:
         cold = read_policeuk(tmp_path, cache_dir=cache)  # returns while the entry is still being written
         assert started.wait(10) and not list((cache / "policeuk").glob("result-*.arrow"))
@@ -593,7 +593,6 @@ def test_cache_is_written_in_the_background_and_read_back(tmp_path: Path) -> Non
         warm = read_policeuk(tmp_path, cache_dir=cache)  # waits for the write, then reads the entry
     finally:
         release.set()
-        pcache._save_result = real_save
         wait_for_cache()
     assert len(list((cache / "policeuk").glob("result-*.arrow"))) == 1
     pd.testing.assert_frame_equal(warm.crimes, cold.crimes)
