@@ -242,7 +242,8 @@ def proportion(
     ----------
     data : table with one row per proportion (aggregate first, e.g. with ``groupby().sum()``).
     x : column of numerators (e.g. victims referred).
-    n : column of denominators (e.g. victims with an identified need). Rows with ``n == 0`` get NaN.
+    n : column of denominators (e.g. victims with an identified need). Rows with ``n == 0`` get NaN, and so do
+        rows whose numerator or denominator is missing (the proportion is not available there).
     confidence : level, or several levels (then the limits are ``lower95_0cl``, ``upper95_0cl``, ...).
     multiplier : 1 for a proportion, 100 for a percentage.
 
@@ -271,11 +272,15 @@ def proportion(
             f"({_rows(over, data.index)}); a numerator cannot exceed its denominator"
         )
     out = data.copy()
+    # a missing numerator or denominator makes the proportion unknown: NaN value and limits for that row
+    # (filling 0 for both would pass through wilson as n = 0, but 0 for one and a number for the other would not)
+    missing = np.isnan(xs) | np.isnan(ns)
+    xs_known = np.where(missing, 0.0, xs)
+    ns_known = np.where(missing, 0.0, ns)
     limits = {}
     p = np.full(len(out), np.nan)
     for level in _levels(confidence):
-        p, lo, hi = wilson(np.nan_to_num(xs), np.nan_to_num(ns), level)
-        missing = np.isnan(xs) | np.isnan(ns)
+        p, lo, hi = wilson(xs_known, ns_known, level)
         limits[level] = (np.where(missing, np.nan, lo) * multiplier, np.where(missing, np.nan, hi) * multiplier)
         p = np.where(missing, np.nan, p)
     stat = "percentage" if multiplier == 100 else f"proportion of {multiplier:g}"
@@ -415,6 +420,7 @@ def dsr(
     method: PoissonMethod = "exact",
     strata: str | None = None,
     min_count: int = 10,
+    missing: Literal["propagate", "exclude"] = "propagate",
 ) -> pd.DataFrame:
     """Directly standardised rates with Dobson confidence limits, one row per group.
 
@@ -424,6 +430,12 @@ def dsr(
     ``min_count`` (10) events are kept, with NaN value and limits and a ``note`` saying why. The lower
     limit is truncated at 0: Dobson's approximation can fall below zero when a few strata with very small
     populations carry most of the variance.
+
+    A stratum whose count or population is missing (NaN) is never read as zero. By default
+    (``missing="propagate"``) its group's rate, limits, total count and total population are NaN, with a
+    ``note``; with ``missing="exclude"`` the stratum is left out of its group (its count, population and
+    standard weight), the rate is standardised over the strata that remain, and the note says how many were
+    left out. ``strata_missing`` counts them either way.
 
     Parameters
     ----------
@@ -439,11 +451,13 @@ def dsr(
     confidence, method : level(s), and ``"exact"`` or ``"byar"`` limits for the total count.
     strata : the stratum column, needed when ``standard_population`` is a Series.
     min_count : smallest total count for which a DSR is computed.
+    missing : ``"propagate"`` (a group with a missing count or population in any stratum gets no rate) or
+        ``"exclude"`` (those strata are left out of their group and counted in ``strata_missing``).
 
     Returns
     -------
-    One row per group: the group columns, ``total_count``, ``total_pop``, ``value, lowercl, uppercl,
-    confidence, statistic, method`` and ``note``.
+    One row per group: the group columns, ``total_count``, ``total_pop``, ``strata_missing``, ``value,
+    lowercl, uppercl, confidence, statistic, method`` and ``note``.
 
     References
     ----------
@@ -462,6 +476,8 @@ def dsr(
     0        A           40   17.5
     1        B            5    NaN  not calculated: fewer than 10 events
     """
+    if missing not in ("propagate", "exclude"):
+        raise ValueError(f"dsr: missing must be 'propagate' or 'exclude', got {missing!r}")
     groups = _as_list(group_by)
     xs = _column(data, x, "count", "dsr")
     ns = _column(data, n, "population", "dsr")
@@ -504,24 +520,38 @@ def dsr(
         work["_w"] = std[order]
     if (work["_w"] < 0).any():
         raise ValueError("dsr: the standard population cannot be negative")
+    no_weight = work["_w"].isna().to_numpy()
+    if no_weight.any():
+        raise ValueError(
+            f"dsr: the standard population is missing in {int(no_weight.sum())} rows ({_rows(no_weight, data.index)})"
+        )
+    # a stratum with a missing count or population is unknown, never zero: flag it, and in "exclude" mode drop
+    # its count, population and weight from the group; in "propagate" mode its group gets no rate
+    gap = (work["_x"].isna() | work["_n"].isna()).to_numpy()
+    work["_gap"] = gap.astype("int64")
+    if missing == "exclude":
+        work.loc[gap, ["_x", "_n", "_w"]] = 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         work["_r"] = np.where(work["_n"] > 0, work["_x"] / work["_n"], 0.0)
         work["_v"] = np.where(work["_n"] > 0, work["_x"] / work["_n"] ** 2, 0.0)
     work["_wr"] = work["_w"] * work["_r"]
     work["_w2v"] = work["_w"] ** 2 * work["_v"]
-    agg = work.groupby(key, sort=True, dropna=False)[["_x", "_n", "_w", "_wr", "_w2v"]].sum(min_count=1)
+    agg = work.groupby(key, sort=True, dropna=False)[["_x", "_n", "_w", "_wr", "_w2v", "_gap"]].sum()
     if groups:
         out = agg.reset_index()
     else:
         out = agg.reset_index(drop=True)
-    out = out.rename(columns={"_x": "total_count", "_n": "total_pop"})
+    out = out.rename(columns={"_x": "total_count", "_n": "total_pop", "_gap": "strata_missing"})
+    n_gap = out["strata_missing"].to_numpy()
+    unknown = (n_gap > 0) if missing == "propagate" else np.zeros(len(out), dtype=bool)
     for c in ("total_count", "total_pop"):
-        out[c] = _maybe_int(out[c])
+        out[c] = _maybe_int(out[c].where(~unknown))
     total = out["total_count"].to_numpy(dtype=float)
     sw = out["_w"].to_numpy(dtype=float)
-    value = out["_wr"].to_numpy(dtype=float) / sw
-    var = out["_w2v"].to_numpy(dtype=float) / sw**2
-    ok = total >= min_count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = out["_wr"].to_numpy(dtype=float) / sw
+        var = out["_w2v"].to_numpy(dtype=float) / sw**2
+    ok = ~unknown & (total >= min_count) & (sw > 0)
     limits = {}
     for level in _levels(confidence):
         lo_o, hi_o = count_interval(total, level, method)
@@ -539,7 +569,19 @@ def dsr(
         f"dsr per {multiplier:,g}",
         f"Dobson, {_METHOD_NAMES[method]}",
     )
-    out["note"] = np.where(ok, "", f"not calculated: fewer than {min_count} events")
+    notes = []
+    for k, unk, good, w in zip(n_gap, unknown, ok, sw, strict=True):
+        if unk:
+            notes.append(f"not calculated: count or population missing in {k} strata")
+            continue
+        note = "" if good else (
+            f"not calculated: fewer than {min_count} events" if w > 0 else "not calculated: no stratum left"
+        )
+        if k > 0:
+            left = f"{k} strata with a missing count or population left out"
+            note = f"{note}; {left}" if note else left
+        notes.append(note)
+    out["note"] = notes
     return out
 
 
