@@ -223,10 +223,13 @@ def test_short_row_is_counted_with_its_line(tmp_path: Path) -> None:
     assert checks(report)["rows_read"] == 3
 
 
-def test_two_copies_of_one_month_are_refused(tmp_path: Path) -> None:
+def test_two_different_files_of_one_month_are_refused(tmp_path: Path) -> None:
     a = write(tmp_path / "a", "2020-01", street(row("a")))
-    b = write(tmp_path / "b", "2020-01", street(row("a")))
-    with pytest.raises(DataFileError, match="two street files for demo 2020-01"):
+    b = write(tmp_path / "b", "2020-01", street(row("a"), row("b")))  # a later download, revised
+    both = "two street files hold rows of Demo Police 2020-01: .*/a/2020-01/.* and .*/b/2020-01/"
+    with pytest.raises(DataFileError, match=both):
+        read_policeuk([tmp_path / "a", tmp_path / "b"], cache_dir=False)
+    with pytest.raises(DataFileError, match="two street files hold rows of Demo Police 2020-01"):
         read_policeuk([a, b], cache_dir=False)
 
 
@@ -397,6 +400,8 @@ ODD = (
     + [("lsoa", v) for v in ("E01099999", "X123", " E01025632", "e01025631", "E01\u0660\u0662\u0665\u0666\u0663\u0661")]
     + [("type", v) for v in ("Fraud", "", " Burglary")]
     + [("id", v) for v in (" c2 ", "c1", "asb-2020-01-demo-street-2", "x" * 64)]
+    # only an empty field is missing: "NA", "N/A", "NULL" are text (not numbers, not LSOA codes)
+    + [("id", "NA"), ("lon", "NA"), ("lat", "N/A"), ("lsoa", "NULL"), ("type", "NA"), ("month", "NULL")]
 )
 
 

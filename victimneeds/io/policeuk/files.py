@@ -17,7 +17,13 @@ import xxhash
 
 from victimneeds.io._report import DataFileError
 
-_NAME_RE = re.compile(r"^(?P<month>\d{4}-\d{2})-(?P<force>.+)-(?P<kind>street|outcomes|stop-and-search)\.csv(\.gz)?$")
+_NAME_RE = re.compile(
+    r"^(?P<month>\d{4}-\d{2})-(?P<force>.+)-(?P<kind>street|outcomes|stop-and-search)"
+    r"(?P<copy> \(\d+\)| - Copy(?: \(\d+\))?| copy(?: \d+)?| \d+)?\.csv(\.gz)?$"
+)
+"""A police.uk file name, also as a browser or file manager names a second copy of it
+("... (1).csv.gz", "... - Copy.csv", "... copy.csv", "... 2.csv"): the copy is then filtered by force and
+month like the file, and :func:`read_policeuk` finds it holds the same month (see ``_Member.copy_name``)."""
 
 
 @dataclass
@@ -30,6 +36,14 @@ class _Member:
     gz: bool
     zip_key: str | None = None  # content key from the zip directory, when a zip member
     path: Path | None = None  # the file, when not a zip member
+    size: int | None = None  # the inflated size a zip archive records for its member
+
+    def stored_size(self) -> int | None:
+        """The size of the file's text before it is read (a zip member's recorded size, a plain file's size),
+        or None for gzip, whose size is known only once inflated."""
+        if self.size is not None:
+            return self.size
+        return self.path.stat().st_size if self.path is not None and not self.gz else None
 
     @property
     def stem(self) -> str:
@@ -97,6 +111,12 @@ def _classify(name: str) -> tuple[str, str | None, str | None]:
     return m["kind"], m["month"], m["force"]
 
 
+def _is_copy_name(name: str) -> bool:
+    """True when the file is not named as police.uk names its files (a second copy, or renamed)."""
+    m = _NAME_RE.match(name.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+    return m is None or m["copy"] is not None
+
+
 def _file_member(path: Path, label: str) -> _Member:
     kind, month, force = _classify(path.name)
     return _Member(label, kind, month, force, path.read_bytes, path.name.endswith(".gz"), path=path)
@@ -129,7 +149,16 @@ def _zip_members(path: Path) -> list[_Member]:
 
         key = f"{info.filename}:{info.CRC:08x}:{info.file_size}"
         members.append(
-            _Member(f"{path.name}:{info.filename}", kind, month, force, load, info.filename.endswith(".gz"), key)
+            _Member(
+                f"{path.name}:{info.filename}",
+                kind,
+                month,
+                force,
+                load,
+                info.filename.endswith(".gz"),
+                key,
+                size=None if info.filename.endswith(".gz") else info.file_size,
+            )
         )
     return members
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from victimneeds.io._report import (
     first_bad_utf8_lines,
     read_header,
 )
-from victimneeds.io.policeuk.arrow import _encode, _mask, _one, _ordinals
+from victimneeds.io.policeuk.arrow import _codes, _encode, _mask, _one, _ordinals
 from victimneeds.io.policeuk.files import _Member
 
 #: The data.police.uk street file header.
@@ -82,16 +84,53 @@ _FAST_TYPES = {
     "Context": pa.large_string(),
 }
 _READ_OPTIONS = pacsv.ReadOptions(use_threads=False, block_size=1 << 26)
+#: Only an empty field is missing. pyarrow's default would also read "NA", "N/A", "NULL", "null", "NaN",
+#: "#N/A" ... as missing, so a location or an id spelt like that would silently become a blank.
+_NULL_VALUES = [""]
 _GZIP_ERRORS = (OSError, EOFError, ValueError, zlib.error)
 
+#: The default largest size of one file once inflated (2 GiB): a month of the largest force (the Met) is
+#: about 30 MB, so anything near this is not a police.uk file, and inflating it would exhaust memory.
+MAX_FILE_BYTES = 2 * 1024**3
 
-def _decompress(member: _Member, data: bytes) -> bytes:
+
+def _too_big(member: _Member, limit: int) -> DataFileError:
+    return DataFileError(
+        f"{member.label} holds more than {limit:,} bytes of text once inflated (the limit for one file, "
+        "max_file_bytes): it is not a police.uk monthly file, or the limit is too low for it. "
+        "Raise max_file_bytes if the file is genuine."
+    )
+
+
+def _decompress(member: _Member, data: bytes, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's text as bytes: ``data`` inflated when the file is gzip, at most ``limit`` bytes.
+
+    The gzip is inflated a piece at a time and stops one byte past ``limit`` (a file that inflates to
+    gigabytes raises :class:`DataFileError` naming it, not a bare ``MemoryError``).
+    """
     if not member.gz:
+        if len(data) > limit:
+            raise _too_big(member, limit)
         return data
     try:
-        return igzip.decompress(data)
+        with igzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            raw = handle.read(limit + 1)
     except _GZIP_ERRORS as err:
         raise DataFileError(f"{member.label} is not a complete gzip file ({err}); it may be cut short.") from None
+    if len(raw) > limit:
+        raise _too_big(member, limit)
+    return raw
+
+
+def _unix_line_ends(raw: bytes) -> bytes:
+    """Lines ended by a carriage return alone (old Mac files, some spreadsheet exports) ended by a line feed.
+
+    Only when the first line ends with a lone CR: other files are returned as they are, without a copy.
+    """
+    cr = raw.find(b"\r")
+    if cr < 0 or raw[cr + 1 : cr + 2] == b"\n" or -1 < raw.find(b"\n") < cr:
+        return raw
+    return re.sub(rb"\r(?!\n)", b"\n", raw)
 
 
 def _row_lines(n_rows: int, skipped: Sequence[int]) -> np.ndarray:
@@ -121,7 +160,10 @@ def _parse_csv(member: _Member, raw: bytes, required: Sequence[str], what: str) 
             read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
+                column_types=types,
+                null_values=_NULL_VALUES,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as err:
@@ -168,7 +210,7 @@ class _Street:
     no_location: np.ndarray  # bool: the file gave no longitude or latitude
     area_code: pa.DictionaryArray  # valid LSOA codes or null
     no_lsoa: int  # rows the file gave no LSOA code (invalid codes, set to null, are counted apart)
-    text: dict[str, pa.Array]  # lsoa_name, street_outcome, location, force (dictionary), context (string)
+    text: dict[str, pa.Array]  # lsoa_name, street_outcome, location, force, reported_by (dictionary), context
     lines: np.ndarray
     report: Report = field(default_factory=Report)
 
@@ -182,7 +224,10 @@ def _street_fast(member: _Member, raw: bytes) -> _Street | None:
             pa.BufferReader(raw),
             read_options=_READ_OPTIONS,
             convert_options=pacsv.ConvertOptions(
-                column_types=_FAST_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=True
+                column_types=_FAST_TYPES,
+                null_values=_NULL_VALUES,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowException:
@@ -224,6 +269,7 @@ def _street_fast(member: _Member, raw: bytes) -> _Street | None:
             "street_outcome": cols["Last outcome category"],
             "location": cols["Location"],
             "force": cols["Falls within"],
+            "reported_by": cols["Reported by"],
             "context": cols["Context"],
         },
         lines=np.arange(2, n + 2, dtype=np.int64),
@@ -366,6 +412,7 @@ def _street_careful(member: _Member, raw: bytes) -> _Street:
             "street_outcome": _encode(_col(table, "Last outcome category")),
             "location": _encode(_col(table, "Location")),
             "force": _encode(_col(table, "Falls within")),
+            "reported_by": _encode(_col(table, "Reported by")),
             "context": _one(_col(table, "Context")),
         },
         lines=lines,
@@ -426,6 +473,7 @@ def _street_table(member: _Member, street: _Street) -> tuple[pa.Table, list[dict
             "location": text["location"],
             "context": pc.cast(text["context"], pa.large_string()),
             "force": text["force"],
+            "reported_by": text["reported_by"],
             "source_line": pa.array(lines, pa.int64()),
         }
     )
@@ -527,14 +575,33 @@ def _parse_outcomes(member: _Member, raw: bytes) -> tuple[pa.Table, list[dict[st
             "crime_id": _one(pc.filter(cid, keep)),
             "month": pa.array(_ordinals(_encode(pc.filter(month, keep))), pa.int32()),
             "outcome": _one(pc.filter(outcome, keep)),
+            "reported_by": _encode(pc.filter(_col(table, "Reported by"), keep)),
             "source_line": pa.array(lines[_mask(keep)], pa.int64()),
         }
     )
     return out, report.rows
 
 
-def _read_member(member: _Member) -> tuple[pa.Table, list[dict[str, object]]]:
-    """Read, inflate and parse one file: its table and report rows."""
-    raw = _decompress(member, member.load())
+def _months_held(table: pa.Table) -> frozenset[tuple[str, int]]:
+    """The (force that reported them, month ordinal) pairs of a file's rows: what the file holds, whatever its name."""
+    supplier = _one(table.column("reported_by"))
+    codes = _codes(supplier) if isinstance(supplier, pa.DictionaryArray) else np.zeros(table.num_rows, np.int64)
+    names = supplier.dictionary.to_pylist() if isinstance(supplier, pa.DictionaryArray) else []
+    month = table.column("month").to_numpy().astype(np.int64)
+    if not len(month):
+        return frozenset()
+    pairs = np.unique(np.stack([codes, month], axis=1), axis=0)
+    return frozenset((names[c] if c >= 0 else "", int(m)) for c, m in pairs)
+
+
+def _read_member(
+    member: _Member, max_file_bytes: int = MAX_FILE_BYTES
+) -> tuple[pa.Table, list[dict[str, object]], frozenset[tuple[str, int]]]:
+    """Read, inflate and parse one file: its table, its report rows and the months it holds (:func:`_months_held`)."""
+    size = member.stored_size()
+    if size is not None and size > max_file_bytes:  # refused before it is read into memory
+        raise _too_big(member, max_file_bytes)
+    raw = _unix_line_ends(_decompress(member, member.load(), max_file_bytes))
     parse = _parse_outcomes if member.kind == "outcomes" else _parse_street
-    return parse(member, raw)
+    table, rows = parse(member, raw)
+    return table, rows, _months_held(table)

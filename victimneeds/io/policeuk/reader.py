@@ -9,15 +9,18 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
+import xxhash
 
 from victimneeds.io._report import (
     DataFileError,
     Report,
 )
+from victimneeds.io.policeuk.arrow import _month_text
 from victimneeds.io.policeuk.cache import _load_result, _result_key, _save_result_soon, default_cache_dir
-from victimneeds.io.policeuk.files import _discover, _KnownHashes, _Member
+from victimneeds.io.policeuk.files import _discover, _is_copy_name, _KnownHashes, _Member
 from victimneeds.io.policeuk.join import _assemble
-from victimneeds.io.policeuk.parse import _read_member
+from victimneeds.io.policeuk.parse import MAX_FILE_BYTES, _decompress, _read_member, _unix_line_ends
 from victimneeds.io.policeuk.table import PoliceUKData, _canonical
 
 
@@ -30,6 +33,7 @@ def read_policeuk(
     lsoa2011: Collection[str] | None = None,
     duplicates: Literal["merge", "keep"] = "merge",
     max_workers: int | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> PoliceUKData:
     """Read data.police.uk street-level crime files into the canonical ``crimes`` table.
 
@@ -52,6 +56,8 @@ def read_policeuk(
         first (earliest) row, with the latest outcome of any of its rows; ``"keep"`` keeps every row and
         makes the ids unique with a ``#2``, ``#3`` suffix. Either way the rows are counted.
     max_workers : threads for reading files (default: up to 8).
+    max_file_bytes : the largest a file may be once inflated (default 2 GiB, ``MAX_FILE_BYTES``); a
+        larger one raises :class:`DataFileError` naming it, before it can exhaust memory.
 
     Returns
     -------
@@ -69,7 +75,17 @@ def read_policeuk(
     Raises
     ------
     DataFileError
-        A file is empty, damaged (bad gzip or zip), not UTF-8, or lacks the police.uk columns.
+        A file is empty, damaged (bad gzip or zip), not UTF-8, larger than ``max_file_bytes``, or lacks
+        the police.uk columns; or two different files hold the same month.
+
+    Notes
+    -----
+    A month is read from one file only, whatever the files are called: two street (or two outcomes)
+    files whose rows hold the same force's month (by ``Reported by`` and ``Month``) are either the
+    same text (a second download, ``... (1).csv.gz``, or a ``.csv`` beside its ``.csv.gz``), in which
+    case one is read and the other skipped and counted (``duplicate_file``), or they differ, which
+    raises :class:`DataFileError` naming both. The file kept is the one named as police.uk names its
+    files, else the first in path order.
 
     Examples
     --------
@@ -108,17 +124,6 @@ def read_policeuk(
             report.add(m.label, "file_skipped", 1, "not read", f"month {m.month} is outside {months[0]}..{months[1]}")
         else:
             chosen.append(m)
-    seen: dict[tuple[str, str, str], str] = {}
-    for m in chosen:
-        if m.month is None:
-            continue
-        key = (m.kind, m.month, m.force or "")
-        if key in seen:
-            raise DataFileError(
-                f"two {m.kind} files for {m.force} {m.month} were given: {seen[key]} and {m.label}. "
-                "They are probably two downloads of the same month; keep only one (the newest)."
-            )
-        seen[key] = m.label
     if not any(m.kind != "outcomes" for m in chosen):
         raise DataFileError("no street-level crime files were found to read (after the force and month filters).")
 
@@ -138,7 +143,7 @@ def read_policeuk(
             return cached
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_read_member, m) for m in chosen]
+        futures = [pool.submit(_read_member, m, max_file_bytes) for m in chosen]
         results, errors = [], []
         for m, fut in zip(chosen, futures, strict=True):
             try:
@@ -153,7 +158,7 @@ def read_policeuk(
         )
 
     streets, outcomes = [], []
-    for m, table, rows in results:
+    for m, table, rows in _one_file_per_month(results, report, max_file_bytes):
         report.extend(rows)
         (outcomes if m.kind == "outcomes" else streets).append((m.label, table))
     window_ordinals = None if window is None else (window[0].ordinal, window[1].ordinal)
@@ -162,3 +167,48 @@ def read_policeuk(
     if cache is not None and key is not None:
         _save_result_soon(cache, key, finished, report.rows)  # in the background
     return result
+
+
+def _one_file_per_month(
+    results: list[tuple[_Member, pa.Table, list[dict[str, object]], frozenset[tuple[str, int]]]],
+    report: Report,
+    max_file_bytes: int,
+) -> list[tuple[_Member, pa.Table, list[dict[str, object]]]]:
+    """Each force's month from one file: a copy with the same text is skipped and counted, a different file
+    holding the same month is an error naming both (see :func:`read_policeuk`, Notes)."""
+    owner: dict[tuple[str, str, int], int] = {}
+    kept: list[int] = []
+    texts: dict[int, str] = {}
+
+    def text_hash(i: int) -> str:
+        if i not in texts:
+            m = results[i][0]
+            texts[i] = xxhash.xxh3_128_hexdigest(_unix_line_ends(_decompress(m, m.load(), max_file_bytes)))
+        return texts[i]
+
+    # police.uk's own names first, so that a copy ("... (1).csv.gz") is the one skipped
+    order = sorted(range(len(results)), key=lambda i: _is_copy_name(results[i][0].label))
+    for i in order:
+        m, _, _, held = results[i]
+        kind = "outcomes" if m.kind == "outcomes" else "street"
+        clash = sorted({owner[(kind, *k)] for k in held if (kind, *k) in owner})
+        if not clash:
+            owner.update({(kind, *k): i for k in held})
+            kept.append(i)
+            continue
+        first = results[clash[0]][0]
+        if len(clash) == 1 and results[clash[0]][3] == held and text_hash(i) == text_hash(clash[0]):
+            report.add(m.label, "duplicate_file", 1, "not read", f"the same text as {_where(first)}; read once")
+            continue
+        force, month = min(k for k in held if (kind, *k) in owner)
+        raise DataFileError(
+            f"two {kind} files hold rows of {force or 'an unnamed force'} {_month_text(month)}: {_where(first)} and "
+            f"{_where(m)}, and they differ. They are probably two downloads of the same month (police.uk revises "
+            "past months); keep only one (the newest)."
+        )
+    return [results[i][:3] for i in sorted(kept)]
+
+
+def _where(member: _Member) -> str:
+    """The file's path, or for a member of a zip archive, its label (archive name and member)."""
+    return str(member.path) if member.path is not None else member.label
