@@ -20,6 +20,14 @@ Candidate methods
              least 24 months), a lockdown indicator; intervals by simulation from the NB predictive
              distribution with the uncertainty of the fitted mean.
 
+Intervals and yearly totals come from :data:`N_PATHS` simulated sample paths per series: ``ets`` and
+``sarimax`` from statsmodels' own state-space simulation started at the end of the series (so the h-step
+variance growth and the correlation of months within a path are the model's); ``ets`` with Student-t shocks
+whose scale is the error variance of the months actually seen on n - p degrees of freedom (p counts the
+smoothing parameters, initial states and seasonal index); ``glm`` with one draw of the coefficients per
+path; ``naive`` and ``snaive`` as (seasonal) random walks. A combination of methods is the equal-weight
+mixture of their paths. :meth:`ForecastResult.yearly` sums each path's months.
+
 Missing months (months absent from the input, as in the real police.uk files) are kept as gaps, not dropped:
 ``sarimax`` skips them in the Kalman filter; ``glm`` leaves them out of the likelihood; ``ets`` (which needs
 an unbroken series) is fitted to the series with gaps filled by linear interpolation on the log scale (filled
@@ -49,6 +57,7 @@ from scipy import stats as _st
 __all__ = [
     "LOCKDOWN_MONTHS",
     "AUTO_METHODS",
+    "N_PATHS",
     "METHODS",
     "ForecastResult",
     "ScenarioResult",
@@ -139,25 +148,20 @@ def _scale(y: np.ndarray, season: int = _SEASON) -> float:
 # which reconcile() estimates the forecast-error covariance for MinT.
 # --------------------------------------------------------------------------------------------------
 
-Fit = tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]], np.ndarray]
+Fit = tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]
+
+#: Number of simulated sample paths per series and method (intervals, yearly totals).
+N_PATHS = 1000
+_SEED = 20240401
 
 
-def _log1p_normal(mean: np.ndarray, var: np.ndarray, levels: Sequence[float], fitted: np.ndarray) -> Fit:
-    """Back-transform a normal forecast of log(1 + y): mean exp(m + v/2) - 1, interval ends expm1(m -/+ z sd)."""
-    sd = np.sqrt(var)
+def _from_paths(mean: np.ndarray, paths: np.ndarray, levels: Sequence[float], fitted: np.ndarray) -> Fit:
+    """Intervals of each month as quantiles of simulated sample paths (rows = paths, columns = months)."""
     out = {}
     for lv in levels:
-        z = _st.norm.ppf(0.5 + lv / 2)
-        out[lv] = (np.expm1(mean - z * sd), np.expm1(mean + z * sd))
-    return np.expm1(mean + var / 2), out, fitted
-
-
-def _normal(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float], fitted: np.ndarray) -> Fit:
-    out = {}
-    for lv in levels:
-        z = _st.norm.ppf(0.5 + lv / 2)
-        out[lv] = (mean - z * sd, mean + z * sd)
-    return mean, out, fitted
+        lo, hi = np.quantile(paths, [0.5 - lv / 2, 0.5 + lv / 2], axis=0)
+        out[lv] = (lo, hi)
+    return mean, out, fitted, paths
 
 
 def _lagged(y: np.ndarray, lag: int) -> np.ndarray:
@@ -175,7 +179,7 @@ def _snaive(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], 
         return _naive(y, months, h, levels, lockdown)
     sigma = np.sqrt(np.mean(e**2))
     mean = np.full(h, np.nan)
-    sd = np.full(h, np.nan)
+    ks = np.zeros(h, dtype=int)
     for j in range(1, h + 1):
         k = int(np.ceil(j / _SEASON))
         idx = n - 1 + j - _SEASON * k
@@ -186,8 +190,14 @@ def _snaive(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], 
             last = np.flatnonzero(np.isfinite(y))[-1]
             idx, k = last, int(np.ceil((n - 1 + j - last) / _SEASON))
         mean[j - 1] = y[idx]
-        sd[j - 1] = sigma * np.sqrt(k)
-    return _normal(mean, sd, levels, _lagged(y, _SEASON))
+        ks[j - 1] = k
+    # a seasonal random walk: the error of month j is the sum of one shock per year looked back, and months a
+    # year apart share the earlier years' shocks
+    rng = np.random.default_rng(_SEED)
+    shocks = np.cumsum(rng.standard_normal((N_PATHS, int(ks.max()), _SEASON)), axis=1)
+    pos = (np.arange(h) + n) % _SEASON
+    paths = mean + sigma * shocks[:, ks - 1, pos]
+    return _from_paths(mean, paths, levels, _lagged(y, _SEASON))
 
 
 def _naive(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
@@ -196,8 +206,12 @@ def _naive(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], l
     d = np.diff(y)
     d = d[np.isfinite(d)]
     sigma = np.sqrt(np.mean(d**2)) if len(d) else 0.0
-    steps = np.arange(1, h + 1) + (len(y) - 1 - last)
-    return _normal(np.full(h, y[last]), sigma * np.sqrt(steps), levels, _lagged(y, 1))
+    gap = len(y) - 1 - last  # months since the last observed count
+    rng = np.random.default_rng(_SEED)
+    steps = rng.standard_normal((N_PATHS, h))
+    steps[:, 0] *= np.sqrt(1 + gap)
+    paths = y[last] + sigma * np.cumsum(steps, axis=1)
+    return _from_paths(np.full(h, y[last]), paths, levels, _lagged(y, 1))
 
 
 def _lockdown_flag(months: np.ndarray) -> np.ndarray:
@@ -220,9 +234,11 @@ def _ets(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
         flag = _lockdown_flag(months).astype(bool)
         if flag.any() and (~flag & np.isfinite(y)).sum() >= 12:
             y[flag] = np.nan
+    seen = np.isfinite(y)
     ly = _fill_log(y)
     n = len(ly)
     season = np.zeros(n + h)
+    n_season = 0
     if n >= 3 * _SEASON:
         # classical decomposition: month-of-year means of the log series around its centred 2x12 moving average
         kernel = np.r_[0.5, np.ones(_SEASON - 1), 0.5] / _SEASON
@@ -233,27 +249,30 @@ def _ets(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
         idx = np.array([dev[pos == k].mean() for k in range(_SEASON)])
         idx -= idx.mean()
         season = idx[np.arange(n + h) % _SEASON]
+        n_season = _SEASON - 1
     model = ETSModel(ly - season[:n], error="add", trend="add", damped_trend=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(disp=False, maxiter=100)
-        mean = np.asarray(res.forecast(h)) + season[n:]
-        sigma2 = float(res.mse)
-        fitted = np.expm1(np.asarray(res.fittedvalues) + season[:n] + sigma2 / 2)
-        fitted[~np.isfinite(y)] = np.nan  # gaps and down-weighted lockdown months: interpolated, not seen
-        # Variance of h-step errors for the damped additive-trend model (Hyndman et al. 2008, class 1).
-        a = float(res.smoothing_level)
-        b = float(getattr(res, "smoothing_trend", 0.0) or 0.0)
-        phi = float(getattr(res, "damping_trend", 1.0) or 1.0)
-    var = np.empty(h)
-    acc = 0.0
-    for j in range(1, h + 1):
-        if j > 1:
-            i = j - 1
-            cj = a + b * phi * (1 - phi**i) / (1 - phi) if phi < 1 else a + b * i
-            acc += cj**2
-        var[j - 1] = sigma2 * (1 + acc)
-    return _log1p_normal(mean, var, levels, fitted)
+        mean_log = np.asarray(res.forecast(h)) + season[n:]
+        # The error variance from the months actually seen, on n - p degrees of freedom: filled gaps and
+        # down-weighted lockdown months are interpolated, so their near-zero errors would shrink res.mse, and
+        # the smoothing parameters, initial states and the seasonal index are all estimated from the series.
+        resid = np.asarray(res.resid)[seen]
+        p = len(res.params) + n_season
+        dof = max(len(resid) - p, 2)
+        sigma = float(np.sqrt(np.sum(resid**2) / dof))
+        # sample paths from statsmodels' own state-space simulation (h-step variance growth and the damped
+        # trend's accumulation of errors are in the recursion); Student-t shocks on dof degrees of freedom
+        # carry the uncertainty of sigma
+        rng = np.random.default_rng(_SEED)
+        shocks = sigma * rng.standard_t(dof, size=(h, N_PATHS))
+        sim = np.asarray(res.simulate(h, anchor="end", repetitions=N_PATHS, random_errors=shocks))
+        fitted = np.expm1(np.asarray(res.fittedvalues) + season[:n] + sigma**2 / 2)
+    fitted[~seen] = np.nan  # gaps and down-weighted lockdown months: interpolated, not seen
+    log_paths = sim.reshape(h, N_PATHS).T + season[n:]
+    mean = np.expm1(mean_log + np.var(log_paths, axis=0) / 2)
+    return _from_paths(mean, np.expm1(log_paths), levels, fitted)
 
 
 def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
@@ -274,12 +293,22 @@ def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float],
         mean = np.asarray(fc.predicted_mean)
         var = np.asarray(fc.var_pred_mean)
         fitted = np.expm1(np.asarray(res.fittedvalues) + float(np.asarray(res.params)[-1]) / 2)
+        # joint sample paths from statsmodels' simulation smoother, started from the filtered end state (its
+        # months' variances match get_forecast's); months of a path share their shocks, as real months do
+        sim = res.simulate(
+            h,
+            anchor="end",
+            repetitions=N_PATHS,
+            exog=np.zeros((h, 1)) if use_x else None,
+            rng=np.random.default_rng(_SEED),
+        )
     # the first 1 + 12 D one-step predictions come from the diffuse start, not from the data
     burn = max(int(getattr(res, "loglikelihood_burn", 0)), 1 + (_SEASON if seasonal[1] else 0))
     fitted[:burn] = np.nan
     fitted[~np.isfinite(y)] = np.nan
     var = np.where(np.isfinite(var) & (var > 0), var, np.nanmax(var[np.isfinite(var)], initial=0.0))
-    return _log1p_normal(mean, var, levels, fitted)
+    log_paths = np.asarray(sim, dtype=float).reshape(h, N_PATHS).T
+    return _from_paths(np.expm1(mean + var / 2), np.expm1(log_paths), levels, fitted)
 
 
 def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
@@ -309,19 +338,17 @@ def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
         alpha = max(float(np.sum(((yf - mu) ** 2 - yf) / mu**2) / dof), 1e-6)
         res = sm.GLM(yf, xf, family=sm.families.NegativeBinomial(alpha=alpha)).fit()
     eta = xn @ res.params
-    se = np.sqrt(np.einsum("ij,jk,ik->i", xn, res.cov_params(), xn))
-    rng = np.random.default_rng(20240401)
-    draws = 4000
-    mu_draw = np.exp(eta[None, :] + se[None, :] * rng.standard_normal((draws, h)))
+    cov = np.asarray(res.cov_params())
+    se = np.sqrt(np.einsum("ij,jk,ik->i", xn, cov, xn))
+    rng = np.random.default_rng(_SEED)
+    # one draw of the coefficients per path, so a path's months share the error in the fitted trend
+    beta = rng.multivariate_normal(np.asarray(res.params), cov, size=N_PATHS, method="eigh")
+    mu_draw = np.exp(beta @ xn.T)
     size = 1 / alpha
-    ysim = rng.negative_binomial(size, size / (size + mu_draw))
-    out = {}
-    for lv in levels:
-        lo, hi = np.quantile(ysim, [0.5 - lv / 2, 0.5 + lv / 2], axis=0)
-        out[lv] = (lo.astype(float), hi.astype(float))
+    paths = rng.negative_binomial(size, size / (size + mu_draw)).astype(float)
     fitted = np.full(n, np.nan)
     fitted[ok] = np.asarray(res.fittedvalues)
-    return np.exp(eta + se**2 / 2), out, fitted
+    return _from_paths(np.exp(eta + se**2 / 2), paths, levels, fitted)
 
 
 _FITTERS = {"snaive": _snaive, "naive": _naive, "ets": _ets, "sarimax": _sarimax, "glm": _glm}
@@ -329,15 +356,15 @@ _FITTERS = {"snaive": _snaive, "naive": _naive, "ets": _ets, "sarimax": _sarimax
 
 def _run(method: str, y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
     try:
-        mean, ints, fitted = _FITTERS[method](y, months, h, levels, lockdown)
-        if not np.all(np.isfinite(mean)):
+        mean, ints, fitted, paths = _FITTERS[method](y, months, h, levels, lockdown)
+        if not np.all(np.isfinite(mean)) or not np.all(np.isfinite(paths)):
             raise FloatingPointError("non-finite forecast")
     except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, IndexError):
         nan = np.full(h, np.nan)
-        return nan, {lv: (nan, nan) for lv in levels}, np.full(len(y), np.nan)
+        return nan, {lv: (nan, nan) for lv in levels}, np.full(len(y), np.nan), np.full((N_PATHS, h), np.nan)
     mean = np.clip(mean, 0, None)
     ints = {lv: (np.clip(lo, 0, None), np.clip(hi, 0, None)) for lv, (lo, hi) in ints.items()}
-    return mean, ints, np.asarray(fitted, dtype=float)
+    return mean, ints, np.asarray(fitted, dtype=float), np.clip(paths, 0, None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -376,7 +403,7 @@ def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
             train, test = y[:o], y[o : o + bt_h]
             if np.isfinite(train).sum() < 6 or not np.isfinite(test).any():
                 continue
-            mean, ints, _ = _run(m, train, months[:o], len(test), levels, lockdown)
+            mean, ints, _, _ = _run(m, train, months[:o], len(test), levels, lockdown)
             ok = np.isfinite(test) & np.isfinite(mean)
             if not ok.any():
                 continue
@@ -411,6 +438,8 @@ def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
     fits = [_run(m, y, months, horizon, levels, lockdown) for m in chosen]
     fits = [f for f in fits if np.all(np.isfinite(f[0]))] or [_run("naive", y, months, horizon, levels, lockdown)]
     mean = np.mean([f[0] for f in fits], axis=0)
+    # a combination's predictive distribution is the equal-weight mixture of its methods' sample paths
+    paths = _mixture([f[3] for f in fits])
     label = _METHOD_NAMES[chosen[0]] if len(chosen) == 1 else "mean of " + ", ".join(_METHOD_NAMES[c] for c in chosen)
     if method == "auto":
         label = f"auto: {label}"
@@ -421,14 +450,26 @@ def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
         row = dict(key=key, month=future[j], mean=float(mean[j]))
         for lv in levels:
             tag = f"{round(lv * 100, 6):g}".replace(".", "_")
-            row[f"lower_{tag}"] = float(np.mean([f[1][lv][0][j] for f in fits]))
-            row[f"upper_{tag}"] = float(np.mean([f[1][lv][1][j] for f in fits]))
+            if len(fits) == 1:
+                row[f"lower_{tag}"], row[f"upper_{tag}"] = float(fits[0][1][lv][0][j]), float(fits[0][1][lv][1][j])
+            else:
+                lo, hi = np.quantile(paths[:, j], [0.5 - lv / 2, 0.5 + lv / 2])
+                row[f"lower_{tag}"], row[f"upper_{tag}"] = float(lo), float(hi)
         row["method"] = label
         rows.append(row)
     # one-step in-sample errors of the forecast actually used (for a combination, of the mean prediction)
     fitted = np.mean([f[2] for f in fits], axis=0)
-    resid = dict(key=key, month=months, fitted=fitted, residual=y - fitted)
+    resid = dict(key=key, month=months, fitted=fitted, residual=y - fitted, paths=paths.astype(np.float32))
     return rows, scores, label, resid
+
+
+def _mixture(paths: Sequence[np.ndarray]) -> np.ndarray:
+    """Equal-weight mixture of several methods' sample paths: N_PATHS rows, an equal share from each."""
+    if len(paths) == 1:
+        return paths[0]
+    k = len(paths)
+    take = [N_PATHS // k + (1 if i < N_PATHS % k else 0) for i in range(k)]
+    return np.vstack([p[:t] for p, t in zip(paths, take, strict=True)])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -453,6 +494,9 @@ class ForecastResult:
         None when not available (e.g. a result built by hand). :func:`reconcile` uses them for MinT.
     settings : the :func:`forecast` arguments that produced the result, so that aggregate levels can be
         forecast the same way.
+    paths : simulated sample paths of each series' forecast (key tuple, ``()`` for one series -> array of
+        :data:`N_PATHS` paths x horizon months, counts), from which the monthly intervals come and
+        :meth:`yearly` takes the distribution of totals; None for a result built by hand.
     """
 
     table: pd.DataFrame
@@ -463,6 +507,7 @@ class ForecastResult:
     notes: list[str] = field(default_factory=list)
     residuals: pd.DataFrame | None = None
     settings: dict = field(default_factory=dict)
+    paths: dict[tuple, np.ndarray] | None = None
 
     def summary(self) -> str:
         """Text summary: methods chosen and backtest accuracy."""
@@ -490,20 +535,49 @@ class ForecastResult:
         return f"<pre>{self.summary()}</pre>"
 
     def yearly(self) -> pd.DataFrame:
-        """Forecast totals per 12-month block ahead (year 1, year 2), with approximate intervals.
+        """Forecast totals per 12-month block ahead (year 1, year 2), with intervals for the totals.
 
-        Interval limits of months are not additive; the yearly limits here assume months' errors are
-        perfectly correlated (the sum of monthly limits), which is conservative (wide) for a year's total.
+        The interval of a total is taken from the simulated sample paths (:attr:`paths`): each path's months
+        are added up and the quantiles of those totals are the limits, so the correlation of months' errors
+        (a high month tends to follow a high month, and a trend's error is shared by all months) is kept,
+        neither assumed perfect nor ignored. Interval limits of months are not additive: adding them, as
+        this method did before, gave "80%" ranges that held 99-100% of simulated yearly totals.
+
+        Without paths (a result built by hand) the limits are the sums of the monthly limits, which assumes
+        perfectly correlated errors and is conservative (wide); ``interval`` says which was used.
+
+        Returns
+        -------
+        One row per series and block: keys, ``year_ahead``, ``mean``, ``lower_80, upper_80, lower_95,
+        upper_95`` (the levels forecast), ``months``, ``period``, ``method`` and ``interval``.
         """
         t = self.table.copy()
         first = t["month"].min()
         t["year_ahead"] = ((t["month"] - first).map(lambda d: d.n) // 12 + 1).astype(int)
+        t["_pos"] = (t["month"] - first).map(lambda d: d.n).astype(int)
         cols = ["mean"] + [c for c in t.columns if c.startswith(("lower_", "upper_"))]
-        out = t.groupby([*self.keys, "year_ahead"], observed=True)[cols].sum().reset_index()
-        span = t.groupby([*self.keys, "year_ahead"], observed=True)["month"].agg(["min", "max", "size"])
+        grouped = t.groupby([*self.keys, "year_ahead"], observed=True, sort=True)
+        out = grouped[cols].sum().reset_index()
+        span = grouped["month"].agg(["min", "max", "size"])
         out["months"] = span["size"].to_numpy()
         out["period"] = [f"{a} to {b}" for a, b in zip(span["min"], span["max"], strict=True)]
-        out["method"] = t.groupby([*self.keys, "year_ahead"], observed=True)["method"].first().to_numpy()
+        out["method"] = grouped["method"].first().to_numpy()
+        out["interval"] = "sum of monthly limits (errors taken as perfectly correlated; conservative)"
+        if not self.paths:
+            return out
+        limit_cols = [c for c in cols if c != "mean"]
+        for i, (gkey, part) in enumerate(grouped):
+            gkey = gkey if isinstance(gkey, tuple) else (gkey,)
+            p = self.paths.get(tuple(gkey[: len(self.keys)]))
+            if p is None or p.shape[1] <= part["_pos"].max():
+                continue
+            totals = np.asarray(p, dtype=float)[:, part["_pos"].to_numpy()].sum(axis=1)
+            for c in limit_cols:
+                side, tag = c.split("_", 1)
+                lv = float(tag.replace("_", ".")) / 100
+                q = 0.5 - lv / 2 if side == "lower" else 0.5 + lv / 2
+                out.loc[i, c] = float(np.quantile(totals, q))
+            out.loc[i, "interval"] = f"quantiles of {len(totals)} simulated yearly totals"
         return out
 
     def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
@@ -687,11 +761,12 @@ def forecast(
             results = list(pool.map(_series, jobs))
     else:
         results = [_series(j) for j in jobs]
-    rows, scores, labels, resids = [], [], {}, []
+    rows, scores, labels, resids, paths = [], [], {}, [], {}
     for (r, s, label, e), job in zip(results, jobs, strict=True):
         rows += r
         scores += s
         labels[job[0]] = label
+        paths[job[0]] = e["paths"]
         resids.append(
             pd.DataFrame(
                 {
@@ -745,6 +820,7 @@ def forecast(
         notes=notes,
         residuals=residuals,
         settings=settings,
+        paths=paths,
     )
 
 
