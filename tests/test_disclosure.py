@@ -65,7 +65,8 @@ def test_single_column_with_total():
 def test_zeros_shown_by_default_and_hidden_on_request():
     t = pd.DataFrame({"district": ["A", "B", "C", "D"], "victims": [0, 0, 30, 45]})
     assert dc.suppress(t)["victims"].tolist() == [0, 0, 30, 45]
-    assert dc.suppress(t, threshold=(0, 4))["victims"].tolist() == [C, C, 30, 45]
+    # Hiding only the two zeros would leave them summing to 75 - 30 - 45 = 0, so each is 0: the 30 goes too.
+    assert dc.suppress(t, threshold=(0, 4))["victims"].tolist() == [C, C, C, 45]
 
 
 def test_small_total_is_itself_suppressed():
@@ -217,7 +218,7 @@ def _independent_recoverable(hidden: np.ndarray) -> set[tuple[int, int]]:
 _small_counts = st.one_of(st.integers(0, 4), st.integers(0, 30))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.integers(1, 5).flatmap(
         lambda r: st.integers(1, 5).flatmap(

@@ -4,22 +4,22 @@ Counts of victims are personal data: a cell of 1 to 4 victims of a given crime i
 identify someone. Every table that leaves the package passes through :func:`apply`, which
 
 1. hides small counts (1 to 4 by default; zeros stay visible) -- *primary suppression*;
-2. hides further cells so that no hidden count can be worked out by subtraction from row or column
-   totals -- *secondary suppression*. A row or column (or, in a tidy table, any line along one dimension)
-   that has exactly one hidden cell gets a second one: the smallest non-zero cell, preferring a cell that
-   also completes another line. Then an exact check (linear algebra over all the totals at once) finds
-   any hidden cell that could still be solved from the equations, and protects it too;
-3. hides rates, percentages and intervals computed from a hidden count (``linked`` columns);
+2. hides further cells so that no hidden count can be worked out, or narrowed down, from the totals --
+   *secondary suppression*. Every line (row, column, or in a tidy table a line along one dimension inside a
+   block) with exactly one hidden cell gets a second one, never a zero while zeros are shown. Then the
+   attacker's integer programmes (:mod:`victimneeds.disclosure.attack`) bound each small count given
+   every total, every visible count (to within the rounding base when rounded) and the fact that a hidden
+   count is at least 1; cells are added until each interval reaches above the threshold;
+3. hides rates, percentages and intervals computed from a hidden count (``linked`` columns), and shares
+   whose implied count is small (``shares``);
 4. optionally rounds the visible counts to a base (5 by default).
 
 Hidden cells hold the text symbol (``"[c]"``, the GSS convention for "confidential"); the column becomes
 an object column, other cells keep their numbers. :func:`check_safe` is the last guard: it raises if any
 visible count is still small.
 
-The check protects against *exact* recovery from the totals in the table (and, with ``assume_totals``,
-totals published elsewhere). It does not bound how narrowly a hidden value can be pinned down (interval
-disclosure, as tau-Argus audits) or protect against differencing between separate tables; keep related
-tables on the same breakdowns.
+Totals not in the table are assumed published elsewhere (``assume_totals``). Differencing between separate
+tables is audited by :func:`victimneeds.audit.audit_pack` for tables registered with the same source.
 """
 
 from __future__ import annotations
@@ -31,12 +31,21 @@ from numbers import Number
 import numpy as np
 import pandas as pd
 
+from victimneeds.disclosure.attack import rate
+from victimneeds.disclosure.grid import (
+    _default_count_columns,
+    _Grid,
+    _threshold,
+    _tidy_grid,
+    _wide_grid,
+)
+from victimneeds.disclosure.policy import DisclosurePolicy
+from victimneeds.disclosure.protect import _PRIMARY, _SECONDARY, _VISIBLE, _determined, _protect, _Rules
+
 __all__ = ["DisclosureReport", "apply", "check_safe", "recoverable_cells", "round_counts", "suppress"]
 
 DEFAULT_SYMBOL = "[c]"
 DEFAULT_TOTALS: tuple[str, ...] = ("Total", "All")
-
-_VISIBLE, _PRIMARY, _SECONDARY = 0, 1, 2
 
 
 @dataclass
@@ -55,7 +64,11 @@ class DisclosureReport:
     symbol : the text that replaces hidden cells.
     rounded_to : the rounding base, or None.
     suppressed : one row per hidden cell: ``row`` (index label), ``column`` and ``reason``. Values are not
-        included, so the report may be saved with the table.
+        included, but the reasons tell which hidden cells are small: keep it out of the published pack.
+    strong, weak : primary cells whose attacker's interval reaches above the threshold, and those left with
+        at least two values all within the suppression range (see :func:`victimneeds.disclosure.attack.rate`).
+    audit : one row per primary cell: ``row``, ``column``, the attacker's ``low`` and ``high`` bounds and the
+        ``protection`` verdict. Internal, like ``suppressed``.
     """
 
     cells: int = 0
@@ -67,6 +80,11 @@ class DisclosureReport:
     symbol: str = DEFAULT_SYMBOL
     rounded_to: int | None = None
     suppressed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "reason"]))
+    strong: int = 0
+    weak: int = 0
+    audit: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["row", "column", "low", "high", "protection"])
+    )
 
     def summary(self) -> str:
         """One paragraph for the notes of a published table."""
@@ -113,247 +131,6 @@ class DisclosureReport:
 
 
 # --------------------------------------------------------------------------------------------------
-# The constraint structure: cells and the lines (groups) that add up
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Grid:
-    values: np.ndarray  # float, NaN where not a number (missing)
-    groups: list[tuple[np.ndarray, int]]  # (member cells, total cell or -1)
-    equation: list[bool]  # whether the group's total is known (in the table or published elsewhere)
-    row_of: np.ndarray  # position of the cell's row in the table
-    col_of: list[Hashable]  # the cell's column name
-
-
-def _threshold(threshold: tuple[int, int]) -> tuple[float, float]:
-    lo, hi = threshold
-    if lo < 0 or hi < lo:
-        raise ValueError(
-            f"threshold must be (smallest, largest) counts to hide with 0 <= smallest <= largest; got {threshold}"
-        )
-    return float(lo), float(hi)
-
-
-def _as_float(column: pd.Series, name: Hashable) -> np.ndarray:
-    values = pd.to_numeric(column, errors="coerce")
-    bad = values.isna() & column.notna()
-    if bad.any():
-        ex = column[bad].astype(str).head(3).tolist()
-        raise ValueError(
-            f"count column {name!r} has {int(bad.sum())} entries that are not numbers, e.g. {ex} at "
-            f"rows {list(column.index[bad][:5])}; disclosure control needs the raw counts"
-        )
-    return values.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _is_int_column(s: pd.Series) -> bool:
-    return pd.api.types.is_integer_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def _default_count_columns(table: pd.DataFrame, exclude: set[Hashable]) -> list[Hashable]:
-    cols = [c for c in table.columns if c not in exclude and _is_int_column(table[c])]
-    if not cols:
-        raise ValueError(
-            "no count columns found: the table has no whole-number columns; name them with count_columns=[...]"
-        )
-    return cols
-
-
-def _is_total(values: pd.Series, totals: set[str]) -> np.ndarray:
-    return np.array([isinstance(v, str) and v in totals for v in values.astype(object)], dtype=bool)
-
-
-def _wide_grid(
-    table: pd.DataFrame,
-    count_columns: list[Hashable],
-    totals: set[str],
-    label_columns: list[Hashable],
-    columns_add_up: bool,
-    assume_totals: bool,
-) -> _Grid:
-    n_rows = len(table)
-    row_total = _is_total(pd.Series(table.index, index=table.index), totals)
-    for c in label_columns:
-        row_total |= _is_total(table[c], totals)
-    total_rows = np.flatnonzero(row_total)
-    if len(total_rows) > 1:
-        raise ValueError(
-            f"the table has {len(total_rows)} total rows (rows {list(table.index[total_rows])}); "
-            "tables with subtotals are not supported: protect each block separately"
-        )
-    total_cols = [c for c in count_columns if isinstance(c, str) and c in totals] if columns_add_up else []
-    if len(total_cols) > 1:
-        raise ValueError(f"the table has several total columns {total_cols}; keep one")
-    values = np.column_stack([_as_float(table[c], c) for c in count_columns]).ravel() if n_rows else np.array([])
-    n_cols = len(count_columns)
-
-    def cell(r: int, c: int) -> int:
-        return r * n_cols + c
-
-    groups: list[tuple[np.ndarray, int]] = []
-    equation: list[bool] = []
-    body_rows = [r for r in range(n_rows) if not row_total[r]]
-    t_row = int(total_rows[0]) if len(total_rows) else -1
-    for c in range(n_cols):
-        members = np.array([cell(r, c) for r in body_rows], dtype=int)
-        total = cell(t_row, c) if t_row >= 0 else -1
-        if len(members) + (total >= 0) >= 2:
-            groups.append((members, total))
-            equation.append(total >= 0 or (assume_totals and len(members) >= 2))
-    if columns_add_up:
-        body_cols = [i for i, c in enumerate(count_columns) if c not in total_cols]
-        t_col = count_columns.index(total_cols[0]) if total_cols else -1
-        for r in range(n_rows):
-            members = np.array([cell(r, c) for c in body_cols], dtype=int)
-            total = cell(r, t_col) if t_col >= 0 else -1
-            if len(members) + (total >= 0) >= 2:
-                groups.append((members, total))
-                equation.append(total >= 0 or (assume_totals and len(members) >= 2))
-    row_of = np.repeat(np.arange(n_rows), n_cols)
-    col_of = list(count_columns) * n_rows
-    return _Grid(values, groups, equation, row_of, col_of)
-
-
-def _tidy_grid(
-    table: pd.DataFrame, count_column: Hashable, by: list[str], totals: set[str], assume_totals: bool
-) -> _Grid:
-    dup = table.duplicated(subset=by, keep=False).to_numpy()
-    if dup.any():
-        raise ValueError(
-            f"the table has {int(dup.sum())} rows that repeat the same {by} combination (rows "
-            f"{list(table.index[dup][:5])}); aggregate to one row per combination first"
-        )
-    values = _as_float(table[count_column], count_column)
-    keys = table[by].astype(object).reset_index(drop=True)
-    groups: list[tuple[np.ndarray, int]] = []
-    equation: list[bool] = []
-    for j, dim in enumerate(by):
-        is_total = _is_total(keys[dim], totals)
-        others = [d for k, d in enumerate(by) if k != j]
-        grouped = keys.groupby(others, dropna=False, sort=False).indices if others else {(): np.arange(len(keys))}
-        for idx in grouped.values():
-            idx = np.asarray(idx)
-            members = idx[~is_total[idx]]
-            tots = idx[is_total[idx]]
-            if len(tots) > 1:
-                raise ValueError(
-                    f"dimension {dim!r} has more than one total row for the same combination of the "
-                    f"other columns (rows {list(table.index[tots])})"
-                )
-            total = int(tots[0]) if len(tots) else -1
-            if len(members) + (total >= 0) >= 2:
-                groups.append((members.astype(int), total))
-                equation.append(total >= 0 or (assume_totals and len(members) >= 2))
-    return _Grid(values, groups, equation, np.arange(len(table)), [count_column] * len(table))
-
-
-# --------------------------------------------------------------------------------------------------
-# The engine
-# --------------------------------------------------------------------------------------------------
-
-
-def _determined(grid: _Grid, hidden: np.ndarray) -> np.ndarray:
-    """Hidden cells whose value follows exactly from the linear equations of the totals."""
-    out = np.zeros(len(grid.values), dtype=bool)
-    hidden_idx = np.flatnonzero(hidden)
-    if not len(hidden_idx):
-        return out
-    pos = {int(c): k for k, c in enumerate(hidden_idx)}
-    rows = []
-    for (members, total), eq in zip(grid.groups, grid.equation, strict=True):
-        if not eq:
-            continue
-        row = np.zeros(len(hidden_idx))
-        for m in members:
-            if hidden[m]:
-                row[pos[int(m)]] = 1.0
-        if total >= 0 and hidden[total]:
-            row[pos[total]] = -1.0
-        if row.any():
-            rows.append(row)
-    if not rows:
-        return out
-    a = np.array(rows)
-    _, s, vt = np.linalg.svd(a)
-    rank = int((s > 1e-9 * max(a.shape)).sum())
-    null = vt[rank:].T  # columns span the null space
-    solved = np.linalg.norm(null, axis=1) < 1e-9 if null.size else np.ones(len(hidden_idx), dtype=bool)
-    out[hidden_idx[solved]] = True
-    return out
-
-
-def _protect(grid: _Grid, lo: float, hi: float, secondary: bool, audit: bool = True) -> tuple[np.ndarray, int]:
-    values = grid.values
-    missing = np.isnan(values)
-    status = np.where(~missing & (values >= lo) & (values <= hi), _PRIMARY, _VISIBLE)
-    if not secondary:
-        return status, 0
-    groups_of: list[list[int]] = [[] for _ in values]
-    for g, ((members, total), eq) in enumerate(zip(grid.groups, grid.equation, strict=True)):
-        if not eq:
-            continue
-        for m in members:
-            groups_of[int(m)].append(g)
-        if total >= 0:
-            groups_of[total].append(g)
-
-    def hidden() -> np.ndarray:
-        return (status != _VISIBLE) | missing
-
-    def n_hidden(g: int, h: np.ndarray) -> int:
-        members, total = grid.groups[g]
-        return int(h[members].sum()) + (int(h[total]) if total >= 0 else 0)
-
-    def pick(g: int, h: np.ndarray) -> int:
-        """The cell to hide in group g: smallest non-zero member, preferring one that completes another line;
-        then zero members; the total last."""
-        members, total = grid.groups[g]
-        cands = [int(m) for m in members if not h[m]]
-        if not cands:
-            return total if total >= 0 and not h[total] else -1
-
-        def key(c: int) -> tuple[int, int, float, int]:
-            completes = any(n_hidden(o, h) == 1 for o in groups_of[c] if o != g)
-            return (values[c] == 0, not completes, values[c], c)
-
-        return min(cands, key=key)
-
-    unresolved = 0
-    active = [g for g, eq in enumerate(grid.equation) if eq]
-    for _ in range(len(values) + 1):
-        changed = True
-        h = hidden()
-        while changed:
-            changed = False
-            for g in active:
-                if n_hidden(g, h) == 1:
-                    c = pick(g, h)
-                    if c >= 0:
-                        status[c] = _SECONDARY
-                        h[c] = True
-                        changed = True
-        if not audit:
-            break
-        solved = _determined(grid, hidden()) & (status != _VISIBLE)
-        if not solved.any():
-            break
-        h = hidden()
-        choice = -1
-        for c in np.flatnonzero(solved):
-            options = [pick(g, h) for g in groups_of[int(c)]]
-            options = [o for o in options if o >= 0]
-            if options:
-                choice = min(options, key=lambda o: (values[o] == 0, values[o], o))
-                break
-        if choice < 0:
-            unresolved = int(solved.sum())
-            break
-        status[choice] = _SECONDARY
-    return status, unresolved
-
-
-# --------------------------------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------------------------------
 
@@ -363,6 +140,7 @@ def _prepare(
     count_columns: Sequence[Hashable] | None,
     by: str | Sequence[str] | None,
     linked: Mapping[Hashable, Sequence[Hashable]] | None,
+    shares: Mapping[Hashable, tuple[Hashable, float]] | None = None,
 ) -> tuple[list[Hashable], list[str], dict]:
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(table).__name__}")
@@ -373,12 +151,17 @@ def _prepare(
         cols = _default_count_columns(table, derived | set(by_cols))
     else:
         cols = [count_columns] if isinstance(count_columns, str) else list(count_columns)
-    missing = [c for c in [*cols, *by_cols, *linked, *derived] if c not in table.columns]
+    shares = dict(shares or {})
+    share_cols = [*shares, *(d for d, _ in shares.values())]
+    missing = [c for c in [*cols, *by_cols, *linked, *derived, *share_cols] if c not in table.columns]
     if missing:
         raise KeyError(f"the table has no column(s) {missing}; its columns are {list(table.columns)}")
-    not_counted = [k for k in linked if k not in cols]
+    not_counted = [k for k in linked if k not in cols and k not in shares]
     if not_counted:
-        raise ValueError(f"linked names {not_counted}, which are not count columns {cols}")
+        raise ValueError(f"linked names {not_counted}, which are not count columns {cols} (or declared shares)")
+    not_counts = [d for d, _ in shares.values() if d not in cols]
+    if not_counts:
+        raise ValueError(f"shares are of {not_counts}, which are not count columns {cols}")
     return cols, by_cols, linked
 
 
@@ -394,16 +177,32 @@ def _suppress(
     columns_add_up: bool = True,
     assume_totals: bool = True,
     index: str | Sequence[str] | None = None,
+    *,
+    blocks: Sequence[str] | None = None,
+    margins: Sequence[str] = (),
+    block_totals: Mapping[Hashable, Hashable] | None = None,
+    shares: Mapping[Hashable, object] | None = None,
+    rounding: int | None = None,
+    strong: bool = True,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
-    cols, by_cols, linked_map = _prepare(table, count_columns, by, linked)
+    share_map = _shares(shares)
+    cols, by_cols, linked_map = _prepare(table, count_columns, by, linked, share_map)
     lo, hi = _threshold(threshold)
+    rules = _Rules(lo=lo, hi=hi, hidden_lower=1.0 if lo >= 1 else 0.0, rounding=rounding, strong=strong)
     report = DisclosureReport(threshold=(int(lo), int(hi)), symbol=symbol)
     out = table.copy()
     if not cols:
         return out, report
     total_labels = {totals} if isinstance(totals, str) else set(totals or ())
     grids: list[_Grid] = []
-    if by_cols:
+    if by_cols and (blocks is not None or block_totals or len(cols) == 1 or margins):
+        grids.append(
+            _tidy_grid(
+                table, cols, by_cols, total_labels, assume_totals, blocks=list(blocks or []), margins=margins,
+                columns_add_up=columns_add_up, block_totals=block_totals,
+            )
+        )
+    elif by_cols:  # several count columns on the same dimensions: protected one by one, as before
         for c in cols:
             grids.append(_tidy_grid(table, c, by_cols, total_labels, assume_totals))
     else:
@@ -421,26 +220,44 @@ def _suppress(
             ]
         grids.append(_wide_grid(table, cols, total_labels, labels, columns_add_up, assume_totals))
     records = []
+    audit_rows = []
     for grid in grids:
-        status, unresolved = _protect(grid, lo, hi, secondary)
+        status, unresolved, found = _protect(grid, rules, secondary)
         report.cells += int((~np.isnan(grid.values)).sum())
         report.primary += int((status == _PRIMARY).sum())
         report.secondary += int((status == _SECONDARY).sum())
         report.unresolved += unresolved
         for k in np.flatnonzero(status != _VISIBLE):
             records.append((int(grid.row_of[k]), grid.col_of[k], "primary" if status[k] == _PRIMARY else "secondary"))
+        for k, (low, high) in found.items():
+            verdict = rate((low, high), int(lo), int(hi))
+            audit_rows.append((table.index[int(grid.row_of[k])], grid.col_of[k], low, high, verdict))
+    report.audit = pd.DataFrame(audit_rows, columns=["row", "column", "low", "high", "protection"])
+    report.strong = int((report.audit["protection"] == "strong").sum())
+    report.weak = int((report.audit["protection"] == "weak").sum())
     hide: dict[Hashable, np.ndarray] = {}
     for row, col, _ in records:
         hide.setdefault(col, np.zeros(len(table), dtype=bool))[row] = True
-    for count_col, derived_cols in linked_map.items():
-        mask = hide.get(count_col)
+    none = np.zeros(len(table), dtype=bool)
+    for share, (denominator, scale) in share_map.items():
+        # a share shown beside its visible denominator gives its numerator away: hide it when that is small
+        num = pd.to_numeric(table[share], errors="coerce").to_numpy(dtype=float) / scale
+        den = pd.to_numeric(table[denominator], errors="coerce").to_numpy(dtype=float)
+        implied = np.round(num * den)
+        small = ~np.isnan(implied) & (implied >= lo) & (implied <= hi) & ~hide.get(denominator, none)
+        new = small & ~hide.get(share, none)
+        records.extend((int(r), share, f"implied count from {denominator}") for r in np.flatnonzero(new))
+        report.linked += int(new.sum())
+        hide[share] = hide.get(share, none) | small | hide.get(denominator, none)
+    for source_col, derived_cols in linked_map.items():
+        mask = hide.get(source_col)
         if mask is None:
             continue
         for d in derived_cols:
-            new = mask & ~hide.get(d, np.zeros(len(table), dtype=bool)) & out[d].notna().to_numpy()
+            new = mask & ~hide.get(d, none) & out[d].notna().to_numpy()
             report.linked += int(new.sum())
-            records.extend((int(r), d, f"linked to {count_col}") for r in np.flatnonzero(new))
-            hide[d] = hide.get(d, np.zeros(len(table), dtype=bool)) | mask
+            records.extend((int(r), d, f"linked to {source_col}") for r in np.flatnonzero(new))
+            hide[d] = hide.get(d, none) | mask
     for col, mask in hide.items():
         if mask.any():
             position = out.columns.get_loc(col)
@@ -451,6 +268,18 @@ def _suppress(
         [(table.index[r], c, why) for r, c, why in records], columns=["row", "column", "reason"]
     )
     return out, report
+
+
+def _shares(shares: Mapping[Hashable, object] | None) -> dict[Hashable, tuple[Hashable, float]]:
+    """``{share column: denominator}`` (a percentage) or ``{share: (denominator, scale)}``."""
+    out = {}
+    for share, spec in (shares or {}).items():
+        if isinstance(spec, tuple):
+            denominator, scale = spec
+        else:
+            denominator, scale = spec, 100.0
+        out[share] = (denominator, float(scale))
+    return out
 
 
 def suppress(
@@ -721,6 +550,11 @@ def apply(
     min_count: int | None = None,
     max_suppressed: int | None = None,
     index: str | Sequence[str] | None = None,
+    blocks: Sequence[str] | None = None,
+    margins: Sequence[str] = (),
+    block_totals: Mapping[Hashable, Hashable] | None = None,
+    shares: Mapping[Hashable, object] | None = None,
+    policy: DisclosurePolicy | None = None,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Make a table of counts safe to publish: the one entry point exporters call.
 
@@ -734,14 +568,31 @@ def apply(
     min_count, max_suppressed, index : as for :func:`suppress`. An empty ``count_columns`` list means the
         table has no counts: it is returned unchanged.
     round_to : round visible counts to this base (e.g. 5) after suppression; None keeps them exact.
+    blocks : tidy tables (``by`` given): the dimensions that make blocks. Lines then run along the other
+        dimensions inside each block (plus a grand total per count column); see :func:`grid._tidy_grid`.
+    margins : block dimensions whose totals are also published (lines along them too).
+    block_totals : ``{total column: count column}`` for a column repeating, on each row of a block, the
+        block's total of a count column.
+    shares : ``{share column: count column}``: a percentage of that count (or ``{share: (count, scale)}``,
+        e.g. scale 1 for a proportion). A share is hidden with its count, and also where the count it
+        implies (share x count / scale) is in the suppression range. Columns ``linked`` to a share are hidden
+        with it.
+    policy : a :class:`DisclosurePolicy`; when given it sets the threshold, symbol and rounding.
 
     Returns
     -------
     (safe_table, report) : the protected copy and a :class:`DisclosureReport`.
 
+    Notes
+    -----
+    Secondary cells are chosen until the attacker's integer programmes (:mod:`victimneeds.disclosure.attack`)
+    leave every primary cell an interval that reaches above the threshold ("strong"), or, where no further
+    cell can widen it, at least two whole numbers ("weak"). A cell left with one value raises ValueError.
+    Missing values (NaN) in a count column are not hidden cells: the attacker knows them.
+
     References
     ----------
-    Hundepool A et al. (2012). Statistical Disclosure Control. Wiley.
+    Hundepool A et al. (2012). Statistical Disclosure Control. Wiley, ch. 4.
 
     Examples
     --------
@@ -757,15 +608,20 @@ def apply(
     1 1 2
     """
     threshold = _merge_threshold(threshold, min_count, max_suppressed)
+    strong = True
+    if policy is not None:
+        threshold, symbol, round_to, strong = policy.range, policy.symbol, policy.rounding, policy.require_strong
     out, report = _suppress(
-        table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index
+        table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index,
+        blocks=blocks, margins=margins, block_totals=block_totals, shares=shares, rounding=round_to or None,
+        strong=strong,
     )
     if report.unresolved:
         raise ValueError(
             f"{report.unresolved} hidden cells could still be worked out from the totals and no "
             "further cell could be hidden; publish this table without its totals or merge categories"
         )
-    cols, _, _ = _prepare(table, count_columns, by, linked)
+    cols, _, _ = _prepare(table, count_columns, by, linked, _shares(shares))
     if round_to:
         out = round_counts(out, cols, base=round_to)
         report.rounded_to = int(round_to)

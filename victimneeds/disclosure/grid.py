@@ -1,0 +1,212 @@
+"""The structure of a table for disclosure control: its cells and the lines (groups of cells) that add up."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class _Grid:
+    values: np.ndarray  # float, NaN where not a number (missing)
+    groups: list[tuple[np.ndarray, int]]  # (member cells, total cell or -1)
+    equation: list[bool]  # whether the group's total is known (in the table or published elsewhere)
+    row_of: np.ndarray  # position of the cell's row in the table
+    col_of: list[Hashable]  # the cell's column name
+
+
+def _threshold(threshold: tuple[int, int]) -> tuple[float, float]:
+    lo, hi = threshold
+    if lo < 0 or hi < lo:
+        raise ValueError(
+            f"threshold must be (smallest, largest) counts to hide with 0 <= smallest <= largest; got {threshold}"
+        )
+    return float(lo), float(hi)
+
+
+def _as_float(column: pd.Series, name: Hashable) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna()
+    if bad.any():
+        ex = column[bad].astype(str).head(3).tolist()
+        raise ValueError(
+            f"count column {name!r} has {int(bad.sum())} entries that are not numbers, e.g. {ex} at "
+            f"rows {list(column.index[bad][:5])}; disclosure control needs the raw counts"
+        )
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _is_int_column(s: pd.Series) -> bool:
+    """A column of counts: whole numbers stored as integers, or as floats (a count column with a missing value
+    is stored as floats by pandas, and must still be protected)."""
+    if pd.api.types.is_bool_dtype(s):
+        return False
+    if pd.api.types.is_integer_dtype(s):
+        return True
+    if pd.api.types.is_float_dtype(s):
+        v = s.dropna().to_numpy(dtype=float)
+        return bool(len(v)) and bool(np.all(np.isfinite(v) & (v >= 0) & (v == np.round(v))))
+    return False
+
+
+def _default_count_columns(table: pd.DataFrame, exclude: set[Hashable]) -> list[Hashable]:
+    cols = [c for c in table.columns if c not in exclude and _is_int_column(table[c])]
+    if not cols:
+        raise ValueError(
+            "no count columns found: the table has no whole-number columns; name them with count_columns=[...]"
+        )
+    return cols
+
+
+def _is_total(values: pd.Series, totals: set[str]) -> np.ndarray:
+    return np.array([isinstance(v, str) and v in totals for v in values.astype(object)], dtype=bool)
+
+
+def _wide_grid(
+    table: pd.DataFrame,
+    count_columns: list[Hashable],
+    totals: set[str],
+    label_columns: list[Hashable],
+    columns_add_up: bool,
+    assume_totals: bool,
+) -> _Grid:
+    n_rows = len(table)
+    row_total = _is_total(pd.Series(table.index, index=table.index), totals)
+    for c in label_columns:
+        row_total |= _is_total(table[c], totals)
+    total_rows = np.flatnonzero(row_total)
+    if len(total_rows) > 1:
+        raise ValueError(
+            f"the table has {len(total_rows)} total rows (rows {list(table.index[total_rows])}); "
+            "tables with subtotals are not supported: protect each block separately"
+        )
+    total_cols = [c for c in count_columns if isinstance(c, str) and c in totals] if columns_add_up else []
+    if len(total_cols) > 1:
+        raise ValueError(f"the table has several total columns {total_cols}; keep one")
+    values = np.column_stack([_as_float(table[c], c) for c in count_columns]).ravel() if n_rows else np.array([])
+    n_cols = len(count_columns)
+
+    def cell(r: int, c: int) -> int:
+        return r * n_cols + c
+
+    groups: list[tuple[np.ndarray, int]] = []
+    equation: list[bool] = []
+    body_rows = [r for r in range(n_rows) if not row_total[r]]
+    t_row = int(total_rows[0]) if len(total_rows) else -1
+    for c in range(n_cols):
+        members = np.array([cell(r, c) for r in body_rows], dtype=int)
+        total = cell(t_row, c) if t_row >= 0 else -1
+        if len(members) + (total >= 0) >= 2:
+            groups.append((members, total))
+            equation.append(total >= 0 or (assume_totals and len(members) >= 2))
+    if columns_add_up:
+        body_cols = [i for i, c in enumerate(count_columns) if c not in total_cols]
+        t_col = count_columns.index(total_cols[0]) if total_cols else -1
+        for r in range(n_rows):
+            members = np.array([cell(r, c) for c in body_cols], dtype=int)
+            total = cell(r, t_col) if t_col >= 0 else -1
+            if len(members) + (total >= 0) >= 2:
+                groups.append((members, total))
+                equation.append(total >= 0 or (assume_totals and len(members) >= 2))
+    row_of = np.repeat(np.arange(n_rows), n_cols)
+    col_of = list(count_columns) * n_rows
+    return _Grid(values, groups, equation, row_of, col_of)
+
+
+def _tidy_grid(
+    table: pd.DataFrame,
+    count_columns: Hashable | Sequence[Hashable],
+    by: list[str],
+    totals: set[str],
+    assume_totals: bool,
+    blocks: Sequence[str] = (),
+    margins: Sequence[str] = (),
+    columns_add_up: bool = False,
+    block_totals: Mapping[Hashable, Hashable] | None = None,
+) -> _Grid:
+    """Lines of a tidy table (one row per combination of the ``by`` columns).
+
+    Without ``blocks``, every line along one dimension (the other dimensions fixed) adds up to its total. With
+    ``blocks`` (some of the ``by`` columns), lines run only along the other dimensions, inside each block, plus
+    the lines along the ``margins`` dimensions, one grand total per count column, and one total per block
+    when there is more than one inner dimension. ``block_totals`` maps a count column holding, on every row of
+    a block, the block's total of another count column (``{"total": "crimes"}``). ``columns_add_up`` adds one
+    line per row across the count columns (a count column named in ``totals`` is that line's total).
+    """
+    cols = list(count_columns) if isinstance(count_columns, list | tuple) else [count_columns]
+    block_totals = dict(block_totals or {})
+    blocks = list(blocks)
+    unknown = [d for d in [*blocks, *margins] if d not in by]
+    if unknown:
+        raise ValueError(f"block or margin column(s) {unknown} are not among the table's dimensions {by}")
+    dup = table.duplicated(subset=by, keep=False).to_numpy()
+    if dup.any():
+        raise ValueError(
+            f"the table has {int(dup.sum())} rows that repeat the same {by} combination (rows "
+            f"{list(table.index[dup][:5])}); aggregate to one row per combination first"
+        )
+    n_rows, n_cols = len(table), len(cols)
+    ci = {c: i for i, c in enumerate(cols)}
+    for t_col, c_col in block_totals.items():
+        if t_col not in ci or c_col not in ci:
+            raise ValueError(f"block total {t_col!r} -> {c_col!r}: both must be count columns {cols}")
+    plain = [c for c in cols if c not in block_totals]
+    values = np.column_stack([_as_float(table[c], c) for c in cols]).ravel() if n_rows else np.array([])
+    keys = table[by].astype(object).reset_index(drop=True)
+    is_tot = {d: _is_total(keys[d], totals) for d in by}
+    any_total = np.zeros(n_rows, dtype=bool)
+    for d in by:
+        any_total |= is_tot[d]
+    groups: list[tuple[np.ndarray, int]] = []
+    equation: list[bool] = []
+
+    def add(members: np.ndarray, total: int) -> None:
+        if len(members) + (total >= 0) >= 2:
+            groups.append((members.astype(int), total))
+            equation.append(total >= 0 or (assume_totals and len(members) >= 2))
+
+    inner = [d for d in by if d not in blocks]
+    for dim in [*inner, *[m for m in margins if m in blocks]]:
+        others = [d for d in by if d != dim]
+        grouped = keys.groupby(others, dropna=False, sort=False).indices if others else {(): np.arange(n_rows)}
+        for idx in grouped.values():
+            idx = np.asarray(idx)
+            members = idx[~is_tot[dim][idx]]
+            tots = idx[is_tot[dim][idx]]
+            if len(tots) > 1:
+                raise ValueError(
+                    f"dimension {dim!r} has more than one total row for the same combination of the "
+                    f"other columns (rows {list(table.index[tots])})"
+                )
+            for c in plain:
+                add(members * n_cols + ci[c], int(tots[0]) * n_cols + ci[c] if len(tots) else -1)
+    block_index = keys.groupby(blocks, dropna=False, sort=False).indices if blocks else {(): np.arange(n_rows)}
+    if blocks and assume_totals:
+        body = np.flatnonzero(~any_total)
+        for c in plain:
+            add(body * n_cols + ci[c], -1)
+        if len(inner) > 1:
+            for idx in block_index.values():
+                idx = np.asarray(idx)
+                for c in plain:
+                    add(idx[~any_total[idx]] * n_cols + ci[c], -1)
+    for t_col, c_col in block_totals.items():
+        for idx in block_index.values():
+            idx = np.asarray(idx)
+            first = int(idx[0]) * n_cols + ci[t_col]
+            add(idx[~any_total[idx]] * n_cols + ci[c_col], first)
+            for r in idx[1:]:  # the same total repeated on each row of the block
+                add(np.array([int(r) * n_cols + ci[t_col]]), first)
+    if columns_add_up:
+        total_cols = [c for c in plain if isinstance(c, str) and c in totals]
+        if len(total_cols) > 1:
+            raise ValueError(f"the table has several total columns {total_cols}; keep one")
+        body_cols = [ci[c] for c in plain if c not in total_cols]
+        for r in range(n_rows):
+            members = np.array([r * n_cols + c for c in body_cols], dtype=int)
+            add(members, r * n_cols + ci[total_cols[0]] if total_cols else -1)
+    row_of = np.repeat(np.arange(n_rows), n_cols)
+    return _Grid(values, groups, equation, row_of, list(cols) * n_rows)
