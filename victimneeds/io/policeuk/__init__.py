@@ -24,10 +24,14 @@ How it is fast:
   :func:`default_cache_dir`. The entry is written in a background thread, so a cold read returns
   its table without waiting for the write (:func:`wait_for_cache` waits for it).
   The cache key is the xxHash-128 of every file's bytes (for a member of a zip archive: its name,
-  CRC-32 and size as the archive records them), the file names, the arguments and the reader version:
-  a file edited in place gets a new key and is read again. A file's hash is remembered by path, size,
-  modification time and inode, so unchanged files are not hashed again. The cache keeps the
-  :data:`CACHE_ENTRIES` most recently used tables.
+  CRC-32 and size as the archive records them), the file names, the arguments, the package version and
+  a hash of the reader's source code: a file edited in place, or a reader changed, gets a new key and
+  the files are read again. A file's hash is remembered by path, size, modification time and inode, so
+  unchanged files are not hashed again. The table file and the report carry xxHash-128 checksums that
+  are verified on every read: a damaged entry is not used, the files are read again and the report
+  says so (check ``cache_damaged``). The cache keeps the :data:`CACHE_ENTRIES` most recently used tables.
+* A month is read from one file, whatever the files are named: a second copy with the same text is
+  skipped and counted (``duplicate_file``), a different file holding the same month is an error.
 
 Why Arrow IPC rather than Parquet for the cache: on the 41 Leicestershire files, decoding the finished
 table from Parquet took 18-20 ms before any conversion to pandas, against 1-4 ms to map it from

@@ -132,13 +132,13 @@ def read_policeuk(
         cache = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "policeuk"
     workers = max_workers or min(8, os.cpu_count() or 1)
 
-    key = None
+    key, damage = None, None
     if cache is not None:
         known = _KnownHashes(cache)
         contents = [m.content_key(known.known) for m in chosen]
         known.save()
         key = _result_key(chosen, contents, force, months, areas, lsoa2011, duplicates)
-        cached = _load_result(cache, key)
+        cached, damage = _load_result(cache, key)
         if cached is not None:
             return cached
 
@@ -163,9 +163,18 @@ def read_policeuk(
         (outcomes if m.kind == "outcomes" else streets).append((m.label, table))
     window_ordinals = None if window is None else (window[0].ordinal, window[1].ordinal)
     finished = _assemble(streets, outcomes, report, window_ordinals, months, areas, lsoa2011, duplicates)
+    rows = list(report.rows)  # what the cache keeps: the files' report, not this read's cache trouble
+    if damage is not None:
+        report.add(
+            "cache",
+            "cache_damaged",
+            1,
+            "files read again; entry rewritten",
+            f"{damage}. The table was read again from the files, not from the cache.",
+        )
     result = PoliceUKData(_canonical(finished), report.frame())
     if cache is not None and key is not None:
-        _save_result_soon(cache, key, finished, report.rows)  # in the background
+        _save_result_soon(cache, key, finished, rows)  # in the background
     return result
 
 
