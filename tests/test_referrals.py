@@ -202,7 +202,9 @@ def test_referral_ratios_tiny():
 def test_referral_ratios_find_harrowdale(example):
     names = dict(zip(example.districts["district_code"], example.districts["district_name"], strict=True))
     code = EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
-    r = R.referral_ratios(example.crimes, example.referrals, names=names)
+    # The example area plants its referral gap in the officer's decision, which it also records as the
+    # victim's consent; so the gap shows over all assessed victims (the wider denominator) ...
+    r = R.referral_ratios(example.crimes, example.referrals, names=names, denominator="assessed")
     row = r.table.set_index("district_code").loc[code]
     assert row["flag"] == "below 99.8%"
     assert row["uppercl"] < 0.75
@@ -211,7 +213,7 @@ def test_referral_ratios_find_harrowdale(example):
     assert low["district_code"].tolist() == [code]
     assert low["finding"].iloc[0].startswith("Harrowdale referred")
     # Allowing for over-dispersion, Harrowdale is still the one district below the limits.
-    od = R.referral_ratios(example.crimes, example.referrals, overdispersion=True, names=names)
+    od = R.referral_ratios(example.crimes, example.referrals, overdispersion=True, names=names, denominator="assessed")
     pd.testing.assert_frame_equal(od.table, r.with_overdispersion("additive").table)
     below = od.table[od.table["flag"].str.startswith("below")]
     assert below["district_code"].tolist() == [code]
@@ -219,6 +221,12 @@ def test_referral_ratios_find_harrowdale(example):
     ax = r.plot()
     assert len(ax.collections) == 2  # within and outside the limits
     plt.close(ax.figure)
+    # ... and, on the Victims' Code denominator, as victims declining: Harrowdale declines most, and its
+    # consenting victims are referred as often as anyone's.
+    code_r = R.referral_ratios(example.crimes, example.referrals, names=names).table.set_index("district_code")
+    share = code_r["declined"] / (code_r["declined"] + code_r["victims"])
+    assert share.idxmax() == code and code_r.loc[code, "lowercl"] < 1 < code_r.loc[code, "uppercl"]
+    assert "Victims' Code denominator" in code_r.attrs["note"]
 
 
 def test_no_effect_flags_at_expected_rate():
@@ -337,7 +345,13 @@ def test_small_group_warning():
 def test_glm_finds_planted_effects(example):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = R.referral_model(example.crimes, example.referrals)
+        m = R.referral_model(example.crimes, example.referrals, denominator="assessed")
+        code = R.referral_model(example.crimes, example.referrals)
+    # The Code model carries the wider model as its secondary table, and the declined shares.
+    pd.testing.assert_frame_equal(code.wider, m.table)
+    dec = code.declined.set_index(["covariate", "level"])
+    for band in EXAMPLE_EFFECTS["less_referred_group"]["values"]:
+        assert dec.loc[("victim_age_band", band), "lowercl"] > dec.loc[("All", "All"), "uppercl"]
     t = m.table.set_index(["covariate", "level"])
     eff = EXAMPLE_EFFECTS["less_referred_group"]
     for band in eff["values"]:
@@ -413,22 +427,38 @@ def test_assessment_accuracy_example(example):
     a = R.assessment_accuracy(example.crimes, example.referrals)
     t = a.table[a.table["district_code"] != "Not recorded"].set_index("district_code")
     code = EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
-    assert t["missed_rate"].idxmax() == code
-    assert t.loc[code, "missed_lower"] > t.drop(index=code)["missed_upper"].max()
+    # The example area's unreferred victims with a need mostly declined (it records the officer's decision
+    # as consent): they are not missed, and Harrowdale, where most decline, has the most declining.
+    assert t["declined_referral"].sum() > 10 * t["missed"].sum()
+    assert (t["declined_referral"] / t["with_need"]).idxmax() == code
+    assert t.loc[code, "missed_rate"] < 10
 
 
 def test_gaps_found_on_example(example):
     names = dict(zip(example.districts["district_code"], example.districts["district_name"], strict=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        times = R.contact_times(example.referrals)
         gaps = R.gaps_found(
             R.referral_ratios(example.crimes, example.referrals, names=names),
             R.referral_model(example.crimes, example.referrals),
-            R.contact_times(example.referrals),
+            times,
+            names=names,
         )
-    assert "Harrowdale" in gaps["who"].tolist()
-    assert {"victim_age_band: 65-74", "victim_age_band: 75+"} <= set(gaps["who"])
+        wider = R.gaps_found(
+            R.referral_ratios(example.crimes, example.referrals, names=names, denominator="assessed"),
+            R.referral_model(example.crimes, example.referrals, denominator="assessed"),
+            names=names,
+        )
+    older = {"victim_age_band: 65-74", "victim_age_band: 75+"}
+    # On the Code denominator the example's planted gaps are victims declining, reported as such, not failures.
+    declining = gaps[gaps["gap"].str.startswith("Group declines")]
+    assert {"district_code: Harrowdale", *older} <= set(declining["who"])
+    assert not gaps["gap"].str.startswith("Group less likely").any()
     assert EXAMPLE_EFFECTS["slow_first_contact"]["service"] in gaps["who"].tolist()
+    # Over all assessed victims: the adjusted model finds Harrowdale and older victims less likely to be referred.
+    less = wider[wider["gap"].str.startswith("Group less likely")]
+    assert {"district_code: Harrowdale", *older} == set(less["who"])
 
 
 # --------------------------------------------------------------------------------------------------

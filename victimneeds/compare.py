@@ -336,7 +336,7 @@ def firth_logit(
 def _labels(values: pd.Series) -> np.ndarray:
     """Labels as strings, missing values shown as "Not recorded" (never dropped)."""
     out = values.astype(object).where(values.notna(), NOT_RECORDED)
-    return np.asarray([str(v) for v in out], dtype=object)
+    return out.astype(str).to_numpy(dtype=object)
 
 
 def _separated(events: np.ndarray, trials: np.ndarray, exog: pd.DataFrame) -> list[str]:

@@ -32,18 +32,18 @@ from typing import Literal
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from matplotlib.axes import Axes
 from scipy import stats as _st
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from victimneeds import stats
+from victimneeds import compare, stats
 from victimneeds.plotting import MARKERS, PALETTE
 
 __all__ = [
     "BY_COLUMNS",
     "STAGES",
     "AccuracyResult",
+    "CodeDenominator",
     "ContactTimes",
     "OddsRatios",
     "Pathway",
@@ -51,6 +51,8 @@ __all__ = [
     "assessment_accuracy",
     "contact_times",
     "capacity_summary",
+    "code_denominator",
+    "declined_table",
     "demand_vs_capacity",
     "gaps_found",
     "onward_matrix",
@@ -149,6 +151,126 @@ def _keys(frame: pd.DataFrame, cols: list[str], default: str) -> np.ndarray:
 
 def _fmt_pct(value: float, lo: float, hi: float) -> str:
     return f"{value:.1f}% (95% CI {lo:.1f}% to {hi:.1f}%)"
+
+
+@dataclass
+class CodeDenominator:
+    """Who the Victims' Code says should be referred, crime by crime (see :func:`code_denominator`).
+
+    Attributes
+    ----------
+    assessed : identified victim and needs assessment done (the old, wider denominator).
+    need : assessed and the officer recorded a need for support.
+    eligible : the Code's denominator: need recorded and the victim agreed to referral (or ``assessed`` when
+        consent or need is not recorded at all: see ``uses_consent``).
+    declined : need recorded and the victim declined referral (never counted as a failure).
+    consent_unknown : need recorded, consent not recorded (left out of both).
+    uses_consent : whether ``consent_to_refer`` was usable; ``note`` says what was done, in words.
+    """
+
+    assessed: np.ndarray
+    need: np.ndarray
+    eligible: np.ndarray
+    declined: np.ndarray
+    consent_unknown: np.ndarray
+    uses_consent: bool
+    note: str
+
+
+def code_denominator(crimes: pd.DataFrame) -> CodeDenominator:
+    """The Victims' Code denominator for referral (Right 4): victims who need support and agree to referral.
+
+    The Code (Right 4) gives a victim the right to be referred to support services, tailored to need, with
+    their agreement. A victim who declines referral has not been failed: referral measures count victims
+    with an identified need (``need_identified``) who consented (``consent_to_refer``); those who declined
+    are counted apart, and their share is itself a finding about how support is offered. When the crimes
+    table has no ``consent_to_refer`` column, or it is empty for every victim with a need, the wider
+    denominator (all assessed victims) is used and ``note`` says so.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"victim_identified": [True] * 4, "needs_assessment_done": [True] * 4,
+    ...     "need_identified": [True, True, True, False], "consent_to_refer": [True, False, None, None]})
+    >>> d = code_denominator(c)
+    >>> d.eligible.tolist(), d.declined.tolist(), d.consent_unknown.tolist()
+    ([True, False, False, False], [False, True, False, False], [False, False, True, False])
+    """
+    assessed = _flag(crimes, "victim_identified") & _flag(crimes, "needs_assessment_done")
+    nothing = np.zeros(len(crimes), dtype=bool)
+    if "need_identified" not in crimes.columns:
+        return CodeDenominator(
+            assessed, nothing, assessed, nothing, nothing, False,
+            "the crimes table has no need_identified column, so the Victims' Code denominator (victims with a "
+            "need who agreed to referral) cannot be formed: all assessed victims are used.",
+        )
+    need = assessed & _flag(crimes, "need_identified")
+    consent = (
+        pd.array(crimes["consent_to_refer"], dtype="boolean") if "consent_to_refer" in crimes.columns else None
+    )
+    if consent is None or not (need & ~np.asarray(consent.isna(), dtype=bool)).any():
+        why = (
+            "no consent_to_refer column"
+            if consent is None
+            else "consent_to_refer is empty for every victim with a need"
+        )
+        return CodeDenominator(
+            assessed, need, assessed, nothing, nothing, False,
+            f"the crimes table has {why}, so victims who declined referral cannot be set apart: referral is "
+            "measured among all assessed victims (not the Victims' Code denominator).",
+        )
+    known = ~np.asarray(consent.isna(), dtype=bool)
+    agreed = consent.fillna(False).to_numpy(dtype=bool)
+    eligible = need & known & agreed
+    declined = need & known & ~agreed
+    unknown = need & ~known
+    note = (
+        f"Victims' Code denominator: {int(eligible.sum()):,} victims with a need who agreed to referral; "
+        f"{int(declined.sum()):,} who declined are shown apart (not failures)"
+        + (f"; {int(unknown.sum()):,} with no consent recorded are left out" if unknown.any() else "")
+        + f"; {int((assessed & ~need).sum()):,} assessed victims with no need recorded are not in the denominator."
+    )
+    return CodeDenominator(assessed, need, eligible, declined, unknown, True, note)
+
+
+def declined_table(
+    crimes: pd.DataFrame, by: Sequence[str] = (), confidence: float = 0.95, denominator: CodeDenominator | None = None
+) -> pd.DataFrame:
+    """Victims with a need who declined referral, overall and by group, with Wilson intervals.
+
+    Declining is the victim's choice, not a failure of Right 4, but a group that declines more often says
+    something about how support is offered to it. The share is declined / (declined + agreed) among victims
+    with an identified need and a recorded answer.
+
+    Returns
+    -------
+    One row for all victims (``covariate`` "All") and one per level of each ``by`` column:
+    ``covariate, level, with_need, declined, value, lowercl, uppercl, confidence, statistic, method``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"victim_identified": [True] * 4, "needs_assessment_done": [True] * 4,
+    ...     "need_identified": [True] * 4, "consent_to_refer": [True, False, True, True],
+    ...     "victim_sex": ["Female", "Female", "Male", "Male"]})
+    >>> declined_table(c, ["victim_sex"])[["covariate", "level", "with_need", "declined", "value"]]
+        covariate   level  with_need  declined  value
+    0         All     All          4         1   25.0
+    1  victim_sex  Female          2         1   50.0
+    2  victim_sex    Male          2         0    0.0
+    """
+    d = code_denominator(crimes) if denominator is None else denominator
+    answered = d.eligible | d.declined
+    rows = [{"covariate": "All", "level": "All", "with_need": int(answered.sum()), "declined": int(d.declined.sum())}]
+    said_no = d.declined[answered]
+    for col in by:
+        lab = _text(_labels(crimes[col][answered]))
+        levels, inverse = np.unique(lab, return_inverse=True)
+        sizes = np.bincount(inverse, minlength=len(levels))
+        no = np.bincount(inverse, weights=said_no, minlength=len(levels))
+        rows += [{"covariate": col, "level": str(lv), "with_need": int(k), "declined": int(x)}
+                 for lv, k, x in zip(levels, sizes, no, strict=True)]
+    out = stats.proportion(pd.DataFrame(rows), "declined", "with_need", confidence, multiplier=100)
+    out["method"] = "Wilson score interval; victims with an identified need and a recorded answer on consent"
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -504,6 +626,10 @@ class ReferralRatios:
         if self.counts is None:
             raise ValueError("this result holds no counts by stratum to recompute from")
         table = standardised_referrals(self.counts, "referred", "victims", self.by, self.strata, method)
+        if "declined" in self.table.columns:
+            table.insert(2, "declined", self.table["declined"].to_numpy())
+        if "note" in self.table.attrs:
+            table.attrs["note"] = self.table.attrs["note"]
         return ReferralRatios(
             table=table,
             by=self.by,
@@ -686,12 +812,16 @@ def referral_ratios(
     strata: Sequence[str] = ("crime_group", "victim_sex", "victim_age_band"),
     overdispersion: bool | str = False,
     names: dict[str, str] | None = None,
+    denominator: Literal["code", "assessed"] = "code",
 ) -> ReferralRatios:
     """Are districts (or teams) referring as many victims as expected for their crimes and victims?
 
-    Victims eligible are crimes with an identified victim and a needs assessment done; referred are those
-    with a police referral in the referrals table. Each unit's expected referrals apply the area's referral
-    rate in each stratum (crime group and victim mix) to the unit's victims.
+    Victims eligible are those the Victims' Code says should be referred (:func:`code_denominator`): an
+    identified victim, a need recorded by the officer and agreement to referral (all assessed victims when
+    consent or need is not recorded; ``table.attrs["note"]`` says which). Victims who declined are not
+    failures: they are counted in the ``declined`` column, not in the ratio. Referred are those with a police
+    referral in the referrals table. Each unit's expected referrals apply the area's referral rate in each
+    stratum (crime group and victim mix) to the unit's eligible victims.
 
     Parameters
     ----------
@@ -700,6 +830,8 @@ def referral_ratios(
     strata : columns of ``crimes`` to standardise for; missing values form their own "Not recorded" stratum.
     overdispersion : False (exact Poisson funnel), ``"multiplicative"`` or ``"additive"`` (True).
     names : unit code -> name, for plain-words tables (e.g. from ``AreaData.districts``).
+    denominator : ``"code"`` (victims with a need who agreed to referral) or ``"assessed"`` (all assessed
+        victims, the wider denominator of earlier packs).
 
     Returns
     -------
@@ -728,16 +860,26 @@ def referral_ratios(
         crimes, ["crime_id", "victim_identified", "needs_assessment_done", by, *strata], "crimes", "referral_ratios"
     )
     _need_columns(referrals, ["crime_id", "source"], "referrals", "referral_ratios")
-    eligible = _flag(crimes, "victim_identified") & _flag(crimes, "needs_assessment_done")
+    if denominator not in ("code", "assessed"):
+        raise ValueError(f"referral_ratios: denominator must be 'code' or 'assessed', not {denominator!r}")
+    d = code_denominator(crimes)
+    eligible = d.eligible if denominator == "code" else d.assessed
     work = pd.DataFrame({col: _labels(crimes[col]).astype(str) for col in [by, *strata]})
     work["referred"] = _police_linked(crimes, referrals).astype(int)
     work["victims"] = 1
-    work = work[eligible & crimes[by].notna().to_numpy()]
-    counts = work.groupby([by, *strata], observed=True, sort=True)[["referred", "victims"]].sum().reset_index()
+    located = crimes[by].notna().to_numpy()
+    counts = (
+        work[eligible & located].groupby([by, *strata], observed=True, sort=True)[["referred", "victims"]].sum()
+    ).reset_index()
     table = standardised_referrals(counts, "referred", "victims", by, strata, overdispersion)
-    dropped = int((eligible & crimes[by].isna().to_numpy()).sum())
+    declined = work.loc[d.declined & located, by].value_counts()
+    table.insert(2, "declined", table[by].map(declined).fillna(0).astype("int64").to_numpy())
+    notes = [d.note if denominator == "code" else "all assessed victims (the wider denominator: declining counts "
+             "as not referred)."]
+    dropped = int((eligible & ~located).sum())
     if dropped:
-        table.attrs["note"] = f"{dropped:,} assessed victims have no {by} and are left out of the comparison."
+        notes.append(f"{dropped:,} eligible victims have no {by} and are left out of the comparison.")
+    table.attrs["note"] = " ".join(notes)
     return ReferralRatios(
         table=table,
         by=by,
@@ -774,8 +916,12 @@ class OddsRatios:
         lower, upper, p_value, unadjusted_or, unadjusted_lower, unadjusted_upper, warning, method``.
     outcome : what was modelled, in words.
     n : rows (victims) in the model; ``events`` how many had the outcome.
-    notes : covariates left out and why, sparse groups.
-    result : the statsmodels GLM results (adjusted model).
+    notes : covariates left out and why, sparse groups, the denominator used.
+    result : the adjusted model (statsmodels GLM results, or :class:`victimneeds.compare.FirthFit`).
+    declined : for a referral model with consent recorded, victims with a need who declined referral, overall
+        and by covariate, with Wilson intervals (:func:`declined_table`); None otherwise.
+    wider : for a referral model on the Victims' Code denominator, the same table fitted over all assessed
+        victims (declining counted as not referred), for comparison with earlier packs; None otherwise.
     """
 
     table: pd.DataFrame
@@ -784,6 +930,8 @@ class OddsRatios:
     events: int
     notes: list[str] = field(default_factory=list)
     result: object | None = None
+    declined: pd.DataFrame | None = None
+    wider: pd.DataFrame | None = None
 
     def summary(self) -> str:
         lines = [
@@ -795,6 +943,12 @@ class OddsRatios:
             lines.append(
                 f"{r.covariate:<18} {r.level:<22} vs {r.reference:<18} {r.odds_ratio:6.2f} "
                 f"({r.lower:.2f}-{r.upper:.2f}); {r.unadjusted_or:.2f}{warn}"
+            )
+        if self.declined is not None and len(self.declined):
+            r = self.declined.iloc[0]
+            lines.append(
+                f"Declined referral (not a failure): {r['declined']:,} of {r['with_need']:,} victims with a need "
+                f"({_fmt_pct(r['value'], r['lowercl'], r['uppercl'])})"
             )
         return "\n".join(lines + [f"Note: {n}" for n in self.notes])
 
@@ -843,22 +997,32 @@ class OddsRatios:
 
 
 def _model_frame(
-    crimes: pd.DataFrame | None, referrals: pd.DataFrame, outcome: str
+    crimes: pd.DataFrame | None, referrals: pd.DataFrame, outcome: str, denominator: str = "code"
 ) -> tuple[pd.DataFrame, np.ndarray, str, list[str]]:
     notes: list[str] = []
     if outcome == "referred":
         if crimes is None:
             raise ValueError(
                 "referral_model(outcome='referred') needs the crimes table: referral is modelled among "
-                "crimes with an identified victim and a needs assessment"
+                "victims with an identified need who agreed to referral (the Victims' Code denominator)"
             )
-        keep = _flag(crimes, "victim_identified") & _flag(crimes, "needs_assessment_done")
+        d = code_denominator(crimes)
+        if denominator == "code" and d.uses_consent:
+            keep = d.eligible
+            label = "police referral (among victims with a need who agreed to referral)"
+            notes.append(d.note)
+        else:
+            keep = d.assessed
+            label = "police referral (among assessed victims)"
+            if denominator == "code":
+                notes.append(d.note)
+            notes.append(
+                f"{int((~keep).sum()):,} crimes without an identified victim or a needs assessment are not in "
+                "the model."
+            )
         frame = crimes[keep]
         y = _police_linked(crimes, referrals)[keep]
-        notes.append(
-            f"{int((~keep).sum()):,} crimes without an identified victim or a needs assessment are not in the model."
-        )
-        return frame, y, "police referral (among assessed victims)", notes
+        return frame, y, label, notes
     if outcome == "support_accepted":
         keep = _flag(referrals, "contact_made")
         frame = referrals[keep]
@@ -881,16 +1045,27 @@ def referral_model(
     min_group: int = 50,
     min_events: int = 10,
     confidence: float = 0.95,
+    denominator: Literal["code", "assessed"] = "code",
 ) -> OddsRatios:
     """Binomial GLM (logistic regression) of referral, or of support accepted, on victim and crime characteristics.
 
-    ``outcome="referred"`` models a police referral among crimes with an identified victim and a needs
-    assessment; ``"support_accepted"`` models acceptance among referrals where contact was made (repeat
-    victimisation is taken from the crimes table through ``crime_id`` when given). Each covariate is a factor;
-    missing values form a "Not recorded" level; the reference level is the largest group unless ``reference``
-    names one. The model is fitted to the counts of each covariate pattern (identical to fitting it to the
-    individual victims, but quicker). Unadjusted odds ratios come from each covariate's own 2x2 tables with
-    Woolf's logit interval, which equals a one-factor logistic regression.
+    ``outcome="referred"`` models a police referral among the victims the Victims' Code says should be
+    referred (Right 4): an identified victim, a need recorded by the officer and agreement to referral
+    (:func:`code_denominator`). Victims who declined are not failures: they are left out of the model and
+    counted in ``declined`` (share declining by each covariate), and the same model over all assessed
+    victims (the wider, older denominator, which mixes declining with not being referred) is in ``wider``.
+    ``denominator="assessed"`` fits that wider model as the main one. When the crimes table has no usable
+    ``consent_to_refer``, the wider denominator is used and the notes say so. ``"support_accepted"`` models
+    acceptance among referrals where contact was made (repeat victimisation is taken from the crimes table
+    through ``crime_id`` when given).
+
+    Each covariate is a factor; missing values form a "Not recorded" level; the reference level is the
+    largest group unless ``reference`` names one. The model is fitted to the counts of each covariate pattern
+    (identical to fitting it to the individual victims, but quicker) by :func:`victimneeds.compare.odds_ratios`:
+    maximum likelihood, or Firth's penalised likelihood with profile intervals where a level has all or none
+    of the outcome (separation), so that no odds ratio of 10^9 with an interval of 0 to infinity is reported.
+    Unadjusted odds ratios come from each covariate's own 2x2 tables with Woolf's logit interval, which equals
+    a one-factor logistic regression (a zero cell adds 1/2 to each cell, Firth's estimate for the table).
 
     Parameters
     ----------
@@ -900,7 +1075,9 @@ def referral_model(
     reference : covariate -> reference level.
     min_group, min_events : a level with fewer victims, or fewer than ``min_events`` with or without the
         outcome, is flagged in ``warning`` (its odds ratio is imprecise) and a Python warning is raised.
-    confidence : level of the Wald intervals.
+    confidence : level of the intervals.
+    denominator : ``"code"`` (victims with a need who agreed to referral) or ``"assessed"`` (all assessed
+        victims); only used for ``outcome="referred"``.
 
     Returns
     -------
@@ -908,8 +1085,10 @@ def referral_model(
 
     References
     ----------
+    Ministry of Justice (2020). Code of Practice for Victims of Crime in England and Wales, Right 4.
     McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd edition. Chapman and Hall. Woolf B (1955). On
-    estimating the relation between blood group and disease. Annals of Human Genetics 19:251-253.
+    estimating the relation between blood group and disease. Annals of Human Genetics 19:251-253. Firth D
+    (1993). Biometrika 80:27-38. Heinze G, Schemper M (2002). Statistics in Medicine 21:2409-2419.
 
     Examples
     --------
@@ -921,8 +1100,9 @@ def referral_model(
     >>> round(float(m.table["odds_ratio"].iloc[0]), 4)  # (1/3) / (3/1)
     0.1111
     """
-    frame, y, label, notes = _model_frame(crimes, referrals, outcome)
-    reference = dict(reference or {})
+    if denominator not in ("code", "assessed"):
+        raise ValueError(f"referral_model: denominator must be 'code' or 'assessed', not {denominator!r}")
+    frame, y, label, notes = _model_frame(crimes, referrals, outcome, denominator)
     used = [c for c in covariates if c in frame.columns]
     for c in covariates:
         if c not in frame.columns:
@@ -931,77 +1111,38 @@ def referral_model(
         raise ValueError(f"referral_model: none of the covariates {list(covariates)} is in the table")
     if len(frame) == 0:
         raise ValueError(f"referral_model: no victims to model for outcome {outcome!r}")
-    x = pd.DataFrame({c: _text(_labels(frame[c])).astype(object) for c in used})
-    x["_y"] = y.astype(int)
-    x["_n"] = 1
-    pats = x.groupby(used, observed=True, sort=True)[["_y", "_n"]].sum().reset_index()
-    refs: dict[str, str] = {}
-    design = [pd.Series(1.0, index=pats.index, name="const")]
-    columns: list[tuple[str, str]] = []
-    margins = {c: x.groupby(c)[["_y", "_n"]].sum() for c in used}
-    for c in used:
-        sizes = margins[c]["_n"].sort_values(ascending=False, kind="stable")
-        ref = reference.get(c, str(sizes.index[0]))
-        if ref not in sizes.index:
-            raise ValueError(
-                f"referral_model: reference level {ref!r} for {c!r} is not in the data; levels are {list(sizes.index)}"
-            )
-        refs[c] = ref
-        for level in sorted(sizes.index):
-            if level != ref:
-                design.append((pats[c] == level).astype(float).rename(f"{c}={level}"))
-                columns.append((c, level))
-    exog = pd.concat(design, axis=1)
-    endog = np.column_stack([pats["_y"], pats["_n"] - pats["_y"]]).astype(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
-    alpha = 1 - confidence
-    ci = np.asarray(res.conf_int(alpha))
-    z = _st.norm.ppf(1 - alpha / 2)
-    rows = []
-    for j, (c, level) in enumerate(columns, start=1):
-        n_level = int(margins[c].loc[level, "_n"])
-        a, b = int(margins[c].loc[level, "_y"]), n_level - int(margins[c].loc[level, "_y"])
-        cc = int(margins[c].loc[refs[c], "_y"])
-        d = int(margins[c].loc[refs[c], "_n"]) - cc
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_or = np.log(np.float64(a) / b) - np.log(np.float64(cc) / d)
-            se = np.sqrt(1 / np.float64(a) + 1 / np.float64(b) + 1 / np.float64(cc) + 1 / np.float64(d))
-        warn = ""
-        if n_level < min_group or min(a, b) < min_events:
-            warn = f"small group: {n_level} victims, {a} with the outcome; treat with caution"
-        rows.append(
-            {
-                "covariate": c,
-                "level": level,
-                "reference": refs[c],
-                "n": n_level,
-                "events": a,
-                "rate": 100 * a / n_level if n_level else np.nan,
-                "odds_ratio": float(np.exp(res.params.iloc[j])),
-                "lower": float(np.exp(ci[j, 0])),
-                "upper": float(np.exp(ci[j, 1])),
-                "p_value": float(res.pvalues.iloc[j]),
-                "unadjusted_or": float(np.exp(log_or)),
-                "unadjusted_lower": float(np.exp(log_or - z * se)),
-                "unadjusted_upper": float(np.exp(log_or + z * se)),
-                "warning": warn,
-            }
-        )
-    table = pd.DataFrame(rows)
+    table, res = compare.odds_ratios(
+        frame, pd.Series(y, index=frame.index), used, reference, None, confidence, min_group, min_events
+    )
+    method = table.pop("model")
     table["confidence"] = f"{confidence:.0%}"
     table["method"] = (
-        "binomial GLM, logit link, adjusted for all covariates shown (Wald interval); unadjusted: Woolf logit interval"
+        (method.iloc[0] if len(method) else "logistic regression")
+        + ", adjusted for all covariates shown; unadjusted: Woolf logit interval"
     )
+    if len(method) and method.iloc[0].startswith("Firth"):
+        notes.append(f"the model used {method.iloc[0]}.")
     small = table[table["warning"] != ""]
     if len(small):
         groups = ", ".join(small["covariate"] + "=" + small["level"])
         msg = f"referral_model: {len(small)} group(s) are small ({groups}); their odds ratios are imprecise"
         notes.append(msg)
         warnings.warn(msg, stacklevel=2)
+    declined, wider = None, None
+    if outcome == "referred" and crimes is not None:
+        d = code_denominator(crimes)
+        if d.uses_consent and denominator == "code":
+            declined = declined_table(crimes, [c for c in used if c in crimes.columns], confidence, d)
+            if denominator == "code":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    wider = referral_model(
+                        crimes, referrals, outcome, covariates, reference, min_group, min_events, confidence,
+                        "assessed",
+                    ).table
     return OddsRatios(
-        table=table, outcome=label, n=int(x["_n"].sum()), events=int(x["_y"].sum()), notes=notes, result=res
+        table=table, outcome=label, n=len(y), events=int(np.sum(y)), notes=notes, result=res,
+        declined=declined, wider=wider,
     )
 
 
@@ -1214,8 +1355,9 @@ class AccuracyResult:
     Attributes
     ----------
     table : one row per group: the 2x2 counts ``referred_need``, ``referred_no_need``, ``missed``,
-        ``not_referred_no_evidence``, ``referred_unknown`` (no contact, so need not known), and the rates
-        ``missed_rate`` and ``unneeded_rate`` (percentages) with Wilson limits.
+        ``not_referred_no_evidence``, ``referred_unknown`` (no contact, so need not known),
+        ``declined_referral`` (evidence of need, not referred, the victim declined: not a failure), and the
+        rates ``missed_rate``, ``unneeded_rate`` and ``declined_rate`` (percentages) with Wilson limits.
     two_by_two : long form of the 2x2 table, one row per group, referred (yes/no) and need (yes/no).
     """
 
@@ -1274,7 +1416,11 @@ def assessment_accuracy(
     Among crimes with an identified victim and a needs assessment:
 
     * a **missed victim** was not referred by police although there is evidence of need: the officer recorded a
-      need but no referral followed, or the victim is a repeat victim (victimised again within 12 months);
+      need but no referral followed, or the victim is a repeat victim (victimised again within 12 months),
+      and the victim did not decline referral;
+    * a victim who **declined referral** (``consent_to_refer`` false) has not been failed under the Victims'
+      Code (Right 4): such victims are counted in ``declined_referral``, never as missed, and
+      ``declined_rate`` is their share of the victims with evidence of need who were not referred;
     * an **unneeded referral** was referred, contacted, and the service found no need or the victim declined
       support. Referred victims never contacted have an unknown need and are counted apart.
 
@@ -1336,13 +1482,21 @@ def assessment_accuracy(
     evidence = _flag(c, "need_identified")
     if "is_repeat_victim" in c.columns:
         evidence = evidence | _flag(c, "is_repeat_victim")
+    # A victim who declined referral has not been failed (Victims' Code, Right 4): never "missed".
+    said_no = np.zeros(len(c), dtype=bool)
+    if "consent_to_refer" in c.columns:
+        consent = pd.array(c["consent_to_refer"], dtype="boolean")
+        said_no = ~np.asarray(consent.isna(), dtype=bool) & ~consent.fillna(True).to_numpy(dtype=bool)
+    declined = ~referred & evidence & said_no
     work = pd.DataFrame({col: _labels(c[col]).astype(str).to_numpy() for col in by_cols})
     work["referred_need"] = referred & made & need_found
     work["referred_no_need"] = referred & made & ~need_found
     work["referred_unknown"] = referred & ~made
-    work["missed"] = ~referred & evidence
+    work["missed"] = ~referred & evidence & ~declined
+    work["declined_referral"] = declined
     work["not_referred_no_evidence"] = ~referred & ~evidence
-    counts = ["referred_need", "referred_no_need", "referred_unknown", "missed", "not_referred_no_evidence"]
+    counts = ["referred_need", "referred_no_need", "referred_unknown", "missed", "declined_referral",
+              "not_referred_no_evidence"]
     if by_cols:
         table = work.groupby(by_cols, sort=True)[counts].sum().reset_index()
     else:
@@ -1350,7 +1504,12 @@ def assessment_accuracy(
     table[counts] = table[counts].astype("int64")
     table["with_need"] = table["missed"] + table["referred_need"]
     table["referred_contacted"] = table["referred_need"] + table["referred_no_need"]
-    for name, x, n in (("missed", "missed", "with_need"), ("unneeded", "referred_no_need", "referred_contacted")):
+    table["need_not_referred"] = table["missed"] + table["declined_referral"]
+    for name, x, n in (
+        ("missed", "missed", "with_need"),
+        ("unneeded", "referred_no_need", "referred_contacted"),
+        ("declined", "declined_referral", "need_not_referred"),
+    ):
         p = stats.proportion(table, x, n, confidence, multiplier=100)
         table[f"{name}_rate"] = p["value"].to_numpy()
         table[f"{name}_lower"] = p["lowercl"].to_numpy()
@@ -1358,7 +1517,8 @@ def assessment_accuracy(
     table["confidence"] = f"{confidence:.0%}"
     table["method"] = (
         "evidence of need: officer recorded a need or repeat victim (not referred), service found a "
-        "need and support accepted (referred); Wilson intervals"
+        "need and support accepted (referred); victims who declined referral are counted apart, never as "
+        "missed (Victims' Code, Right 4); Wilson intervals"
     )
     long = table.melt(
         id_vars=by_cols,
@@ -1616,62 +1776,137 @@ def gaps_found(
     code_days: int = 2,
     code_target: float | None = None,
     names: dict[str, str] | None = None,
+    fdr: float | None = None,
+    min_points: float = 5.0,
 ) -> pd.DataFrame:
     """A short table of the gaps the analyses found, in plain words, for the service specification.
 
+    The rule (:func:`victimneeds.compare.gaps_rule`): a gap is never flagged from a raw indirectly
+    standardised ratio alone. Each question is a family of comparisons, and a comparison is reported only
+    when its p-value comes from a model that allows for what the raw ratio ignores, is below 1 - ``level``
+    (0.002 for 99.8%: the comparison alone is clear) **and** survives the Benjamini-Hochberg procedure across
+    its family at false discovery rate ``fdr`` (0.05: few of the gaps reported are chance):
+
+    * districts: the two-sided p-value of each district's funnel z-score **with over-dispersion allowed for**
+      (additive random effects, Spiegelhalter 2005; taken from ``ratios`` when it was fitted that way,
+      otherwise recomputed), the family being all districts; only districts below 1 are gaps;
+    * groups less likely to be referred or supported: the adjusted odds ratio's p-value from the logistic
+      regression (Firth's where a group separates), the family being every level of every covariate except
+      crime group and levels with a small-group warning; only odds ratios below 1 are gaps;
+    * groups who decline referral more often (from ``model.declined``, when consent is recorded): each
+      level's share declining against all other victims with a need (chi-square test), the family being
+      every level except crime groups; reported, when also at least ``min_points`` percentage points above
+      the rest, as a finding about how support is offered, not as a failure of Right 4;
+    * slow first contact (``times``): services whose share first contacted within ``code_days`` working days
+      has an upper 95% limit below ``code_target`` % (default: the share for all referrals together).
+
     Parameters
     ----------
-    ratios : districts referring fewer (or more) victims than expected, outside the ``level`` funnel limit.
-    model : groups whose adjusted odds ratio has an interval wholly below 1 (less likely to be referred or
-        supported), without a small-group warning.
-    times : services whose share first contacted within ``code_days`` working days has an upper 95% limit below
-        ``code_target`` % (default: the share for all referrals together, so a service is flagged when it is
-        clearly slower than the rest).
+    ratios : districts' observed / expected police referrals (:func:`referral_ratios`).
+    model : adjusted odds ratios (:func:`referral_model`).
+    times : first-contact times (:func:`contact_times`).
+    level : each comparison's own p-value must be below 0.05 (``"95%"``) or 0.002 (``"99.8%"``).
+    code_days, code_target : see ``times`` above.
     names : district code -> name, used to name districts in the model's findings.
+    fdr : the false discovery rate for Benjamini-Hochberg across each family (0.05 by default).
+    min_points : the smallest difference in the share declining (percentage points) worth reporting.
 
     Returns
     -------
     One row per gap: ``gap, who, evidence, measure, lower, upper, source``.
+
+    References
+    ----------
+    Benjamini Y, Hochberg Y (1995). JRSS B 57:289-300. Spiegelhalter DJ (2005). Handling over-dispersion of
+    performance indicators. Quality and Safety in Health Care 14:347-351.
 
     Examples
     --------
     >>> gaps_found().columns.tolist()
     ['gap', 'who', 'evidence', 'measure', 'lower', 'upper', 'source']
     """
+    q = 0.05 if fdr is None else fdr
+    alpha = 0.05 if level == "95%" else 0.002
+
+    def rule(pvalues: np.ndarray) -> np.ndarray:
+        return compare.gaps_rule(pvalues, q) & (np.nan_to_num(pvalues, nan=1.0) < alpha)
+
     rows = []
     if ratios is not None:
-        for r in ratios.outliers(level).itertuples(index=False):
-            if r.ratio < 1:
-                t = ratios.table[ratios.table[ratios.by] == getattr(r, ratios.by)].iloc[0]
-                rows.append(
-                    {
-                        "gap": "Under-referring district",
-                        "who": r.name,
-                        "evidence": r.finding,
-                        "measure": r.ratio,
-                        "lower": t["lowercl"],
-                        "upper": t["uppercl"],
-                        "source": "observed / expected police referrals",
-                    }
-                )
+        t = ratios.table
+        if "z_adjusted" not in t.columns and ratios.counts is not None and len(t) >= 3:
+            t = ratios.with_overdispersion("additive").table
+        z = t["z_adjusted"] if "z_adjusted" in t.columns else t["z"]
+        p = 2 * _st.norm.sf(np.abs(z.to_numpy(dtype=float)))
+        found = rule(p) & (t["ratio"].to_numpy() < 1)
+        how = "allowing for over-dispersion" if "z_adjusted" in t.columns else "no over-dispersion estimate"
+        for r, pv in zip(t[found].itertuples(index=False), p[found], strict=True):
+            unit = getattr(r, ratios.by)
+            name = ratios.names.get(str(unit), str(unit))
+            rows.append(
+                {
+                    "gap": "Under-referring district",
+                    "who": name,
+                    "evidence": f"{name} referred {r.observed:,} victims against {r.expected:,.0f} expected for "
+                    f"its crime mix and victims ({abs(1 - r.ratio) * 100:.0f}% fewer, ratio {r.ratio:.2f}, 95% CI "
+                    f"{r.lowercl:.2f} to {r.uppercl:.2f}); p = {pv:.2g} {how}, significant after "
+                    f"Benjamini-Hochberg across {len(t)} districts (false discovery rate {q:g})",
+                    "measure": r.ratio,
+                    "lower": r.lowercl,
+                    "upper": r.uppercl,
+                    "source": "observed / expected police referrals",
+                }
+            )
     if model is not None:
         t = model.table
-        low = t[(t["upper"] < 1) & (t["warning"] == "") & (t["covariate"] != "crime_group")]
-        for r in low.itertuples(index=False):
-            level = (names or {}).get(r.level, r.level) if r.covariate == "district_code" else r.level
+        fam = t[(t["warning"] == "") & (t["covariate"] != "crime_group")]
+        found = rule(fam["p_value"].to_numpy(dtype=float)) & (fam["odds_ratio"].to_numpy() < 1)
+        for r in fam[found].itertuples(index=False):
+            lv = (names or {}).get(r.level, r.level) if r.covariate == "district_code" else r.level
             ref = (names or {}).get(r.reference, r.reference) if r.covariate == "district_code" else r.reference
             rows.append(
                 {
                     "gap": f"Group less likely: {model.outcome}",
-                    "who": f"{r.covariate}: {level}",
+                    "who": f"{r.covariate}: {lv}",
                     "evidence": f"odds {r.odds_ratio:.2f} times those of {ref} (95% CI {r.lower:.2f} to "
-                    f"{r.upper:.2f}), after allowing for the other characteristics",
+                    f"{r.upper:.2f}), after allowing for the other characteristics; significant after "
+                    f"Benjamini-Hochberg across {len(fam)} groups (false discovery rate {q:g})",
                     "measure": r.odds_ratio,
                     "lower": r.lower,
                     "upper": r.upper,
-                    "source": "binomial GLM, adjusted odds ratio",
+                    "source": "logistic regression, adjusted odds ratio",
                 }
             )
+        dec = model.declined
+        if dec is not None and len(dec) > 1:
+            total = dec.iloc[0]
+            lv = dec.iloc[1:]
+            lv = lv[(lv["with_need"] > 0) & (lv["with_need"] < total["with_need"]) & (lv["covariate"] != "crime_group")]
+            if len(lv):
+                diff = stats.compare_proportions(
+                    lv["declined"], lv["with_need"], total["declined"] - lv["declined"],
+                    total["with_need"] - lv["with_need"], multiplier=100,
+                )
+                found = rule(diff["p_value"].to_numpy(dtype=float)) & (
+                    diff["value"].to_numpy() >= min_points
+                )
+                for r, d in zip(lv[found].itertuples(index=False), diff[found].itertuples(index=False), strict=True):
+                    who = (names or {}).get(r.level, r.level) if r.covariate == "district_code" else r.level
+                    rows.append(
+                        {
+                            "gap": "Group declines referral more often (a finding about how support is offered, "
+                            "not a Victims' Code failure)",
+                            "who": f"{r.covariate}: {who}",
+                            "evidence": f"{r.value:.0f}% of {r.with_need:,} victims with a need declined referral "
+                            f"against {total['value']:.0f}% of all ({d.value:+.0f} points against the rest, 95% CI "
+                            f"{d.lowercl:+.0f} to {d.uppercl:+.0f}); significant after Benjamini-Hochberg across "
+                            f"{len(lv)} groups",
+                            "measure": r.value,
+                            "lower": r.lowercl,
+                            "upper": r.uppercl,
+                            "source": "victims with a need who declined referral (Wilson interval)",
+                        }
+                    )
     if times is not None:
         col = f"within_{code_days}_days"
         if col in times.table.columns:
