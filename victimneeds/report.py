@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -50,6 +51,8 @@ class TableRecord:
     rows: int = 0
     columns: list[str] = field(default_factory=list)
     count_columns: list[str] = field(default_factory=list)
+    structure: dict = field(default_factory=dict)
+    policy: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -65,6 +68,10 @@ class Output:
     source : the source note, normally ``AreaData.source_note``.
     period : the data period in words, e.g. "April 2019 to March 2025".
     min_count, max_suppressed : disclosure threshold: counts from ``min_count`` to ``max_suppressed`` are hidden.
+    policy : a :class:`victimneeds.disclosure.DisclosurePolicy` (rule, threshold, rounding); when given it
+        replaces ``min_count`` and ``max_suppressed``.
+    strict : refuse tables with undeclared numeric columns (see :func:`victimneeds.disclosure.structure.declare`)
+        instead of hiding them with their row's counts and warning.
 
     Examples
     --------
@@ -86,14 +93,17 @@ class Output:
         figures_dir: str | Path | None = None,
         min_count: int = 1,
         max_suppressed: int = 4,
+        policy: disclosure.DisclosurePolicy | None = None,
+        strict: bool = False,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.tables_dir = self.out_dir / "tables"
         self.figures_dir = Path(figures_dir) if figures_dir is not None else self.out_dir / "figures"
         self.source = source
         self.period = period
-        self.min_count = min_count
-        self.max_suppressed = max_suppressed
+        self.policy = policy or disclosure.DisclosurePolicy(min_count=min_count, threshold=max_suppressed)
+        self.min_count, self.max_suppressed = self.policy.range
+        self.strict = strict
         self.tables: list[TableRecord] = []
         self.figures: list[FigureRecord] = []
         self.findings: dict[str, list[str]] = {}
@@ -166,8 +176,19 @@ class Output:
         notes: str = "",
         totals: Sequence[str] = (),
         index: str | Sequence[str] | None = None,
+        *,
+        by: Sequence[str] | None = None,
+        margins: Sequence[str] = (),
+        modelled: Sequence[str] = (),
+        shares: Mapping[str, object] | None = None,
+        block_totals: Mapping[str, str] | None = None,
+        columns_add_up: bool = True,
+        source_key: str | None = None,
     ) -> pd.DataFrame:
         """Apply disclosure control to ``table``, write it as CSV with its notes, and return the safe table.
+
+        The table's structure is declared here (see :mod:`victimneeds.disclosure.structure`) and saved in its
+        JSON record, so that :func:`victimneeds.audit.audit_pack` can attack the published pack as a whole.
 
         Parameters
         ----------
@@ -175,23 +196,48 @@ class Output:
         name : file stem, lower case (e.g. ``"00_population_by_district"``).
         title : the title shown in the workbook and the notebook.
         counts : columns holding counts of people or crimes (checked for small numbers).
-        linked : count column -> columns derived from it (rates, percentages, intervals), hidden with it.
+        linked : count column -> columns derived from it (rates, percentages, intervals), hidden with it. A
+            share column (see ``shares``) may also be a key.
         units : e.g. "victims per 1,000 residents".
         notes : extra notes (method, caveats).
-        totals : names of rows (values of the index column) or columns that are totals of the others, so
-            secondary suppression protects them.
-        index : the label column(s) of the table.
+        totals : labels of total rows (values of an index column) and the name of a total count column.
+            Default ``("Total", "All")``.
+        index : the dimension (label) columns of the table.
+        by : the dimensions that make blocks, inside which the rows of each count column add up to a
+            published total. Default: every index column but the last.
+        margins : block dimensions whose totals are also published (e.g. ``["district_code"]`` when the
+            same counts are published for the whole area).
+        modelled : numeric columns not computed from this table's counts (forecasts, population, weights).
+        shares : share column -> count column it is a percentage of (``(count, scale)`` for another scale);
+            hidden where its implied count (share x count / scale) is small.
+        block_totals : total column -> count column, for a column repeating a block's total; inferred.
+        columns_add_up : the count columns are categories whose row sum is published (default True, the
+            safe assumption); False when they are different measures (crimes and referrals).
+        source_key : tables with the same key are cut from the same data and are audited together.
         """
         if not _NAME.match(name):
             raise ValueError(f"table name {name!r} must be lower case letters, digits, '_' or '-' (no spaces)")
+        labels = list(totals) or list(disclosure.DEFAULT_TOTALS)
+        structure = disclosure.structure.declare(
+            table, counts, linked=linked, index=index, by=by, margins=margins, modelled=modelled, shares=shares,
+            block_totals=block_totals, totals=labels, columns_add_up=columns_add_up, source_key=source_key,
+            strict=self.strict, name=name,
+        )
+        tidy = structure.tidy and bool(structure.dims)
         safe, report = disclosure.apply(
             table,
             count_columns=list(counts),
-            linked=dict(linked or {}),
-            min_count=self.min_count,
-            max_suppressed=self.max_suppressed,
-            totals=list(totals),
-            index=index,
+            linked=structure.linked_map(),
+            totals=labels,
+            index=None if tidy else index,
+            by=structure.dims if tidy else None,
+            blocks=structure.blocks if tidy else None,
+            margins=structure.margins if tidy else (),
+            block_totals=structure.block_totals if tidy else None,
+            shares={k: tuple(v) for k, v in structure.shares.items()},
+            block_derived=structure.block_derived,
+            columns_add_up=columns_add_up,
+            policy=self.policy,
         )
         self.tables_dir.mkdir(parents=True, exist_ok=True)
         record = TableRecord(
@@ -203,10 +249,12 @@ class Output:
             notes=notes,
             suppressed_primary=int(report.primary),
             suppressed_secondary=int(report.secondary),
-            threshold=f"counts of {self.min_count} to {self.max_suppressed} shown as [c]",
+            threshold=self.policy.describe(),
             rows=len(safe),
             columns=[str(c) for c in safe.columns],
             count_columns=[str(c) for c in counts],
+            structure=structure.to_dict(),
+            policy=self.policy.to_dict(),
         )
         header = [f"# {title}", f"# {self.source}"]
         if self.period:
@@ -223,8 +271,30 @@ class Output:
             safe.to_csv(handle, index=False, lineterminator="\n")
         (self.tables_dir / f"{name}.json").write_text(json.dumps(record.to_dict(), indent=2) + "\n",
                                                        encoding="utf-8")
+        _write_disclosure_detail(self.out_dir, name, report)
         self.tables.append(record)
         return safe
+
+
+def _write_disclosure_detail(out_dir: Path, name: str, report: disclosure.DisclosureReport) -> None:
+    """Which hidden cells are primary (small) and which secondary, and the attacker's bounds: kept in
+    ``out_dir/disclosure/`` for the audit and the disclosure log. Not for publication: the reasons tell which
+    hidden cells are small."""
+    folder = out_dir / "disclosure"
+    folder.mkdir(parents=True, exist_ok=True)
+    cells = [
+        {"position": int(pos), "column": str(c), "reason": str(why)}
+        for c, why, pos in report.suppressed[["column", "reason", "position"]].itertuples(index=False, name=None)
+    ]
+    audit = [
+        {"position": int(pos), "column": str(c), "low": float(low), "high": float(high) if np.isfinite(high) else None,
+         "protection": str(p)}
+        for c, low, high, p, pos in report.audit[["column", "low", "high", "protection", "position"]].itertuples(
+            index=False, name=None
+        )
+    ]
+    (folder / f"{name}.json").write_text(json.dumps({"cells": cells, "audit": audit}, indent=1) + "\n",
+                                         encoding="utf-8")
 
 
 def readable(x: float) -> str:

@@ -6,6 +6,7 @@ bounding each hidden count); :mod:`.policy` holds :class:`DisclosurePolicy`; :mo
 published table's structure (counts, blocks, derived columns).
 """
 
+from victimneeds.disclosure import structure
 from victimneeds.disclosure.attack import Constraints, intervals, rate
 from victimneeds.disclosure.core import (
     DEFAULT_SYMBOL,
@@ -18,6 +19,7 @@ from victimneeds.disclosure.core import (
     suppress,
 )
 from victimneeds.disclosure.policy import DisclosurePolicy
+from victimneeds.disclosure.structure import DisclosureWarning, TableStructure, declare
 
 __all__ = [
     "DEFAULT_SYMBOL",
@@ -25,6 +27,10 @@ __all__ = [
     "Constraints",
     "DisclosurePolicy",
     "DisclosureReport",
+    "DisclosureWarning",
+    "TableStructure",
+    "declare",
+    "structure",
     "apply",
     "check_safe",
     "intervals",

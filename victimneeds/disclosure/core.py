@@ -184,6 +184,7 @@ def _suppress(
     shares: Mapping[Hashable, object] | None = None,
     rounding: int | None = None,
     strong: bool = True,
+    block_derived: Sequence[Hashable] = (),
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     share_map = _shares(shares)
     cols, by_cols, linked_map = _prepare(table, count_columns, by, linked, share_map)
@@ -231,8 +232,9 @@ def _suppress(
             records.append((int(grid.row_of[k]), grid.col_of[k], "primary" if status[k] == _PRIMARY else "secondary"))
         for k, (low, high) in found.items():
             verdict = rate((low, high), int(lo), int(hi))
-            audit_rows.append((table.index[int(grid.row_of[k])], grid.col_of[k], low, high, verdict))
-    report.audit = pd.DataFrame(audit_rows, columns=["row", "column", "low", "high", "protection"])
+            r = int(grid.row_of[k])
+            audit_rows.append((table.index[r], grid.col_of[k], low, high, verdict, r))
+    report.audit = pd.DataFrame(audit_rows, columns=["row", "column", "low", "high", "protection", "position"])
     report.strong = int((report.audit["protection"] == "strong").sum())
     report.weak = int((report.audit["protection"] == "weak").sum())
     hide: dict[Hashable, np.ndarray] = {}
@@ -258,6 +260,23 @@ def _suppress(
             report.linked += int(new.sum())
             records.extend((int(r), d, f"linked to {source_col}") for r in np.flatnonzero(new))
             hide[d] = hide.get(d, none) | mask
+    if block_derived:
+        # columns with one value per block (a share of the block, say): hidden across the block
+        any_hidden = none.copy()
+        for c in cols:
+            any_hidden |= hide.get(c, none)
+        keys = table[list(blocks)].astype(object).reset_index(drop=True) if blocks else None
+        index_sets = keys.groupby(list(blocks), dropna=False, sort=False).indices if blocks else {(): range(len(table))}
+        for idx in index_sets.values():
+            idx = np.asarray(idx, dtype=int)
+            if not any_hidden[idx].any():
+                continue
+            for d in block_derived:
+                mask = hide.setdefault(d, none.copy())
+                new = idx[~mask[idx] & table[d].iloc[idx].notna().to_numpy()]
+                records.extend((int(r), d, "linked to its block") for r in new)
+                report.linked += len(new)
+                mask[idx] = True
     for col, mask in hide.items():
         if mask.any():
             position = out.columns.get_loc(col)
@@ -265,7 +284,7 @@ def _suppress(
             values[mask] = symbol
             out.isetitem(position, pd.Series(values, index=out.index, dtype=object))
     report.suppressed = pd.DataFrame(
-        [(table.index[r], c, why) for r, c, why in records], columns=["row", "column", "reason"]
+        [(table.index[r], c, why, r) for r, c, why in records], columns=["row", "column", "reason", "position"]
     )
     return out, report
 
@@ -555,6 +574,7 @@ def apply(
     block_totals: Mapping[Hashable, Hashable] | None = None,
     shares: Mapping[Hashable, object] | None = None,
     policy: DisclosurePolicy | None = None,
+    block_derived: Sequence[Hashable] = (),
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Make a table of counts safe to publish: the one entry point exporters call.
 
@@ -578,6 +598,8 @@ def apply(
         implies (share x count / scale) is in the suppression range. Columns ``linked`` to a share are hidden
         with it.
     policy : a :class:`DisclosurePolicy`; when given it sets the threshold, symbol and rounding.
+    block_derived : columns with one value per block (e.g. a block's share still open): hidden on every row of
+        a block in which any count is hidden.
 
     Returns
     -------
@@ -614,7 +636,7 @@ def apply(
     out, report = _suppress(
         table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index,
         blocks=blocks, margins=margins, block_totals=block_totals, shares=shares, rounding=round_to or None,
-        strong=strong,
+        strong=strong, block_derived=block_derived,
     )
     if report.unresolved:
         raise ValueError(

@@ -182,6 +182,32 @@ def _score(iv: tuple[float, float], rules: _Rules) -> tuple[int, float]:
     return _RANK[r], min(iv[1], rules.hi + 1) - max(iv[0], rules.lo - 1)
 
 
+def _candidates(grid: _Grid, k: int, comp: set[int], ok: np.ndarray, groups_of: list[list[int]]) -> list[int]:
+    """Cells to try as the next secondary cell for primary cell ``k``: the cells of k's own lines, shortest line
+    first (a block before the grand total), each line's cells smallest first; then the cells of the other
+    lines of k's component."""
+    values = grid.values
+    out: list[int] = []
+    seen: set[int] = set()
+
+    def take(cells: list[int]) -> None:
+        for c in sorted(cells, key=lambda c: (values[c], c)):
+            if ok[c] and c not in seen:
+                seen.add(c)
+                out.append(c)
+
+    for g in sorted(groups_of[k], key=lambda g: (len(grid.groups[g][0]), g)):
+        members, total = grid.groups[g]
+        take([int(m) for m in members] + ([total] if total >= 0 else []))
+    far: list[int] = []
+    for g, ((members, total), eq) in enumerate(zip(grid.groups, grid.equation, strict=True)):
+        cells = [int(m) for m in members] + ([total] if total >= 0 else [])
+        if eq and g not in groups_of[k] and comp.intersection(cells):
+            far.extend(cells)
+    take(far)
+    return out
+
+
 def _protect(
     grid: _Grid, rules: _Rules, secondary: bool = True
 ) -> tuple[np.ndarray, int, dict[int, tuple[float, float]]]:
@@ -236,22 +262,7 @@ def _protect(
         labels = cons.components()
         comp = set(np.flatnonzero(labels == labels[k]).tolist()) if labels[k] >= 0 else {k}
         ok = _eligible(grid, status, rules)
-        near: list[int] = []
-        far: list[int] = []
-        for g, ((members, total), eq) in enumerate(zip(grid.groups, grid.equation, strict=True)):
-            if not eq:
-                continue
-            cells = [int(m) for m in members] + ([total] if total >= 0 else [])
-            if not comp.intersection(cells):
-                continue
-            target = near if g in groups_of[k] else far
-            target.extend(c for c in cells if ok[c])
-        seen: set[int] = set()
-        candidates = []
-        for c in sorted(set(near), key=lambda c: (values[c], c)) + sorted(set(far), key=lambda c: (values[c], c)):
-            if c not in seen:
-                seen.add(c)
-                candidates.append(c)
+        candidates = _candidates(grid, k, comp, ok, groups_of)
         best, best_key = None, None
         for c in candidates[:MAX_CANDIDATES]:
             trial = status.copy()
