@@ -587,3 +587,166 @@ def test_onward_acceptance_needs_the_column():
     refs = _onward([(1, 2)], [True, False]).drop(columns="onward_accepted")
     with pytest.raises(KeyError, match="onward_accepted"):
         R.onward_acceptance(refs)
+
+
+# --------------------------------------------------------------------------------------------------
+# The Victims' Code denominator (need and consent), on a generator of our own
+# --------------------------------------------------------------------------------------------------
+
+
+def _consent_world(rng: np.random.Generator, n: int = 4000, true_or: float = 0.5):
+    """Victims with a need and consent; the Black group declines more often and, among those who consent, is
+    referred with odds ``true_or`` times the White group's. Police never refer a victim who declined."""
+    black = rng.random(n) < 0.3
+    male = rng.random(n) < 0.5
+    need = rng.random(n) < 0.6
+    consent = np.where(need, rng.random(n) > np.where(black, 0.5, 0.15), rng.random(n) > 0.3)
+    logit = 1.0 + np.log(true_or) * black - 0.3 * male
+    referred = need & consent & (rng.random(n) < 1 / (1 + np.exp(-logit)))
+    ids = [f"C{i}" for i in range(n)]
+    crimes = pd.DataFrame(
+        {
+            "crime_id": ids,
+            "victim_identified": True,
+            "needs_assessment_done": True,
+            "need_identified": need,
+            "consent_to_refer": consent,
+            "victim_ethnicity": np.where(black, "Black", "White"),
+            "victim_sex": np.where(male, "Male", "Female"),
+        }
+    )
+    refs = pd.DataFrame({"crime_id": np.array(ids)[referred], "source": "Police"})
+    return crimes, refs
+
+
+def test_referral_model_uses_need_and_consent_and_covers_the_planted_or():
+    rng = np.random.default_rng(2024)
+    reps, covered, wider_covered = 40, 0, 0
+    for _ in range(reps):
+        crimes, refs = _consent_world(rng)
+        m = R.referral_model(crimes, refs, covariates=["victim_ethnicity", "victim_sex"], min_group=1, min_events=1)
+        row = m.table.set_index("level").loc["Black"]
+        covered += row["lower"] < 0.5 < row["upper"]
+        wide = m.wider.set_index("level").loc["Black"]
+        wider_covered += wide["lower"] < 0.5 < wide["upper"]
+    # 95% intervals: at least the binomial 0.1th percentile of 40 draws at 0.95 must cover.
+    assert covered >= sst.binom.ppf(0.001, reps, 0.95)
+    # Over all assessed victims the declining (and the victims with no need) pull the odds ratio away from 0.5.
+    assert wider_covered <= 2
+    crimes, refs = _consent_world(np.random.default_rng(7))
+    m = R.referral_model(crimes, refs, covariates=["victim_ethnicity"], min_group=1, min_events=1)
+    eligible = crimes["need_identified"] & crimes["consent_to_refer"]
+    assert m.n == int(eligible.sum())
+    assert "agreed to referral" in m.outcome
+    # Declined victims are shown apart, by group, with the counts by hand.
+    dec = m.declined.set_index(["covariate", "level"])
+    said_no = crimes["need_identified"] & ~crimes["consent_to_refer"]
+    black = crimes["victim_ethnicity"] == "Black"
+    assert dec.loc[("victim_ethnicity", "Black"), "declined"] == int((said_no & black).sum())
+    assert dec.loc[("victim_ethnicity", "Black"), "with_need"] == int((crimes["need_identified"] & black).sum())
+    assert dec.loc[("All", "All"), "declined"] == int(said_no.sum())
+
+
+def test_referral_model_without_consent_falls_back_and_says_so():
+    crimes, refs = _consent_world(np.random.default_rng(3), n=600)
+    m = R.referral_model(crimes.drop(columns="consent_to_refer"), refs, covariates=["victim_sex"], min_group=1)
+    assert m.n == 600 and m.declined is None and m.wider is None
+    assert any("no consent_to_refer column" in n for n in m.notes)
+    empty = crimes.assign(consent_to_refer=pd.array([None] * 600, dtype="boolean"))
+    m2 = R.referral_model(empty, refs, covariates=["victim_sex"], min_group=1)
+    assert m2.n == 600 and any("empty for every victim" in n for n in m2.notes)
+
+
+def test_assessment_accuracy_counts_declined_apart_by_hand():
+    crimes = tiny_crimes().assign(consent_to_refer=[True, True, False, True, None, True, True, True, None, None])
+    a = R.assessment_accuracy(crimes, tiny_referrals())
+    t = a.table.set_index("district_code")
+    # C3 (repeat victim, not referred) declined referral: no longer missed, counted apart.
+    assert t.loc["A", "missed"] == 0 and t.loc["A", "declined_referral"] == 1
+    assert t.loc["A", "missed_rate"] == 0 and t.loc["A", "declined_rate"] == 100
+
+
+def test_referral_ratios_leave_declined_victims_out():
+    crimes = tiny_crimes().assign(
+        need_identified=True, consent_to_refer=[True, True, False, False, None, True, True, False, None, None]
+    )
+    r = R.referral_ratios(crimes, tiny_referrals(), strata=["victim_sex"])
+    t = r.table.set_index("district_code")
+    # Eligible: A has C1, C2 (both referred); B has C6 (referred), C7. Declined: A C3, C4; B C8.
+    assert t.loc["A", "victims"] == 2 and t.loc["A", "declined"] == 2
+    assert t.loc["B", "victims"] == 2 and t.loc["B", "declined"] == 1
+    assert t["observed"].tolist() == [2, 1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Separation: Firth's penalised likelihood instead of an odds ratio of 10^9
+# --------------------------------------------------------------------------------------------------
+
+
+def test_separated_group_gets_firth_odds_ratio():
+    # Female 30 of 50 accepted, Male 0 of 20: the Male odds ratio is 0 by maximum likelihood.
+    refs = pd.DataFrame(
+        {
+            "crime_id": [None] * 70,
+            "contact_made": True,
+            "support_accepted": [True] * 30 + [False] * 20 + [False] * 20,
+            "victim_sex": ["Female"] * 50 + ["Male"] * 20,
+        }
+    )
+    m = R.referral_model(None, refs, "support_accepted", covariates=["victim_sex"], min_group=1, min_events=0)
+    row = m.table.iloc[0]
+    # One factor: Firth's estimate adds 1/2 to each cell (hand calculation).
+    hand = (0.5 / 20.5) / (30.5 / 20.5)
+    assert row["odds_ratio"] == pytest.approx(hand, rel=1e-6)
+    assert row["unadjusted_or"] == pytest.approx(hand, rel=1e-9)
+    assert 0 < row["lower"] < row["odds_ratio"] < row["upper"] < 1
+    assert "Firth" in row["method"]
+
+
+def test_separation_in_an_adjusted_model_stays_finite():
+    rng = np.random.default_rng(11)
+    n = 400
+    sex = rng.choice(["Female", "Male"], n)
+    band = rng.choice(["25-34", "65-74", "75+"], n)
+    p = np.where(band == "75+", 0.0, 0.6 - 0.2 * (sex == "Male"))
+    refs = pd.DataFrame(
+        {
+            "crime_id": [None] * n,
+            "contact_made": True,
+            "support_accepted": rng.random(n) < p,
+            "victim_sex": sex,
+            "victim_age_band": band,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = R.referral_model(None, refs, "support_accepted", covariates=["victim_sex", "victim_age_band"])
+    t = m.table.set_index("level")
+    assert np.isfinite(t.loc["75+", ["odds_ratio", "lower", "upper"]].astype(float)).all()
+    assert t.loc["75+", "upper"] < 0.2 and t.loc["75+", "lower"] > 0
+    assert t.loc["Male", "lower"] < 0.8 / 0.6 * 0.4 / 0.2 and t.loc["Male", "upper"] < 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Gaps found: no planted effect, no gaps
+# --------------------------------------------------------------------------------------------------
+
+
+def test_gaps_found_flags_no_district_when_none_is_different():
+    """Districts with over-dispersed but equal referral rates: raw 99.8% funnels flag many, the rule none."""
+    rng = np.random.default_rng(5)
+    raw_flags, rule_flags, sims = 0, 0, 30
+    for _ in range(sims):
+        units = 12
+        victims = rng.integers(2000, 6000, units)
+        rate = 1 / (1 + np.exp(-(-0.5 + rng.normal(0, 0.15, units))))  # over-dispersed, no real outlier
+        counts = pd.DataFrame(
+            {"unit": [f"U{i:02d}" for i in range(units)], "stratum": "all", "referred": rng.binomial(victims, rate),
+             "victims": victims}
+        )
+        table = R.standardised_referrals(counts, "referred", "victims", "unit", "stratum")
+        ratios = R.ReferralRatios(table=table, by="unit", strata=["stratum"], counts=counts)
+        raw_flags += int((table["flag"] == "below 99.8%").sum())
+        rule_flags += len(R.gaps_found(ratios))
+    assert raw_flags > 20
+    assert rule_flags <= 2
