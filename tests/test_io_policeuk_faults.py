@@ -249,3 +249,18 @@ def test_outcome_text_na_is_kept(tmp_path: Path) -> None:
     crimes, report = read_policeuk(tmp_path, cache_dir=False)
     assert crimes["outcome"].tolist() == ["N/A"]
     assert "no_crime_id_or_outcome" not in set(report["check"])
+
+
+def test_two_forces_files_of_one_month_do_not_clash(tmp_path: Path) -> None:
+    """A British Transport Police file holds rows that fall within the area's force, for the same month: the
+    months are told apart by the force that reported them, so both files are read."""
+    month_file(tmp_path, "2020-01", street(row("a")))
+    btp = HEADER + "\nt1,2020-01,British Transport Police,Demo Police,-1.2,52.6,X,E01025631,B,Robbery,,\n"
+    month_file(tmp_path, "2020-01", btp, name="2020-01-btp-street.csv", gz=False)
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert sorted(crimes["crime_id"]) == ["a", "t1"]
+    assert "duplicate_file" not in set(report["check"])
+    member = pfiles._Member("x.csv", "street", None, None, lambda: b"", False)
+    text = street(row("a"), row("b", "2020-03"), "c,2020-02,,Demo Police,-1.2,52.6,X,E01025631,B,Robbery,,")
+    table, _ = pparse._parse_street(member, text.encode())
+    assert pparse._months_held(table) == {("Demo Police", 600), ("Demo Police", 602), ("", 601)}  # months since 1970-01

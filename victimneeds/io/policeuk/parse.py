@@ -590,8 +590,11 @@ def _months_held(table: pa.Table) -> frozenset[tuple[str, int]]:
     month = table.column("month").to_numpy().astype(np.int64)
     if not len(month):
         return frozenset()
-    pairs = np.unique(np.stack([codes, month], axis=1), axis=0)
-    return frozenset((names[c] if c >= 0 else "", int(m)) for c, m in pairs)
+    low = int(month.min())
+    span = int(month.max()) - low + 1
+    pairs = np.unique((codes + 1) * span + (month - low))  # one number per (force, month)
+    supplier, offset = np.divmod(pairs, span)
+    return frozenset((names[c - 1] if c > 0 else "", low + int(m)) for c, m in zip(supplier, offset, strict=True))
 
 
 def _read_member(
