@@ -14,7 +14,7 @@ may be globs. Inputs are looked up under ``[inputs] data_dir`` when they are rel
     [inputs]
     data_dir = "${VICTIMNEEDS_DATA:-../../../shared/data}"
     policeuk = "policeuk/leicestershire"
-    boundaries = "geography/lsoa2011_by_lad/E0*.json"
+    boundaries = "geography/lsoa2011_by_lad/{district}.json"   # one file per district of the force
     ...
 
     [parameters]
@@ -36,6 +36,8 @@ import pandas as pd
 
 from victimneeds.datamodel import AreaData, validate
 from victimneeds.io._report import DataFileError, Report, describe_values
+from victimneeds.io.extract import read_extract
+from victimneeds.io.extract.spec import ExtractSpec, parse_extracts
 from victimneeds.io.imd import read_imd
 from victimneeds.io.ons import (
     BNG,
@@ -68,11 +70,14 @@ _SECTIONS = {
         "imd_scores": str,
     },
     "parameters": {"months": list, "outside_area": str, "duplicates": str, "cache_dir": str},
+    "extracts": {},
 }
 _REQUIRED = {
     "area": ("name", "force"),
-    "inputs": ("policeuk", "boundaries", "lsoa_lookup", "population_lsoa", "population_lad", "imd"),
+    "inputs": ("boundaries", "lsoa_lookup", "population_lsoa", "population_lad", "imd"),
 }
+#: Placeholder in the boundaries pattern filled with each district (LAD) code of the area.
+DISTRICT = "{district}"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -87,6 +92,8 @@ class AreaConfig:
     district_level: str
     inputs: dict[str, list[Path]]
     parameters: dict[str, Any] = field(default_factory=dict)
+    extracts: dict[str, ExtractSpec] = field(default_factory=dict)
+    templates: dict[str, list[str]] = field(default_factory=dict)
 
     def one(self, key: str) -> Path | None:
         files = self.inputs.get(key)
@@ -145,6 +152,8 @@ def read_area_config(path: str | os.PathLike) -> AreaConfig:
     if unknown:
         raise AreaConfigError(f"{source}: unknown section(s) {unknown}; expected {sorted(_SECTIONS)}.")
     for section, keys in _SECTIONS.items():
+        if section == "extracts":
+            continue
         got = config.get(section, {})
         if not isinstance(got, dict):
             raise AreaConfigError(f"{source}: [{section}] must be a table of keys.")
@@ -174,25 +183,52 @@ def read_area_config(path: str | os.PathLike) -> AreaConfig:
                 f"{base.resolve()}); set VICTIMNEEDS_DATA or edit the configuration."
             )
     resolved: dict[str, list[Path]] = {}
+    templates: dict[str, list[str]] = {}
     for key, value in inputs.items():
         if key == "data_dir":
             continue
         patterns = value if isinstance(value, list) else [value]
+        if key == "boundaries" and any(DISTRICT in str(p) for p in patterns):
+            templates[key] = [str(base / os.path.expanduser(_expand(str(p), key, source))) for p in patterns]
+            continue
         resolved[key] = [p for pattern in patterns for p in _resolve(str(pattern), base, key, source)]
+
+    def fail(message: str) -> None:
+        raise AreaConfigError(f"{source}: {message}")
+
+    extracts_base = source.parent
+    section = config.get("extracts", {})
+    if isinstance(section, dict) and isinstance(section.get("folder"), str):
+        folder = Path(os.path.expanduser(_expand(section["folder"], "extracts.folder", source)))
+        extracts_base = folder if folder.is_absolute() else source.parent / folder
+        if not extracts_base.is_dir():
+            fail(f"[extracts] folder {section['folder']!r} is not a folder (looked for {extracts_base.resolve()}).")
+    extracts = parse_extracts(section, lambda text, key: _resolve(text, extracts_base, key, source)[0], fail)
+    if "policeuk" not in resolved and "crimes" not in extracts:
+        fail("the area has no crimes: give [inputs] policeuk (data.police.uk files) or an [extracts.crimes] "
+             "section (the force's crime extract).")
     if "months" in params:
         months = params["months"]
+        good = (isinstance(months, list) and len(months) == 2
+                and all(isinstance(m, str) and re.fullmatch(r"\d{4}-\d{2}", m) for m in months))
         try:
-            if len(months) != 2:
+            if not good:
                 raise ValueError
-            params["months"] = tuple(str(pd.Period(str(m), freq="M")) for m in months)
+            params["months"] = tuple(str(pd.Period(m, freq="M")) for m in months)
+            if params["months"][0] > params["months"][1]:
+                raise ValueError
         except (ValueError, TypeError):
             raise AreaConfigError(
-                f'{source}: [parameters] months must be two months like ["2019-12", "2022-11"], got {months!r}.'
+                f'{source}: [parameters] months must be two months written as text "YYYY-MM", first then last, '
+                f'like ["2019-12", "2022-11"]; got {months!r}.'
             ) from None
+    if "cache_dir" in params and not str(params["cache_dir"]).strip():
+        fail("[parameters] cache_dir is empty; give a folder (or leave the key out to use ~/.cache/victimneeds).")
     for key, allowed in (("outside_area", ("keep", "drop")), ("duplicates", ("merge", "keep"))):
         if key in params and params[key] not in allowed:
             raise AreaConfigError(f"{source}: [parameters] {key} must be one of {allowed}, got {params[key]!r}.")
-    return AreaConfig(source, area["name"], area["force"], area.get("pfa_code"), level, resolved, params)
+    return AreaConfig(source, area["name"], area["force"], area.get("pfa_code"), level, resolved, params, extracts,
+                      templates)
 
 
 def load_area(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> AreaData:
@@ -209,7 +245,12 @@ def load_area(path: str | os.PathLike, cache_dir: str | os.PathLike | None = Non
       the MYE2 table (:func:`victimneeds.io.ons.split_population`; whole numbers that add up to the
       LSOA total).
     * ``crimes``: data.police.uk street files (:func:`victimneeds.io.read_policeuk`), with districts.
-    * ``referrals``, ``services``, ``survey``: None (not public data).
+    * ``crimes`` from the force's own extract when ``[extracts.crimes]`` is given: it replaces the police.uk
+      rows of the months and crime types it covers (the report says how many).
+    * ``referrals``, ``services``, ``survey``: read from ``[extracts.<table>]`` with
+      :func:`victimneeds.io.read_extract` (None when not supplied: they are not public data); a referral naming
+      a crime not in the crimes table is kept and counted.
+    * ``population`` from ``[extracts.population]`` when given, replacing the split ONS estimates.
     * ``quality``: the report of every reader, by table; ``sources``: sentences naming the files.
 
     Raises
@@ -225,17 +266,19 @@ def load_area(path: str | os.PathLike, cache_dir: str | os.PathLike | None = Non
         raise AreaConfigError(f"{config.path}: an input cannot be read. {err}") from None
 
 
-def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
+def _load(config: AreaConfig, cache_dir: str | os.PathLike | None,
+          problems: list[str] | None = None) -> AreaData:
+    """Build the area; with ``problems`` (a list), an extract that cannot be read is noted there and left out."""
     quality: dict[str, pd.DataFrame] = {}
     area_report = Report()
 
-    boundaries, b_report = read_boundaries(config.inputs["boundaries"])
     lookup, l_report = read_lookup(config.one("lsoa_lookup"))
     if "lsoa_code" not in lookup:
         raise AreaConfigError(
             f"{config.path}: input 'lsoa_lookup' ({config.one('lsoa_lookup')}) is not an OA-LSOA-LAD lookup."
         )
-    reports = [b_report, l_report]
+    reports = [l_report]
+    lads: set[str] | None = None
     if config.pfa_code and "pfa_lookup" in config.inputs:
         pfa, p_report = read_lookup(config.one("pfa_lookup"))
         if "pfa_code" not in pfa:
@@ -246,6 +289,10 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
             raise AreaConfigError(
                 f"{config.path}: [area] pfa_code {config.pfa_code!r} is not in {config.one('pfa_lookup')}."
             )
+    boundary_files = _boundary_files(config, lads)
+    boundaries, b_report = read_boundaries(boundary_files)
+    reports.insert(0, b_report)
+    if lads is not None:
         lsoas = lookup.loc[lookup["lad_code"].isin(lads)]
     else:
         lsoas = lookup.loc[lookup["lsoa_code"].isin(boundaries["area_code"])]
@@ -351,15 +398,25 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
     quality["population"] = pd.concat([lad_report, split_report.frame()], ignore_index=True)
 
     params = config.parameters
-    crimes, crime_report = read_policeuk(
-        config.inputs["policeuk"],
-        force=config.force,
-        areas=areas,
-        lsoa2011=set(lookup["lsoa_code"]),
-        cache_dir=cache_dir if cache_dir is not None else params.get("cache_dir"),
-        months=params.get("months"),
-        duplicates=params.get("duplicates", "merge"),
-    )
+    crimes, crime_report = None, pd.DataFrame()
+    if "policeuk" in config.inputs:
+        crimes, crime_report = read_policeuk(
+            config.inputs["policeuk"],
+            force=config.force,
+            areas=areas,
+            lsoa2011=set(lookup["lsoa_code"]),
+            cache_dir=cache_dir if cache_dir is not None else params.get("cache_dir"),
+            months=params.get("months"),
+            duplicates=params.get("duplicates", "merge"),
+        )
+    tables, extract_reports = _read_extracts(config, areas, problems)
+    if "population" in tables:
+        population, areas = _population_override(config, tables.pop("population"), areas, extract_reports)
+    if "crimes" in tables:
+        crimes, crime_report = _combine_crimes(tables["crimes"], crimes, crime_report, extract_reports["crimes"],
+                                               params.get("months"))
+    if crimes is None:
+        raise AreaConfigError(f"{config.path}: the crimes extract cannot be read, so the area has no crimes.")
     if params.get("outside_area", "keep") == "drop":
         outside = crimes["area_code"].notna() & crimes["district_code"].isna()
         crimes = crimes.loc[~outside].reset_index(drop=True)
@@ -373,6 +430,12 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
         )
         crime_report = pd.concat([crime_report, extra_row.frame()], ignore_index=True)
     quality["crimes"] = crime_report
+    if "referrals" in tables:
+        extract_reports["referrals"] = pd.concat(
+            [extract_reports["referrals"], _linkage(tables["referrals"], crimes, config)], ignore_index=True)
+    for table in ("referrals", "services", "survey"):
+        if table in extract_reports:
+            quality[table] = extract_reports[table]
     period = (crimes["month"].min(), crimes["month"].max()) if len(crimes) else None
 
     def names(key: str) -> str:
@@ -383,7 +446,7 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
 
     ogl = "Open Government Licence v3.0"
     n_files = int((crime_report["check"] == "rows_read").sum())
-    sources = {
+    sources: dict[str, str] = {
         "areas": (
             f"LSOA 2011 boundaries ({names('boundaries')}; ONS/OS, {ogl}, OS OpenData), the ONS OA-LSOA-"
             f"MSOA-LAD lookup with area classifications ({names('lsoa_lookup')}; ONS, {ogl}), "
@@ -395,12 +458,24 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
             f"mid-2019 LSOA totals ({names('population_lsoa')}) split by the mid-2020 LAD "
             f"age-sex structure ({names('population_lad')}; ONS MYE2, {ogl})"
         ),
-        "crimes": (
+    }
+    if "policeuk" in config.inputs:
+        sources["crimes"] = (
             f"data.police.uk street-level crime, {config.force} ({n_files} files {names('policeuk')}, "
             f"{period[0] if period else ''}..{period[1] if period else ''}; Home Office, "
-            f"{ogl}); no domestic-abuse or hate flags and no victim details in public data"
-        ),
-    }
+            f"{ogl})"
+            + ("; no domestic-abuse or hate flags and no victim details in public data" if "crimes" not in tables
+               else "")
+        )
+    for table, spec in config.extracts.items():
+        if table in tables or table == "population":
+            what = _EXTRACT_WORDS[table]
+            sources[table] = f"{what} ({spec.file.name}), supplied by the area" + (
+                sources.get(table, "") and f"; {sources[table]}")
+    if "crimes" in tables and "policeuk" in config.inputs:
+        sources["crimes"] = (f"{_EXTRACT_WORDS['crimes']} ({config.extracts['crimes'].file.name}) for the months it "
+                             f"covers, data.police.uk street-level crime ({config.force}) for the others; Home "
+                             f"Office, {ogl}")
     if "pfa_lookup" in config.inputs:
         sources["areas"] += f"; force area from the ONS LAD-CSP-PFA lookup ({names('pfa_lookup')}, {ogl})"
     return AreaData(
@@ -408,8 +483,134 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None) -> AreaData:
         areas=areas,
         population=population,
         crimes=crimes,
+        referrals=tables.get("referrals"),
+        services=tables.get("services"),
+        survey=tables.get("survey"),
         period=period,
         sources=sources,
         synthetic=False,
         quality=quality,
     )
+
+
+_EXTRACT_WORDS = {
+    "crimes": "the force's crime extract",
+    "referrals": "the victim service's case records",
+    "services": "the list of commissioned services",
+    "survey": "the victim satisfaction survey",
+    "population": "the area's own population table",
+}
+
+
+def _boundary_files(config: AreaConfig, lads: set[str] | None) -> list[Path]:
+    """Boundary files: as listed, or one per district when the pattern holds ``{district}``."""
+    if "boundaries" not in config.templates:
+        return config.inputs["boundaries"]
+    if lads is None:
+        raise AreaConfigError(
+            f"{config.path}: [inputs] boundaries uses {DISTRICT}, which needs [area] pfa_code and [inputs] "
+            "pfa_lookup to know the area's districts."
+        )
+    files, missing = [], []
+    for template in config.templates["boundaries"]:
+        for lad in sorted(lads):
+            path = Path(template.replace(DISTRICT, lad))
+            (files if path.is_file() else missing).append(path)
+    if missing:
+        raise AreaConfigError(
+            f"{config.path}: input 'boundaries' has no file for {len(missing)} district(s) of the area, e.g. "
+            f"{missing[0]}."
+        )
+    return files
+
+
+def _read_extracts(config: AreaConfig, areas: gpd.GeoDataFrame,
+                   problems: list[str] | None) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    tables: dict[str, pd.DataFrame] = {}
+    reports: dict[str, pd.DataFrame] = {}
+    plain = pd.DataFrame(areas.drop(columns="geometry"))
+    for table in ("population", "crimes", "referrals", "services", "survey"):
+        spec = config.extracts.get(table)
+        if spec is None:
+            continue
+        try:
+            frame, report = read_extract(spec.file, areas=plain, **spec.options())
+        except (DataFileError, ValueError) as err:
+            if problems is None:
+                raise AreaConfigError(f"{config.path}: the {table} extract cannot be read. {err}") from None
+            problems.append(f"{table}: {err}")
+            continue
+        tables[table] = frame
+        reports[table] = report
+    return tables, reports
+
+
+def _population_override(config: AreaConfig, population: pd.DataFrame, areas: gpd.GeoDataFrame,
+                         reports: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """The area's own population table replaces the split ONS estimates; area totals follow it."""
+    unknown = sorted(set(population["area_code"]) - set(areas["area_code"]))
+    missing = sorted(set(areas["area_code"]) - set(population["area_code"]))
+    if unknown or missing:
+        raise AreaConfigError(
+            f"{config.path}: the population extract must cover exactly the area's small areas; it has "
+            f"{len(unknown)} codes not in the area and lacks {len(missing)} of the area's "
+            f"(e.g. {describe_values((unknown or missing)[:3])})."
+        )
+    totals = population.groupby("area_code")["population"].sum()
+    areas = areas.copy()
+    areas["population"] = areas["area_code"].map(totals).astype("int64")
+    return population, areas
+
+
+def _combine_crimes(extract: pd.DataFrame, policeuk: pd.DataFrame | None, policeuk_report: pd.DataFrame,
+                    extract_report: pd.DataFrame, months: tuple[str, str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The force's extract replaces police.uk for the months and crime types it covers."""
+    report = Report()
+    if months is not None:
+        first, last = pd.Period(months[0], "M"), pd.Period(months[1], "M")
+        inside = extract["month"].between(first, last)
+        if (~inside).any():
+            report.add("crimes extract", "outside_months", int((~inside).sum()), "excluded",
+                       f"crimes recorded outside [parameters] months {months[0]}..{months[1]}")
+            extract = extract.loc[inside].reset_index(drop=True)
+    if policeuk is None or policeuk.empty:
+        return extract, pd.concat([extract_report, report.frame()], ignore_index=True)
+    covered = set(extract["month"].dropna().unique())
+    types = set(extract["crime_type"].dropna().astype(str))
+    replaced = policeuk["month"].isin(covered) & policeuk["crime_type"].astype(str).isin(types)
+    kept_types = sorted(set(policeuk.loc[policeuk["month"].isin(covered) & ~replaced, "crime_type"].astype(str)))
+    report.add("crimes extract", "policeuk_replaced", int(replaced.sum()), "replaced",
+               f"data.police.uk rows of the {len(covered)} months the force's extract covers "
+               f"({min(covered) if covered else ''}..{max(covered) if covered else ''}) replaced by the extract"
+               + (f"; crime types the extract does not hold are kept from police.uk: {kept_types}" if kept_types
+                  else ""))
+    rest = policeuk.loc[~replaced]
+    combined = pd.concat([extract, rest], ignore_index=True)
+    for col in ("crime_type", "crime_group", "victim_sex", "victim_age_band", "victim_ethnicity"):
+        if col in extract and isinstance(extract[col].dtype, pd.CategoricalDtype):
+            combined[col] = pd.Categorical(combined[col].astype(object), categories=extract[col].cat.categories)
+    for col in ("is_domestic_abuse", "is_hate", "is_repeat_victim", "victim_identified", "needs_assessment_done",
+                "need_identified", "consent_to_refer", "is_sexual_offence"):
+        if col in combined:
+            combined[col] = pd.array(combined[col].astype(object).where(combined[col].notna(), None).tolist(),
+                                     dtype="boolean")
+    combined = combined.sort_values("month", kind="stable").reset_index(drop=True)
+    validate(combined, "crimes", source="crimes extract and data.police.uk")
+    return combined, pd.concat([policeuk_report, extract_report, report.frame()], ignore_index=True)
+
+
+def _linkage(referrals: pd.DataFrame, crimes: pd.DataFrame, config: AreaConfig) -> pd.DataFrame:
+    """How many referrals name a crime, and how many of those crimes are in the crimes table."""
+    report = Report()
+    named = referrals["crime_id"].notna()
+    found = named & referrals["crime_id"].isin(set(crimes["crime_id"]))
+    report.add("referrals and crimes", "referrals_naming_a_crime", int(named.sum()), "checked",
+               "referrals that give a crime reference")
+    report.add("referrals and crimes", "referrals_linked", int(found.sum()), "linked",
+               f"referrals whose crime is in the crimes table ({100 * found.sum() / max(1, named.sum()):.1f}% of "
+               "those naming one)")
+    if (named & ~found).any():
+        report.add("referrals and crimes", "crime_not_found", int((named & ~found).sum()), "kept, not linked",
+                   "referrals naming a crime reference that is not in the crimes table (a different reference "
+                   "format? see [extracts.referrals.ids]; or a crime outside the months supplied)")
+    return report.frame()

@@ -63,6 +63,7 @@ OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {
                "risk_level": "category"},
     "referrals": {"first_attempt_date": "date", "consent_to_refer": "flag", "is_repeat_victim": "flag"},
     "services": {},
+    "population": {},
     "survey": {"comment": "text", "crime_id": "id", "support_level": "category", "risk_level": "category"},
 }
 
@@ -72,6 +73,10 @@ _UNKNOWN_WHEN_EMPTY = ("victim_sex", "victim_age_band", "victim_ethnicity")
 #: Text columns whose values may legitimately look like a postcode (a service's base).
 _ALLOW = {"location": ("postcodes",), "districts_served": ("free text",), "outcome": ("free text",),
           "service_name": ("people's names",), "provider": ("people's names",), "service": ("people's names",)}
+
+
+#: Columns that share another column's codings.
+_CODING_ALIAS = {"sex": "victim_sex", "age_band": "victim_age_band"}
 
 
 @dataclass
@@ -234,8 +239,8 @@ def read_extract(
     >>> t[["service_name", "annual_funding"]].values.tolist()
     [['VAL', 120000.0]]
     """
-    if table not in EXTRACT_TABLES:
-        raise ValueError(f"table must be one of {list(EXTRACT_TABLES)}; got {table!r}")
+    if table not in (*EXTRACT_TABLES, "population"):
+        raise ValueError(f"table must be one of {list(EXTRACT_TABLES)} or population; got {table!r}")
     if invalid_rows not in ("error", "exclude"):
         raise ValueError(f"invalid_rows must be 'error' or 'exclude', got {invalid_rows!r}")
     path = Path(path)
@@ -384,8 +389,8 @@ def _convert(r: _Reading, src: str, tgt: str, values: pd.Series, dates: str, use
         return out
     if kind == "category" or (tgt == "crime_type"):
         allowed = _categories(r.table, tgt)
-        lookup = value_lookup(tgt, user, codings, allowed=allowed)
-        if tgt == "victim_age_band":
+        lookup = value_lookup(_CODING_ALIAS.get(tgt, tgt), user, codings, allowed=allowed)
+        if tgt in ("victim_age_band", "age_band"):
             out, bad = convert_age_band(values, lookup)
         else:
             out, bad = convert_category(values, lookup)
@@ -406,9 +411,16 @@ def _convert(r: _Reading, src: str, tgt: str, values: pd.Series, dates: str, use
         bad = present & num.isna()
         r.problem(tgt, f"{label} has {int(bad.sum()):,} values that are not numbers, e.g. {_examples(values, bad)}",
                   bad, "not a number")
+        whole = tgt in SCHEMAS[r.table].columns and str(SCHEMAS[r.table].columns[tgt].dtype.type) == "int64"
+        if whole:
+            frac = num.notna() & (num.round() != num)
+            r.problem(tgt, f"{label} has {int(frac.sum()):,} values that are not whole numbers", frac,
+                      "not a whole number")
         return num.astype("float64")
     if tgt == "district_code" and areas is not None:
         return _districts(r, label, values, areas)
+    if tgt == "districts_served" and areas is not None:
+        return _districts_served(r, label, values, areas)
     if tgt in ("area_code",):
         bad = present & ~values.astype("string").str.fullmatch(r"[A-Za-z0-9_\-]+").fillna(False).astype(bool)
         r.problem(tgt, f"{label} has {int(bad.sum()):,} values that are not area codes, e.g. "
@@ -437,6 +449,41 @@ def _districts(r: _Reading, label: str, values: pd.Series, areas: pd.DataFrame) 
                                f"district name of the area ({sorted(table['district_name'])}), e.g. "
                                f"{_examples(values, bad, True)}", bad, "not a district of the area")
     return out
+
+
+_ALL_DISTRICTS = {"all", "all districts", "area-wide", "areawide", "force-wide", "forcewide", "pcc-wide", "county-wide",
+                  "whole area", "all areas"}
+
+
+def _districts_served(r: _Reading, label: str, values: pd.Series, areas: pd.DataFrame) -> pd.Series:
+    """District lists (codes or names, separated by ; , | or /, or "All") as ``;``-separated district codes."""
+    table = areas[["district_code", "district_name"]].drop_duplicates().sort_values("district_code")
+    lookup = {normalise_key(c): c for c in table["district_code"]}
+    lookup.update({normalise_key(nm): c for nm, c in zip(table["district_name"], table["district_code"],
+                                                          strict=True)})
+    every = ";".join(table["district_code"])
+    present = values.notna()
+    codes, uniques = pd.factorize(values[present].astype(str))
+    converted, ok = [], []
+    for u in uniques:
+        key = normalise_key(u)
+        if key in _ALL_DISTRICTS:
+            converted.append(every)
+            ok.append(True)
+            continue
+        parts = [normalise_key(p) for p in re.split(r"[;,|/]", str(u)) if p.strip()]
+        found = [lookup.get(p) for p in parts]
+        ok.append(bool(found) and all(f is not None for f in found))
+        converted.append(";".join(dict.fromkeys(f for f in found if f)) if ok[-1] else None)
+    out = pd.Series(None, index=values.index, dtype=object)
+    bad = pd.Series(False, index=values.index)
+    if len(codes):
+        out.loc[present] = np.array(converted, dtype=object)[codes]
+        bad.loc[present] = ~np.array(ok, dtype=bool)[codes]
+    r.problem("districts_served", f"{label} has {int(bad.sum()):,} values that are not lists of the area's "
+                                  f"districts (codes or names separated by ';', or 'All'), e.g. "
+                                  f"{_examples(values, bad, True)}", bad, "not a list of districts")
+    return out.where(out.notna(), None)
 
 
 def _extra(r: _Reading, col: str, values: pd.Series, dates: str) -> pd.Series:
