@@ -236,3 +236,74 @@ def test_time_to_first_and_final_outcome_from_outcomes_files():
 
     sf = sm.SurvfuncRight([5, 3, 6, 7], [1, 1, 0, 0])
     assert np.allclose(final.loc[list(sf.surv_times)].to_numpy(), 100 * np.asarray(sf.surv_prob))
+
+
+# --------------------------------------------------------------------------------------------------
+# The median's interval and the positive-outcome trend (issue 15)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_median_interval_is_ordered_and_matches_statsmodels():
+    """Brookmeyer-Crowley interval read from the log-log band: lower <= median <= upper, as statsmodels gives."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    n = 300
+    wait = rng.geometric(0.18, n)
+    closed = wait <= 17
+    start = pd.Period("2023-01", "M")
+    t = pd.DataFrame(
+        {
+            "crime_id": [f"c{i}" for i in range(n)],
+            "crime_group": "Violence",
+            "month": pd.PeriodIndex([start] * n, freq="M"),
+            "outcome": np.where(closed, "Offender fined", "Under investigation"),
+            "outcome_month": pd.PeriodIndex([start + int(w) for w in np.minimum(wait, 17)], freq="M"),
+        }
+    )
+    row = time_to_outcome(t, extract_month="2024-06").table.iloc[0]
+    sf = sm.SurvfuncRight(np.where(closed, wait, 17).astype(float), closed.astype(int))
+    lo, hi = sf.quantile_ci(0.5, method="cloglog")
+    assert row["lowercl"] <= row["median_months"] <= row["uppercl"]
+    assert (row["lowercl"], row["uppercl"]) == (lo, hi)
+    assert lo < hi
+
+
+def _monthly(rng: np.random.Generator, months: int, size: int, logit: np.ndarray, spread: float) -> pd.DataFrame:
+    """Crimes by month with a positive outcome; the monthly rate wanders (over-dispersion) by ``spread``."""
+    rate = 1 / (1 + np.exp(-(logit + rng.normal(0, spread, months))))
+    n = rng.poisson(size, months)
+    x = rng.binomial(n, rate)
+    month = pd.period_range("2021-04", periods=months, freq="M")
+    per_month = [np.r_[np.ones(k, bool), np.zeros(m - k, bool)] for k, m in zip(x, n, strict=True)]
+    return pd.DataFrame(
+        {"month": np.repeat(month, n), "positive": np.concatenate(per_month), "crime_group": "Hate crime"}
+    )
+
+
+def test_trend_flags_at_the_nominal_rate_when_nothing_changes():
+    """No trend planted: the 95% interval excludes 1 in no more than 5% of series (allowing chance)."""
+    from scipy import stats as sst
+
+    rng = np.random.default_rng(15)
+    sims, flagged, flat = 200, 0, np.full(36, -2.0)
+    for i in range(sims):
+        data = _monthly(rng, 36, 600, flat, spread=0.15 if i % 2 else 0.0)
+        trend, _ = outcomes._trend(data, set(), 0.95)
+        row = trend.set_index("crime_group").loc["Hate crime"]
+        flagged += not (row["lowercl"] < 1 < row["uppercl"])
+    assert flagged <= sst.binom.ppf(0.999, sims, 0.05)
+
+
+def test_trend_recovers_a_planted_trend_with_coverage():
+    from scipy import stats as sst
+
+    rng = np.random.default_rng(16)
+    sims, covered, true_or = 100, 0, 0.8
+    logit = -1.5 + np.log(true_or) * np.arange(36) / 12
+    for _ in range(sims):
+        trend, fitted = outcomes._trend(_monthly(rng, 36, 600, logit, spread=0.1), set(), 0.95)
+        row = trend.set_index("crime_group").loc["Hate crime"]
+        covered += row["lowercl"] < true_or < row["uppercl"]
+    assert covered >= sst.binom.ppf(0.001, sims, 0.95)
+    assert row["dispersion"] >= 1 and len(fitted) == 2 * 36

@@ -21,7 +21,6 @@ codes.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,9 +30,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from matplotlib.axes import Axes
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from victimneeds import stats
+from victimneeds import compare, stats
 from victimneeds.periods import financial_year
 
 __all__ = [
@@ -350,7 +348,6 @@ def _cohorts(data: pd.DataFrame, threshold: float, confidence: float) -> pd.Data
 
 def _trend(data: pd.DataFrame, exclude: set, confidence: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, fitted = [], []
-    alpha = 1 - confidence
     groups = [("All crimes", data)] + [(str(g), d) for g, d in data.groupby("crime_group", observed=True)]
     for name, sub in groups:
         m = sub.groupby("month").agg(n=("positive", "size"), x=("positive", "sum")).reset_index()
@@ -371,26 +368,20 @@ def _trend(data: pd.DataFrame, exclude: set, confidence: float) -> tuple[pd.Data
             continue
         t0 = m["month"].min()
         years = np.array([(p - t0).n for p in m["month"]], dtype=float) / 12
-        X = sm.add_constant(years)
-        endog = np.column_stack([m["x"].to_numpy(float), (m["n"] - m["x"]).to_numpy(float)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PerfectSeparationWarning)
-            res = sm.GLM(endog, X, family=sm.families.Binomial()).fit(scale="X2")
-        lo, hi = res.conf_int(alpha)[1]
+        fit = compare.binomial_trend(m["x"].to_numpy(float), m["n"].to_numpy(float), years, confidence)
         rows.append(
             {
                 "crime_group": name,
                 "months": len(m),
                 "crimes": int(m["n"].sum()),
-                "odds_ratio_per_year": float(np.exp(res.params[1])),
-                "lowercl": float(np.exp(lo)),
-                "uppercl": float(np.exp(hi)),
-                "p_value": float(res.pvalues[1]),
-                "dispersion": float(res.scale),
+                "odds_ratio_per_year": fit["odds_ratio_per_year"],
+                "lowercl": fit["lowercl"],
+                "uppercl": fit["uppercl"],
+                "p_value": fit["p_value"],
+                "dispersion": fit["dispersion"],
                 "note": "",
             }
         )
-        pred = res.get_prediction(X).summary_frame(alpha)
         fitted.append(
             pd.DataFrame(
                 {
@@ -399,9 +390,9 @@ def _trend(data: pd.DataFrame, exclude: set, confidence: float) -> tuple[pd.Data
                     "crimes": m["n"].to_numpy(),
                     "positive": m["x"].to_numpy(),
                     "observed": 100 * m["x"].to_numpy() / m["n"].to_numpy(),
-                    "fitted": 100 * pred["mean"].to_numpy(),
-                    "fitted_lower": 100 * pred["mean_ci_lower"].to_numpy(),
-                    "fitted_upper": 100 * pred["mean_ci_upper"].to_numpy(),
+                    "fitted": 100 * fit["fitted"],
+                    "fitted_lower": 100 * fit["fitted_lower"],
+                    "fitted_upper": 100 * fit["fitted_upper"],
                 }
             )
         )
@@ -409,7 +400,7 @@ def _trend(data: pd.DataFrame, exclude: set, confidence: float) -> tuple[pd.Data
     trend["confidence"] = f"{confidence:.0%}"
     trend["method"] = (
         "binomial GLM (logit link) of monthly positive outcomes on time, quasi-binomial "
-        "dispersion from Pearson chi-square; maturing months excluded"
+        "dispersion = Pearson chi-square / residual df on the monthly counts, floored at 1; maturing months excluded"
     )
     fit = (
         pd.concat(fitted, ignore_index=True)
@@ -677,8 +668,10 @@ def _km(time: np.ndarray, event: np.ndarray, confidence: float) -> tuple[dict, p
     s = np.asarray(sf.surv_prob)
     lower, upper = stats.survival_band(s, sf.surv_prob_se, confidence)
     times = np.asarray(sf.surv_times, dtype=float)
-    lo = times[upper < 0.5][0] if (upper < 0.5).any() else np.nan
-    hi = times[lower < 0.5][0] if (lower < 0.5).any() else np.nan
+    # The median's lower limit is where the lower band first falls below 50%; its upper limit where the upper
+    # band does (Brookmeyer & Crowley 1982).
+    lo = times[lower < 0.5][0] if (lower < 0.5).any() else np.nan
+    hi = times[upper < 0.5][0] if (upper < 0.5).any() else np.nan
     curve = pd.DataFrame(
         {
             "months": np.concatenate([[0.0], times]),
