@@ -35,6 +35,7 @@ from victimneeds.disclosure.attack import rate
 from victimneeds.disclosure.grid import (
     _default_count_columns,
     _Grid,
+    _is_int_column,
     _threshold,
     _tidy_grid,
     _wide_grid,
@@ -497,7 +498,7 @@ def _count_like_columns(table: pd.DataFrame, symbol: str | None) -> list[Hashabl
         s = table[c]
         if pd.api.types.is_bool_dtype(s):
             continue
-        if pd.api.types.is_integer_dtype(s):
+        if _is_int_column(s):  # whole numbers, stored as integers or as floats (NaN beside them)
             cols.append(c)
         elif s.dtype == object:
             vals = s.dropna()

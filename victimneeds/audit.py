@@ -1,0 +1,318 @@
+"""Audit a finished evidence pack as an attacker would: from the published files alone.
+
+:func:`audit_pack` re-reads every table the pack publishes (``tables/*.csv``, and the Excel workbook when there
+is one), rebuilds what each table says about its hidden cells (its totals, block totals and the structure
+saved by :meth:`victimneeds.report.Output.table`), joins tables cut from the same data (same ``source_key``:
+a table on fewer dimensions gives sums of the finer table's cells), and bounds every hidden count with the
+attacker's integer programmes of :mod:`victimneeds.disclosure.attack`. It writes ``disclosure_log.csv`` (one
+row per hidden cell: table, rule, reason, bounds and verdict) and returns an :class:`AuditResult`.
+
+The log and ``disclosure/`` (which hidden cells are primary) say which hidden cells are small: they are for the
+team that publishes the pack, not for publication.
+
+References
+----------
+Hundepool A et al. (2012). Statistical Disclosure Control. Wiley, section 4.2 (auditing a suppression
+pattern with the attacker's linear programmes).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from victimneeds.disclosure.attack import Constraints, intervals, rate
+from victimneeds.disclosure.grid import _tidy_grid, _wide_grid
+from victimneeds.disclosure.policy import DisclosurePolicy
+from victimneeds.disclosure.protect import _Rules, _visible_range
+from victimneeds.disclosure.structure import TableStructure
+
+__all__ = ["AuditResult", "audit_pack"]
+
+LOG_COLUMNS = ["table", "rule", "column", "row", "reason", "low", "high", "protection", "table_result"]
+
+
+@dataclass
+class AuditResult:
+    """What :func:`audit_pack` found.
+
+    Attributes
+    ----------
+    passed : no hidden small count can be narrowed to one value, and the workbook shows nothing the CSVs hide.
+    tables : tables audited.
+    hidden : hidden count cells.
+    checked : hidden cells bounded (the primary cells where the pack says which they are, else all).
+    exposed, weak : cells left one value; cells left two or more values all within the suppression range.
+    problems : one sentence per failure.
+    notes : what could not be checked (tables sharing a source key that do not add up to each other).
+    log : the disclosure log (also written to ``disclosure_log.csv``).
+    """
+
+    passed: bool = True
+    tables: int = 0
+    hidden: int = 0
+    checked: int = 0
+    exposed: int = 0
+    weak: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    log: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOG_COLUMNS))
+
+    def summary(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        text = (
+            f"Disclosure audit {verdict}: {self.tables} tables, {self.hidden} hidden count cells, {self.checked} "
+            f"bounded by the attacker's programmes; {self.exposed} disclosed exactly, {self.weak} narrowed to "
+            "small values only."
+        )
+        if self.problems:
+            text += " Problems: " + " ".join(self.problems[:10])
+            if len(self.problems) > 10:
+                text += f" (and {len(self.problems) - 10} more)"
+        return text
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass
+class _Published:
+    name: str
+    table: pd.DataFrame
+    structure: TableStructure
+    policy: DisclosurePolicy
+    hidden: np.ndarray  # per cell of the grid
+    grid: object
+    cols: list[str]
+    primary: set[tuple[int, str]] | None
+    reasons: dict[tuple[int, str], str]
+    offset: int = 0
+
+
+def _read(pack: Path, meta: Path) -> _Published | None:
+    from victimneeds.report import read_table
+
+    record = json.loads(meta.read_text(encoding="utf-8"))
+    name = record["name"]
+    csv = pack / "tables" / f"{name}.csv"
+    if not csv.exists():
+        return None
+    structure = TableStructure.from_dict(record.get("structure") or {"counts": record.get("count_columns", [])})
+    policy = DisclosurePolicy.from_mapping(record["policy"]) if record.get("policy") else DisclosurePolicy()
+    table = read_table(csv)
+    cols = [c for c in structure.counts if c in table.columns]
+    if not cols:
+        return None
+    shown = table.copy()
+    hidden_cells = {}
+    for c in cols:
+        values = shown[c].astype(object)
+        is_hidden = values.map(lambda v: isinstance(v, str) and v.strip() == policy.symbol).to_numpy(dtype=bool)
+        hidden_cells[c] = is_hidden
+        shown[c] = pd.to_numeric(values.where(~is_hidden, np.nan), errors="coerce")
+    labels = set(structure.totals)
+    if structure.tidy and structure.dims:
+        for d in structure.dims:  # read_csv turns label columns of numbers into numbers; keys compare as text
+            shown[d] = shown[d].astype(str)
+        grid = _tidy_grid(
+            shown, cols, structure.dims, labels, assume_totals=False, blocks=structure.blocks,
+            margins=structure.margins, columns_add_up=structure.columns_add_up,
+            block_totals={k: v for k, v in structure.block_totals.items() if k in cols and v in cols},
+        )
+    else:
+        text = [c for c in shown.columns if c not in cols and not pd.api.types.is_numeric_dtype(shown[c])]
+        grid = _wide_grid(shown, cols, labels, text, structure.columns_add_up, assume_totals=False)
+    hidden = np.array([hidden_cells[c][r] for r, c in zip(grid.row_of, grid.col_of, strict=True)], dtype=bool)
+    primary = None
+    reasons: dict[tuple[int, str], str] = {}
+    detail = pack / "disclosure" / f"{name}.json"
+    if detail.exists():
+        info = json.loads(detail.read_text(encoding="utf-8"))
+        reasons = {(int(c["position"]), c["column"]): c["reason"] for c in info.get("cells", [])}
+        primary = {key for key, why in reasons.items() if why == "primary"}
+    return _Published(name, table, structure, policy, hidden, grid, cols, primary, reasons)
+
+
+def _cross_lines(fine: _Published, coarse: _Published) -> list[tuple[np.ndarray, int, float]]:
+    """Lines saying that each cell of ``coarse`` is the sum of the matching cells of ``fine`` (same count
+    column; ``coarse`` on a subset of ``fine``'s dimensions)."""
+    dims_c, dims_f = coarse.structure.dims, fine.structure.dims
+    if not dims_c or not set(dims_c) < set(dims_f) or not (coarse.structure.tidy and fine.structure.tidy):
+        return []
+    shared = [c for c in coarse.cols if c in fine.cols and c not in coarse.structure.block_totals]
+    if not shared:
+        return []
+    labels = set(fine.structure.totals)
+    f_keys = fine.table[dims_f].astype(str)
+    body = ~f_keys.isin(labels).any(axis=1).to_numpy()
+    f_index = f_keys[body].groupby(dims_c, sort=False).indices
+    f_rows = np.flatnonzero(body)
+    c_keys = coarse.table[dims_c].astype(str)
+    lines = []
+    n_f, n_c = len(fine.cols), len(coarse.cols)
+    for r, key in enumerate(c_keys.itertuples(index=False, name=None)):
+        match = f_index.get(key, f_index.get(key[0]) if len(dims_c) == 1 else None)
+        if match is None:
+            continue
+        for col in shared:
+            members = fine.offset + f_rows[np.asarray(match)] * n_f + fine.cols.index(col)
+            lines.append((members.astype(int), coarse.offset + r * n_c + coarse.cols.index(col), 0.0))
+    return lines
+
+
+def _check_workbook(pack: Path, tables: dict[str, _Published]) -> list[str]:
+    """Sentences for each workbook sheet that shows a number where the CSV shows the symbol."""
+    from victimneeds.report import _sheet_names
+
+    problems = []
+    books = sorted(pack.glob("*.xlsx"))
+    if not books:
+        return problems
+    from openpyxl import load_workbook
+
+    names = sorted(tables)
+    sheets = dict(zip(names, _sheet_names(names), strict=True))
+    for book in books:
+        wb = load_workbook(book, read_only=True, data_only=True)
+        for name, pub in tables.items():
+            sheet = sheets[name]
+            if sheet not in wb.sheetnames:
+                continue
+            rows = list(wb[sheet].iter_rows(values_only=True))
+            header = [str(c) for c in pub.table.columns]
+            start = next(
+                (i for i, row in enumerate(rows) if [str(v) for v in row[: len(header)]] == header), None
+            )
+            if start is None:
+                problems.append(f"{book.name}: sheet {sheet!r} has no header matching {name}.csv.")
+                continue
+            body = rows[start + 1: start + 1 + len(pub.table)]
+            for col in pub.cols:
+                j = header.index(col)
+                for r, row in enumerate(body):
+                    csv_value = pub.table[col].iloc[r]
+                    if isinstance(csv_value, str) and csv_value == pub.policy.symbol and row[j] != csv_value:
+                        problems.append(
+                            f"{book.name}: sheet {sheet!r} shows {row[j]!r} in column {col!r}, row {r + 1}, "
+                            f"which {name}.csv hides."
+                        )
+    return problems
+
+
+def audit_pack(pack_dir: str | Path, integer: bool = True) -> AuditResult:
+    """Attack every published table of an evidence pack and write ``pack_dir/disclosure_log.csv``.
+
+    Parameters
+    ----------
+    pack_dir : the folder :func:`victimneeds.build.build` wrote (with ``tables/``).
+    integer : bound hidden counts with integer programmes (the attacker knows counts are whole numbers).
+
+    Returns
+    -------
+    :class:`AuditResult`; ``.passed`` is False when a hidden small count can be worked out exactly (from a
+    table's own totals, its block totals, or a coarser table cut from the same data), or when the workbook
+    shows a number its CSV hides.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from victimneeds.report import Output
+    >>> out = Output(tempfile.mkdtemp(), source="Source: test.")
+    >>> t = pd.DataFrame({"district": ["A", "B", "C", "Total"], "victims": [120, 3, 45, 168]})
+    >>> _ = out.table(t, "demo", "Victims", counts=["victims"], index="district")
+    >>> audit_pack(out.out_dir).passed
+    True
+    """
+    pack = Path(pack_dir)
+    result = AuditResult()
+    published: dict[str, _Published] = {}
+    for meta in sorted((pack / "tables").glob("*.json")):
+        pub = _read(pack, meta)
+        if pub is not None:
+            published[pub.name] = pub
+    result.tables = len(published)
+    groups: dict[object, list[_Published]] = {}
+    for pub in published.values():
+        key = pub.structure.source_key or ("__alone__", pub.name)
+        groups.setdefault(key, []).append(pub)
+    log_rows = []
+    for members in groups.values():
+        offset = 0
+        lower, upper, lines, owners = [], [], [], []
+        for pub in members:
+            pub.offset = offset
+            rules = _Rules(*map(float, pub.policy.range), hidden_lower=pub.policy.hidden_lower_bound,
+                           rounding=pub.policy.rounding)
+            values = pub.grid.values
+            for k in range(len(values)):
+                if pub.hidden[k]:
+                    lower.append(float(rules.hidden_lower))
+                    upper.append(np.inf)
+                elif np.isnan(values[k]):
+                    lower.append(0.0)
+                    upper.append(0.0)
+                else:  # exact, or under a rounding rule the counts that round to what is shown
+                    lo, hi = _visible_range(float(values[k]), rules)
+                    lower.append(lo)
+                    upper.append(hi)
+                owners.append((pub, k))
+            for (m, total), eq in zip(pub.grid.groups, pub.grid.equation, strict=True):
+                if eq and total >= 0:
+                    lines.append((m + offset, total + offset, 0.0))
+            offset += len(values)
+        cross = []
+        for fine in members:
+            for coarse in members:
+                if fine is not coarse:
+                    cross.extend(_cross_lines(fine, coarse))
+        cons = Constraints(np.array(lower), np.array(upper), lines + cross)
+        targets = []
+        for g, (pub, k) in enumerate(owners):
+            if not pub.hidden[k]:
+                continue
+            result.hidden += 1
+            position, column = int(pub.grid.row_of[k]), str(pub.grid.col_of[k])
+            if pub.primary is None or (position, column) in pub.primary:
+                targets.append(g)
+        try:
+            bounds = intervals(cons, targets, integer=integer) if targets else {}
+        except RuntimeError:
+            if not cross:
+                raise
+            names = ", ".join(p.name for p in members)
+            result.notes.append(f"Tables {names} share a source key but do not add up to each other; each was "
+                                "audited on its own totals only.")
+            cons = Constraints(np.array(lower), np.array(upper), lines)
+            bounds = intervals(cons, targets, integer=integer) if targets else {}
+        for g, (pub, k) in enumerate(owners):
+            if not pub.hidden[k]:
+                continue
+            position, column = int(pub.grid.row_of[k]), str(pub.grid.col_of[k])
+            reason = pub.reasons.get((position, column), "hidden")
+            low = high = np.nan
+            verdict = ""
+            if g in bounds:
+                low, high = bounds[g]
+                verdict = rate((low, high), *pub.policy.range)
+                result.checked += 1
+                if verdict == "exposed":
+                    result.exposed += 1
+                    result.problems.append(
+                        f"{pub.name}: the hidden {column!r} on row {position + 1} can be worked out exactly "
+                        f"({low:g})."
+                    )
+                elif verdict == "weak":
+                    result.weak += 1
+            log_rows.append([pub.name, pub.policy.describe(), column, position + 1, reason, low, high, verdict, ""])
+    failed = {row[0] for row in log_rows if row[7] == "exposed"}
+    for row in log_rows:
+        row[-1] = "fail" if row[0] in failed else "pass"
+    result.problems += _check_workbook(pack, published)
+    result.passed = not result.problems
+    result.log = pd.DataFrame(log_rows, columns=LOG_COLUMNS)
+    result.log.to_csv(pack / "disclosure_log.csv", index=False)
+    return result
