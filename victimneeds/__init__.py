@@ -33,6 +33,8 @@ _SUBMODULES = (
     "forecast",
     "reference",
     "report",
+    "sections",
+    "testbed",
     "build",
     "cli",
 )

@@ -120,6 +120,10 @@ def _kind(table: str, column: str) -> str:
 
 
 def _categories(table: str, column: str) -> list[str]:
+    if column == "outcome":
+        from victimneeds.outcomes import outcome_map
+
+        return [str(c) for c in outcome_map()["category"]]
     if column in SCHEMAS[table].columns:
         dtype = SCHEMAS[table].columns[column].dtype.type
         if isinstance(dtype, pd.CategoricalDtype):
@@ -355,7 +359,7 @@ def _match_columns(r: _Reading, columns: dict[str, str], keep: set[str], drop: s
         if why:
             what = (f"has the name of the data-model column {h!r} but was not mapped, and " if same_name else "")
             r.report.add(r.source, "column_dropped_personal", 1, "dropped",
-                         f"column {h!r} {what}{why}; it may hold personal data, so it is not read (list it in "
+                         f"column {h!r}: {what}{why}; it may hold personal data, so it is not read (list it in "
                          f"keep to keep it, or map the right column)")
             continue
         if same_name:
@@ -387,7 +391,7 @@ def _convert(r: _Reading, src: str, tgt: str, values: pd.Series, dates: str, use
                        f"{_examples(values, bad, True)}; map them in [extracts.{r.table}.values.{tgt}]", bad,
                   "not a yes/no answer")
         return out
-    if kind == "category" or (tgt == "crime_type"):
+    if kind == "category" or (tgt == "crime_type") or (tgt == "outcome" and r.table == "crimes"):
         allowed = _categories(r.table, tgt)
         lookup = value_lookup(_CODING_ALIAS.get(tgt, tgt), user, codings, allowed=allowed)
         if tgt in ("victim_age_band", "age_band"):
