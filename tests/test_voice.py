@@ -401,3 +401,52 @@ def test_themes_count_by_hand_and_hide_small_counts():
     assert pd.isna(t.loc["Outcome and justice", "value"])
     # never returns the text itself
     assert not t.astype(str).apply(lambda col: col.str.contains("waited")).any().any()
+
+
+def test_right4_counts_victims_who_declined_apart():
+    """The Code's denominator: victims with a need who agreed to referral; those who declined are not failures."""
+    crimes = pd.DataFrame(
+        {
+            "crime_id": [f"c{i}" for i in range(60)],
+            "victim_identified": pd.array([True] * 60, dtype="boolean"),
+            "need_identified": pd.array([True] * 50 + [False] * 10, dtype="boolean"),
+            # c0-c29 agreed (c0-c26 referred), c30-c44 declined, c45-c49 not asked.
+            "consent_to_refer": pd.array([True] * 30 + [False] * 15 + [None] * 5 + [None] * 10, dtype="boolean"),
+        }
+    )
+    referrals = pd.DataFrame(
+        {
+            "crime_id": [f"c{i}" for i in range(27)],
+            "referral_date": pd.to_datetime(["2024-01-05"] * 27),
+            "first_contact_date": pd.to_datetime(["2024-01-08"] * 27),
+        }
+    )
+    t = voice.code_compliance(referrals=referrals, crimes=crimes, min_responses=1).table
+    met = t[t["measure"].str.contains("agreed to referral and were referred")].iloc[0]
+    assert (met["responses"], met["yes"]) == (30, 27)
+    lo, hi = proportion_confint(27, 30, method="wilson")
+    assert (met["lowercl"], met["uppercl"]) == pytest.approx((100 * lo, 100 * hi))
+    declined = t[t["measure"].str.startswith("declined referral")].iloc[0]
+    assert (declined["responses"], declined["yes"]) == (45, 15)
+    assert "5 victims with a need and no consent recorded" in met["method"]
+    # Without the consent column every victim with a need counts, as before, and the method says so.
+    old = voice.code_compliance(referrals=referrals, crimes=crimes.drop(columns="consent_to_refer")).table
+    row = old[old["measure"] == "victims with an identified need who were referred"].iloc[0]
+    assert (row["responses"], row["yes"]) == (50, 27) and "not recorded" in row["method"]
+
+
+def test_satisfaction_trend_allows_for_quarters_that_vary():
+    """Flat but over-dispersed quarterly satisfaction: the trend is flagged no more often than 5% (with chance)."""
+    from scipy import stats as sst
+
+    rng = np.random.default_rng(9)
+    sims, flagged = 100, 0
+    quarters = pd.date_range("2021-01-15", periods=12, freq="3MS")
+    for _ in range(sims):
+        share = 1 / (1 + np.exp(-(1.0 + rng.normal(0, 0.3, 12))))
+        answers = np.concatenate([rng.random(300) < p for p in share])
+        s = pd.DataFrame({"response_date": np.repeat(quarters, 300), "satisfied_whole_experience": answers})
+        row = voice.satisfaction_trend(s).trend.iloc[0]
+        flagged += row["finding"] != "no evidence of a trend"
+    assert flagged <= sst.binom.ppf(0.999, sims, 0.05)
+    assert row["dispersion"] >= 1

@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from matplotlib.axes import Axes
 
+from victimneeds import compare, stats
 from victimneeds import datamodel as dm
-from victimneeds import stats
 from victimneeds.periods import financial_year
 from victimneeds.plotting import MARKERS, PALETTE
 
@@ -524,7 +523,9 @@ def satisfaction_trend(
     For each group, quarterly shares are modelled as binomial with a logit link and a linear term in time
     (years since the first quarter), each quarter weighted by its number of answers (its Kish effective
     number when ``weights`` are given, so the design effect widens the interval). The odds ratio per year,
-    exp(beta), has a Wald interval. Groups with fewer than ``min_responses`` answers in all, or fewer than
+    exp(beta), has a Wald interval, widened when the quarters vary more than the binomial allows (Pearson
+    dispersion floored at 1; :func:`victimneeds.compare.binomial_trend`, shared with the outcomes trend).
+    Groups with fewer than ``min_responses`` answers in all, or fewer than
     four quarters with answers, are not modelled.
 
     Parameters
@@ -591,17 +592,15 @@ def satisfaction_trend(
             )
             rows.append(row)
             continue
-        share = (part["effective_yes"] / part["effective_n"]).clip(0, 1).to_numpy()
-        exog = sm.add_constant(part["years"].to_numpy(dtype=float))
-        model = sm.GLM(share, exog, family=sm.families.Binomial(), var_weights=part["effective_n"].to_numpy())
-        fit = model.fit()
+        eff_n = part["effective_n"].to_numpy(dtype=float)
+        eff_yes = np.minimum(part["effective_yes"].to_numpy(dtype=float), eff_n)
+        res = compare.binomial_trend(eff_yes, eff_n, part["years"].to_numpy(dtype=float), 1 - alpha)
+        fit = res["result"]
         models[key if by_cols else "all"] = fit
-        frame_pred = fit.get_prediction(exog).summary_frame(alpha=alpha)
-        table.loc[part.index, "fitted"] = frame_pred["mean"].to_numpy() * 100
-        table.loc[part.index, "fitted_lower"] = frame_pred["mean_ci_lower"].to_numpy() * 100
-        table.loc[part.index, "fitted_upper"] = frame_pred["mean_ci_upper"].to_numpy() * 100
-        ci = fit.conf_int(alpha=alpha)[1]
-        ratio, low, high = float(np.exp(fit.params[1])), float(np.exp(ci[0])), float(np.exp(ci[1]))
+        table.loc[part.index, "fitted"] = res["fitted"] * 100
+        table.loc[part.index, "fitted_lower"] = res["fitted_lower"] * 100
+        table.loc[part.index, "fitted_upper"] = res["fitted_upper"] * 100
+        ratio, low, high = res["odds_ratio_per_year"], res["lowercl"], res["uppercl"]
         finding = (
             "evidence of a rising trend"
             if low > 1
@@ -609,10 +608,14 @@ def satisfaction_trend(
             if high < 1
             else "no evidence of a trend"
         )
-        row.update(odds_ratio_per_year=ratio, lowercl=low, uppercl=high, p_value=float(fit.pvalues[1]), finding=finding)
+        row.update(odds_ratio_per_year=ratio, lowercl=low, uppercl=high, p_value=res["p_value"], finding=finding,
+                   dispersion=res["dispersion"])
         rows.append(row)
     trend = pd.DataFrame(rows)
-    method = "binomial GLM, logit link, linear in years; Wald interval"
+    method = (
+        "binomial GLM, logit link, linear in years; Wald interval; dispersion = Pearson chi-square / residual df "
+        "on the quarterly counts, floored at 1"
+    )
     trend["estimate"] = [
         f"{r:.2f} ({a:.2f} to {b:.2f})" if np.isfinite(r) else NOT_ENOUGH
         for r, a, b in zip(trend["odds_ratio_per_year"], trend["lowercl"], trend["uppercl"], strict=True)
@@ -1018,19 +1021,54 @@ def _records_rows(
         _check_columns(crimes, ["crime_id", "victim_identified", "need_identified"], "crimes", "code_compliance")
         _check_columns(referrals, ["crime_id"], "referrals", "code_compliance")
         ident = pd.array(crimes["victim_identified"], dtype="boolean").fillna(False).to_numpy(dtype=bool)
-        need = pd.array(crimes["need_identified"], dtype="boolean").fillna(False).to_numpy(dtype=bool)
-        eligible = crimes.loc[ident & need, "crime_id"]
+        need = ident & pd.array(crimes["need_identified"], dtype="boolean").fillna(False).to_numpy(dtype=bool)
+        consent = (
+            pd.array(crimes["consent_to_refer"], dtype="boolean") if "consent_to_refer" in crimes.columns else None
+        )
+        known = np.zeros(len(crimes), dtype=bool) if consent is None else ~np.asarray(consent.isna(), dtype=bool)
+        uses_consent = bool((need & known).any())
+        if uses_consent:
+            agreed = consent.fillna(False).to_numpy(dtype=bool)
+            eligible = crimes.loc[need & known & agreed, "crime_id"]
+            declined = need & known & ~agreed
+            unknown = int((need & ~known).sum())
+            note = (
+                "crimes with an identified victim and need whose victim agreed to referral (the Victims' Code "
+                "denominator); met = a referral carries its crime_id"
+                + (f"; {unknown:,} victims with a need and no consent recorded left out" if unknown else "")
+            )
+        else:
+            eligible = crimes.loc[need, "crime_id"]
+            note = (
+                "crimes with an identified victim and need; met = a referral carries its crime_id; consent to "
+                "referral is not recorded, so victims who declined cannot be set apart (they count as not met)"
+            )
         referred = eligible.isin(set(referrals["crime_id"].dropna()))
         rows.append(
             {
                 "right": 4,
                 "source": "case records",
-                "measure": "victims with an identified need who were referred",
+                "measure": "victims with an identified need who agreed to referral and were referred"
+                if uses_consent
+                else "victims with an identified need who were referred",
                 "responses": int(len(eligible)),
                 "yes": int(referred.sum()),
-                "method_note": "crimes with an identified victim and need; met = a referral carries its crime_id",
+                "method_note": note,
             }
         )
+        if uses_consent:
+            rows.append(
+                {
+                    "right": 4,
+                    "source": "case records",
+                    "measure": "declined referral: share of victims with an identified need who declined "
+                    "(not a failure of the right)",
+                    "responses": int((need & known).sum()),
+                    "yes": int(declined.sum()),
+                    "method_note": "victims with an identified need and a recorded answer on consent; a victim "
+                    "who declines referral has not been failed (Victims' Code, Right 4)",
+                }
+            )
     if referrals is not None:
         _check_columns(referrals, ["referral_date", "first_contact_date"], "referrals", "code_compliance")
         start = pd.to_datetime(referrals["referral_date"])
@@ -1073,8 +1111,11 @@ def code_compliance(
     From the survey: for each right, the share of applicable answers (``code_right_<n>`` not NA) that say
     the right was met, with Wilson intervals (on Kish's effective sample size when weighted). From case
     records, where given, Right 4 (referral to support services) is measured two ways: the share of
-    victims with an identified need whose crime led to a referral (``crimes`` and ``referrals``), and the
-    share of referrals with a first contact attempt by the service within ``within_days`` working days of
+    victims with an identified need **who agreed to referral** whose crime led to a referral (``crimes`` and
+    ``referrals``; a victim who declined has not been failed, so those who declined are shown in a row of
+    their own, "declined referral", as a share of victims with a need; without ``consent_to_refer`` in the
+    crimes table all victims with a need are counted, and the method says so), and the share of referrals
+    with a first contact attempt by the service within ``within_days`` working days of
     the referral. The Code (para 4.5) asks that a victim who reports a crime is referred "within 2 working
     days"; when the crimes table carries the day the crime was reported (``report_date``), the share of
     police referrals made within ``within_days`` working days of it is added. (The canonical crimes table
