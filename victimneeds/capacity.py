@@ -703,6 +703,30 @@ class Staffing:
         return asdict(self)
 
 
+def _number(func: str, name: str, value: object, positive: bool = False, share: str | None = None) -> float:
+    """``value`` as a float, or a ValueError naming the argument if it is missing, infinite, negative or out of range.
+
+    ``positive``: zero is not allowed either. ``share``: ``"[0, 1)"``, ``"(0, 1)"``, ``"(0, 1]"`` or ``"[0, 1]"``.
+    """
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{func}: {name} must be a number, not {value!r}") from None
+    if math.isnan(v):
+        raise ValueError(f"{func}: {name} is missing (NaN); give a number")
+    if math.isinf(v):
+        raise ValueError(f"{func}: {name} must be a finite number, not {v}")
+    if v < 0:
+        raise ValueError(f"{func}: {name} must not be negative, not {v:g}")
+    if positive and v == 0:
+        raise ValueError(f"{func}: {name} must be positive, not 0")
+    if share is not None:
+        low_open, high_open = share[0] == "(", share[-1] == ")"
+        if (v == 0 and low_open) or v > 1 or (v == 1 and high_open):
+            raise ValueError(f"{func}: {name} must be a share in {share} (e.g. 0.8), not {v:g}")
+    return v
+
+
 def erlang_b(traffic: float, servers: int) -> float:
     """Erlang B blocking probability by the stable recurrence ``B(n) = A B(n-1) / (n + A B(n-1))``.
 
@@ -719,8 +743,8 @@ def erlang_b(traffic: float, servers: int) -> float:
     >>> 0 < erlang_b(5000.0, 5000) < 1
     True
     """
-    if traffic < 0 or servers < 0:
-        raise ValueError("erlang_b: traffic and servers must not be negative")
+    traffic = _number("erlang_b", "traffic", traffic)
+    servers = _number("erlang_b", "servers", servers)
     b = 1.0
     for n in range(1, int(servers) + 1):
         b = traffic * b / (n + traffic * b)
@@ -756,6 +780,13 @@ def erlang_c_metrics(
     >>> round(s.p_wait, 4), round(s.service_level, 3)
     (0.6821, 0.39)
     """
+    f = "erlang_c_metrics"
+    calls_per_hour = _number(f, "calls_per_hour", calls_per_hour)
+    aht_seconds = _number(f, "aht_seconds", aht_seconds, positive=True)
+    _number(f, "agents", agents)
+    target_answer_seconds = _number(f, "target_answer_seconds", target_answer_seconds)
+    shrinkage = _number(f, "shrinkage", shrinkage, share="[0, 1)")
+    interval_seconds = _number(f, "interval_seconds", interval_seconds, positive=True)
     lam = calls_per_hour / interval_seconds
     a = lam * aht_seconds
     n = int(agents)
@@ -769,9 +800,17 @@ def erlang_c_metrics(
     return Staffing(n, n / (1 - shrinkage), a, a / n, pw, sl, asa, 0.0, "Erlang C")
 
 
-def _check(calls: float, aht: float, target: float, level: float, shrinkage: float) -> None:
-    if calls < 0 or aht <= 0 or target < 0:
-        raise ValueError("calls must not be negative, and handling time must be positive")
+def _check(
+    calls: float, aht: float, target: float, level: float, shrinkage: float, func: str = "erlang_c", **more: float
+) -> None:
+    """Check the common inputs of erlang_c and erlang_a; ``more``: further non-negative numbers by name."""
+    _number(func, "calls_per_hour", calls)
+    _number(func, "aht_seconds", aht, positive=True)
+    _number(func, "target_answer_seconds", target)
+    _number(func, "service_level", level)
+    _number(func, "shrinkage", shrinkage)
+    for name, value in more.items():
+        _number(func, name, value, positive=name in ("interval_seconds", "patience_seconds"))
     if not 0 < level < 1:
         raise ValueError(f"the service level target must be a share between 0 and 1 (e.g. 0.8), not {level}")
     if not 0 <= shrinkage < 1:
@@ -822,7 +861,10 @@ def erlang_c(
     >>> s.agents, round(s.service_level, 3), round(s.staff, 1)
     (14, 0.888, 20.0)
     """
-    _check(calls_per_hour, aht_seconds, target_answer_seconds, service_level, shrinkage)
+    _check(calls_per_hour, aht_seconds, target_answer_seconds, service_level, shrinkage, "erlang_c",
+           interval_seconds=interval_seconds, min_agents=min_agents)
+    if max_occupancy is not None:
+        _number("erlang_c", "max_occupancy", max_occupancy, share="(0, 1]")
     a = calls_per_hour / interval_seconds * aht_seconds
     n = max(int(math.floor(a)) + 1 if a > 0 else 0, int(min_agents))
     while True:
@@ -834,21 +876,31 @@ def erlang_c(
 
 
 def _erlang_a_states(lam: float, mu: float, theta: float, n: int, tol: float = 1e-14) -> np.ndarray:
-    """Stationary distribution of the M/M/N+M birth-death chain, truncated when the tail is negligible."""
-    logp = [0.0]
-    k = 0
+    """Stationary distribution of the M/M/N+M birth-death chain, truncated when the tail is negligible.
+
+    ``log p_k = sum_{i <= k} log(lambda / d_i)`` with death rates ``d_i = min(i, N) mu + max(i - N, 0) theta``,
+    computed with numpy in blocks (a running sum, as a loop would) and cut at the first ``k > N`` whose death rate
+    exceeds ``lambda`` and whose term is below ``tol`` times the largest so far: after it the terms fall
+    geometrically.
+    """
+    if n == 0 and theta <= 0:
+        raise ValueError("erlang_a: with no agents, callers must have finite patience")
+    log_lam = math.log(lam)
+    limit = 10_000_000
+    size = max(2 * n + 1024, 4096)
     while True:
-        k += 1
-        death = min(k, n) * mu + max(k - n, 0) * theta
-        if death <= 0:
-            raise ValueError("erlang_a: with no agents, callers must have finite patience")
-        logp.append(logp[-1] + math.log(lam) - math.log(death))
-        # once deaths exceed births the terms fall geometrically: stop when the rest is negligible
-        if k > n and death > lam and logp[-1] - max(logp) < math.log(tol):
+        k = np.arange(1, size + 1, dtype=float)
+        death = np.minimum(k, n) * mu + np.maximum(k - n, 0) * theta
+        logp = np.concatenate([[0.0], np.cumsum(log_lam - np.log(death))])
+        top = np.maximum.accumulate(logp)
+        stop = (k > n) & (death > lam) & (logp[1:] - top[1:] < math.log(tol))
+        hit = np.flatnonzero(stop)
+        if hit.size:
+            lp = logp[: hit[0] + 2]
             break
-        if k > 10_000_000:
+        if size >= limit:
             raise ValueError("erlang_a: the queue does not settle; give callers finite patience")
-    lp = np.array(logp)
+        size = min(4 * size, limit)
     p = np.exp(lp - lp.max())
     return p / p.sum()
 
@@ -886,8 +938,18 @@ def erlang_a_metrics(
     >>> s.p_abandon > 0, s.service_level > erlang_c_metrics(200, 180, 11).service_level
     (True, True)
     """
-    if patience_seconds <= 0:
-        raise ValueError("erlang_a: patience_seconds must be positive (use erlang_c for callers who never hang up)")
+    f = "erlang_a_metrics"
+    if isinstance(patience_seconds, int | float) and math.isinf(patience_seconds):
+        raise ValueError(f"{f}: patience_seconds must be finite (use erlang_c for callers who never hang up)")
+    if isinstance(patience_seconds, int | float) and patience_seconds <= 0:
+        raise ValueError(f"{f}: patience_seconds must be positive (use erlang_c for callers who never hang up)")
+    calls_per_hour = _number(f, "calls_per_hour", calls_per_hour)
+    aht_seconds = _number(f, "aht_seconds", aht_seconds, positive=True)
+    _number(f, "agents", agents)
+    patience_seconds = _number(f, "patience_seconds", patience_seconds, positive=True)
+    target_answer_seconds = _number(f, "target_answer_seconds", target_answer_seconds)
+    shrinkage = _number(f, "shrinkage", shrinkage, share="[0, 1)")
+    interval_seconds = _number(f, "interval_seconds", interval_seconds, positive=True)
     lam = calls_per_hour / interval_seconds
     mu, theta, n = 1 / aht_seconds, 1 / patience_seconds, int(agents)
     a = lam * aht_seconds
@@ -961,6 +1023,12 @@ def erlang_a(
     Service level counts callers answered within the target among all callers (those who hang up count as
     not answered). ``max_abandon`` adds a limit on the share who hang up.
 
+    The search brackets the answer, starting near the offered load and doubling its steps, then bisects: the
+    service level rises and the abandonment share falls as agents are added (the queue is stochastically shorter
+    with more agents), so the answer is the same as adding agents one at a time from ``min_agents``, in about
+    twice log2(answer) evaluations instead of the answer itself. No answer is below ``service_level x A``
+    (A the offered load in Erlangs), since answered callers cannot exceed ``N / A`` of all callers.
+
     References
     ----------
     Palm C (1943), Ericsson Technics 44:1-189. Garnett O, Mandelbaum A, Reiman M (2002). Manufacturing &
@@ -972,18 +1040,59 @@ def erlang_a(
     >>> s.agents <= erlang_c(200, 180, 20, 0.8).agents
     True
     """
-    _check(calls_per_hour, aht_seconds, target_answer_seconds, service_level, shrinkage)
+    _check(calls_per_hour, aht_seconds, target_answer_seconds, service_level, shrinkage, "erlang_a",
+           patience_seconds=patience_seconds, interval_seconds=interval_seconds, min_agents=min_agents)
+    if max_abandon is not None:
+        _number("erlang_a", "max_abandon", max_abandon, share="(0, 1]")
     n = int(min_agents)
     if calls_per_hour == 0:
         return erlang_a_metrics(0, aht_seconds, n, patience_seconds, target_answer_seconds, shrinkage, interval_seconds)
-    n = max(n, 1)
-    while True:
-        s = erlang_a_metrics(
-            calls_per_hour, aht_seconds, n, patience_seconds, target_answer_seconds, shrinkage, interval_seconds
-        )
-        if s.service_level >= service_level and (max_abandon is None or s.p_abandon <= max_abandon):
-            return s
-        n += 1
+    a = calls_per_hour / interval_seconds * aht_seconds
+    seen: dict[int, Staffing] = {}
+
+    def meets(agents: int) -> bool:
+        if agents not in seen:
+            seen[agents] = erlang_a_metrics(
+                calls_per_hour, aht_seconds, agents, patience_seconds, target_answer_seconds, shrinkage,
+                interval_seconds,
+            )
+        s = seen[agents]
+        return s.service_level >= service_level and (max_abandon is None or s.p_abandon <= max_abandon)
+
+    # Lower bound: answered calls per second cannot exceed N / AHT, so the share answered (within the target or
+    # not) is at most N / A; so N >= service_level x A, and 1 - p_abandon <= N / A gives N >= (1 - max_abandon) A.
+    low = max(n, 1, math.floor(service_level * a) - 1)
+    if max_abandon is not None:
+        low = max(low, math.floor((1 - max_abandon) * a) - 1)
+    # The service level rises and the abandonment share falls as agents are added, so the targets are met from
+    # some N on: bracket it from a first guess near the offered load (where evaluations are cheap), then bisect.
+    guess = max(low, math.ceil(a))
+    if meets(guess):
+        ok, step = guess, 1
+        while True:
+            if ok == low:
+                fail = low - 1  # below the bound (or below min_agents): never meets the targets
+                break
+            down = max(ok - step, low)
+            if not meets(down):
+                fail = down
+                break
+            ok, step = down, 2 * step
+    else:
+        fail, step = guess, 1
+        cap = max(low, math.ceil(10 * a) + 1000)
+        while not meets(fail + step):
+            if fail + step > cap:
+                raise ValueError(f"erlang_a: the targets are not met even with {fail + step:,} agents")
+            fail, step = fail + step, 2 * step
+        ok = fail + step
+    while ok - fail > 1:
+        mid = (ok + fail) // 2
+        if meets(mid):
+            ok = mid
+        else:
+            fail = mid
+    return seen[ok]
 
 
 # --------------------------------------------------------------------------------------------------
