@@ -75,8 +75,12 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
     folder = tmp_path / "nbs"
     folder.mkdir()
     nbformat.write(nb, folder / "00_broken.ipynb")
-    with pytest.raises(BuildError, match=r"00_broken\.ipynb failed in cell .*ValueError: no such column"):
+    with pytest.raises(BuildError, match=r"00_broken\.ipynb failed in cell .*ValueError: no such column") as caught:
         build("example", tmp_path / "out", notebooks_dir=folder, progress=False)
+    # no pack is written; the partly executed notebook is kept beside where it would have been
+    executed = tmp_path / "out.failed" / "notebooks" / "00_broken.ipynb"
+    assert f"The partly executed notebook is at {executed}." in str(caught.value)
+    assert executed.is_file() and not (tmp_path / "out").exists()
 
 
 def test_word_document_has_headings_figures_with_alt_text_and_safe_tables(pack):

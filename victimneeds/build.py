@@ -7,15 +7,43 @@
    (``area``, ``out_dir``, ``figures_dir``);
 3. writes the executed notebooks, their HTML, every table (CSV, already disclosure-controlled) and one Excel
    workbook with a contents sheet, under ``out_dir`` (default ``build/<area>/``).
+
+A build is all or nothing. The pack is written into a temporary folder beside ``out_dir``
+(``.<name>.tmp-<pid>-<random>``), the notebooks getting that folder as their ``out_dir`` and
+``figures_dir``; ``manifest.json`` is written last (every file's SHA-256, the package version, the area and
+the time, see :func:`check_pack`), and only then is the finished folder moved into place. Until that
+moment the previous pack is untouched, whether the build fails, is interrupted or is killed. The move is
+two renames in the same folder: the previous pack to ``.<name>.old-<pid>``, then the new one to
+``<name>``; the old one is then deleted. A build killed between the two renames leaves no ``<name>``
+but the previous pack under ``.<name>.old-<pid>``: the next build into that folder (or
+:func:`recover`) renames it back before starting, and deletes any temporary folders left by killed builds.
+
+One build at a time writes a given pack: the build holds a lock on ``.<name>.lock`` beside it
+(``fcntl.flock``; ``msvcrt.locking`` on Windows), which the operating system releases if the process
+dies, and a second build into the same folder stops at once with :class:`BuildError`.
+
+A failed build's partly written output (executed notebooks up to the failing cell) is kept for
+inspection in ``<name>.failed`` beside the pack (replaced by the next failure, removed by the next
+success). The build replaces only a folder that is empty or is an evidence pack (it has a
+``manifest.json`` listing every file in it, or, from before manifests, it holds only folders, one of them
+``notebooks/`` with executed notebooks, and ``.xlsx``/``.docx`` documents): it refuses to replace a
+folder holding anything else, so that a mistyped ``--out`` cannot delete someone's work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import re
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from victimneeds.datamodel import AreaData
@@ -112,36 +140,96 @@ def build(
 ) -> BuildSummary:
     """Run every notebook for ``area`` and write the evidence pack; see the module docstring.
 
-    ``jobs`` notebooks run at a time (default: one per CPU core).
+    ``jobs`` notebooks run at a time (default: one per CPU core). The pack appears in ``out_dir`` only
+    when the whole build has succeeded; until then the previous pack there is untouched.
+
+    Raises
+    ------
+    BuildError
+        A notebook failed (the message names it and its cell), another build is writing the same pack,
+        or ``out_dir`` holds files that are not an evidence pack's.
     """
     start = time.perf_counter()
     data = load(area)  # first, so a bad configuration fails before any notebook starts
+    slug = area_slug(area)
+    out = (Path(out_dir) if out_dir is not None else Path("build") / slug).resolve()
+    area_arg = "example" if slug == "example" else str(Path(area).resolve())
+    paths = notebooks(Path(notebooks_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(out):
+        _recover(out)
+        _check_replaceable(out)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        failed = out.with_name(f"{out.name}.failed")
+        try:
+            summary = _build_into(work, out, data, slug, area_arg, paths, progress, kernel_name, jobs)
+            write_manifest(work, area=data.name)
+        except BuildError as err:
+            shutil.rmtree(failed, ignore_errors=True)
+            try:
+                os.replace(work, failed)  # kept for a look at the partly executed notebooks
+            except OSError:
+                shutil.rmtree(work, ignore_errors=True)
+                raise
+            raise BuildError(str(err).replace(str(work), str(failed))) from None
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        try:
+            _swap_into_place(work, out)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)  # moved away if the swap succeeded
+        shutil.rmtree(failed, ignore_errors=True)
+    summary.seconds = time.perf_counter() - start
+    return summary
 
-    from tqdm.auto import tqdm
 
+def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str, paths: list[Path],
+                progress: bool, kernel_name: str, jobs: int | None) -> BuildSummary:
+    """Run the notebooks into ``work`` and write the pack there; the summary names the files as they will be
+    once ``work`` is moved to ``out``."""
     from victimneeds.report import skipped_sections, table_records, write_html, write_word, write_workbook
 
-    slug = area_slug(area)
-    out = Path(out_dir) if out_dir is not None else Path("build") / slug
-    out = out.resolve()
-    area_arg = "example" if slug == "example" else str(Path(area).resolve())
     summary = BuildSummary(area=data.name, out_dir=out)
-    paths = notebooks(Path(notebooks_dir))
-    # Start clean so the pack holds only this run's tables and figures.
-    for sub in ("tables", "figures", "skipped", "findings"):
-        folder = out / sub
-        if folder.exists():
-            for f in folder.iterdir():
-                if f.is_file():
-                    f.unlink()
-    parameters = {"area": area_arg, "out_dir": str(out), "figures_dir": str(out / "figures")}
-    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    parameters = {"area": area_arg, "out_dir": str(work), "figures_dir": str(work / "figures")}
+    (work / "notebooks").mkdir(parents=True, exist_ok=True)
+    timings, failures = _run_notebooks(paths, work, parameters, kernel_name, jobs, progress)
+    if failures:
+        raise BuildError(" ".join(sorted(failures)))
+    summary.timings = dict(sorted(timings.items()))
+    for nb in paths:
+        executed = work / "notebooks" / nb.name
+        _point_at(executed, work, out)
+        summary.notebooks.append(out / "notebooks" / nb.name)
+        summary.html.append(out / "html" / write_html(executed, work / "html").name)
+    summary.skipped = skipped_sections(work)
+    summary.tables = len(table_records(work))
+    summary.figures = len(list((work / "figures").glob("*.png")))
+    workbook = write_workbook(
+        work, work / f"{slug}_evidence_tables.xlsx", title=f"Victims' needs assessment: {data.name}",
+        source=data.source_note,
+    )
+    period = describe_period(*data.period) if data.period else ""
+    word = write_word(work, work / f"{slug}_needs_assessment.docx",
+                      title=f"Victims' needs assessment: {data.name}", source=data.source_note,
+                      notebooks=[work / "notebooks" / nb.name for nb in paths], period=period)
+    summary.workbook, summary.word = out / workbook.name, out / word.name
+    return summary
+
+
+def _run_notebooks(paths: list[Path], work: Path, parameters: dict, kernel_name: str, jobs: int | None,
+                   progress: bool) -> tuple[dict[str, float], list[str]]:
+    """Run the notebooks side by side, one kernel each, writing the executed copies to ``work/notebooks``:
+    ({notebook stem: seconds}, [a sentence for each notebook that failed])."""
+    from tqdm.auto import tqdm
+
     jobs = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), len(paths)))
     bar = tqdm(total=len(paths), desc="Running notebooks", unit="notebook", disable=not progress)
+    timings: dict[str, float] = {}
     failures: list[str] = []
     # Notebooks are independent (each loads the area itself), so they run side by side, one kernel each.
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_notebook, str(nb), str(out / "notebooks" / nb.name), parameters, kernel_name): nb
+        futures = {pool.submit(_run_notebook, str(nb), str(work / "notebooks" / nb.name), parameters, kernel_name): nb
                    for nb in paths}
         for future in as_completed(futures):
             nb = futures[future]
@@ -151,29 +239,253 @@ def build(
             if error:
                 failures.append(error)
             else:
-                summary.timings[nb.stem] = seconds
+                timings[nb.stem] = seconds
     bar.close()
-    if failures:
-        raise BuildError(" ".join(sorted(failures)))
-    for nb in paths:
-        executed = out / "notebooks" / nb.name
-        summary.notebooks.append(executed)
-        summary.html.append(write_html(executed, out / "html"))
-    summary.timings = dict(sorted(summary.timings.items()))
-    summary.skipped = skipped_sections(out)
-    records = table_records(out)
-    summary.tables = len(records)
-    summary.figures = len(list((out / "figures").glob("*.png")))
-    summary.workbook = write_workbook(
-        out, out / f"{slug}_evidence_tables.xlsx", title=f"Victims' needs assessment: {data.name}",
-        source=data.source_note,
-    )
-    period = describe_period(*data.period) if data.period else ""
-    summary.word = write_word(out, out / f"{slug}_needs_assessment.docx",
-                              title=f"Victims' needs assessment: {data.name}", source=data.source_note,
-                              notebooks=summary.notebooks, period=period)
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return timings, failures
+
+
+def _point_at(executed: Path, work: Path, out: Path) -> None:
+    """Name the pack's final folder, not the temporary one, in an executed notebook (its parameters cell and any
+    output that printed the path), so the notebook reads true once the pack is moved into place."""
+    text = executed.read_text(encoding="utf-8")
+    for old, new in ((str(work), str(out)), (json.dumps(str(work))[1:-1], json.dumps(str(out))[1:-1])):
+        text = text.replace(old, new)
+    executed.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# Integrity: the lock, the manifest and the swap
+# --------------------------------------------------------------------------------------------------
+
+#: The documents a pack holds at its top level, beside its folders (see :func:`_check_replaceable`).
+PACK_DOCUMENTS = (".xlsx", ".docx")
+MANIFEST = "manifest.json"
+
+
+@contextlib.contextmanager
+def build_lock(out: str | Path) -> Iterator[Path]:
+    """Hold the lock of the pack ``out`` (the file ``.<name>.lock`` beside it) for a ``with`` block.
+
+    The lock is an operating-system lock on the file (``fcntl.flock``; ``msvcrt.locking`` on Windows): it is
+    released when the block ends or the process dies, however it dies, so a killed build never leaves a
+    stale lock. The file holds the holder's process id and start time, for the message another build gets.
+
+    Raises
+    ------
+    BuildError
+        Another build (in this or another process) holds the lock.
+    """
+    out = Path(out).resolve()
+    path = out.parent / f".{out.name}.lock"
+    for _ in range(10):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "a process that has not written its id"
+            os.close(fd)
+            raise BuildError(
+                f"Another build is writing the evidence pack {out} ({holder}). Wait for it to finish, or build "
+                "into another folder (--out)."
+            )
+        # The lock file is deleted when a build ends: make sure ours is still the one at the path.
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    else:
+        raise BuildError(f"Could not take the lock {path}: it is being created and removed repeatedly.")
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"process {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
+        yield path
+    finally:
+        if os.name != "nt":
+            path.unlink(missing_ok=True)  # while still locked, so no other build can hold this file meanwhile
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(fd, 1 << 20, os.SEEK_SET)  # a byte past the text, so the holder's id stays readable
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def recover(out: str | Path) -> list[str]:
+    """Put the folder of the pack ``out`` back in order after a build that was killed; what was done, in words.
+
+    A build killed between its two renames left no pack at ``out`` but the previous one at
+    ``.<name>.old-<pid>``: it is renamed back. Leftover temporary folders (``.<name>.tmp-<pid>-*``) and old
+    packs whose replacement is in place are deleted. :func:`build` does this first, under its lock.
+
+    Raises
+    ------
+    BuildError
+        A build is writing this pack now (see :func:`build_lock`).
+    """
+    out = Path(out).resolve()
+    with build_lock(out):
+        return _recover(out)
+
+
+def _recover(out: Path) -> list[str]:
+    done = []
+    olds = sorted(out.parent.glob(f".{glob_escape(out.name)}.old-[0-9]*"), key=lambda p: p.stat().st_mtime_ns)
+    if olds and not out.exists():
+        os.replace(olds[-1], out)
+        done.append(f"restored the previous pack from {olds[-1].name} (a build was stopped while moving it)")
+        olds = olds[:-1]
+    for left in [*olds, *out.parent.glob(f".{glob_escape(out.name)}.tmp-[0-9]*-*")]:
+        shutil.rmtree(left, ignore_errors=True)
+        done.append(f"deleted {left.name}, left by a build that was stopped")
+    return done
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with the characters ``glob`` treats as patterns escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse to replace ``out`` unless it is missing, empty or an evidence pack (see the module docstring)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise BuildError(f"{out} is a file, not a folder: choose another folder for the evidence pack.")
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        try:
+            listed = set(json.loads(manifest.read_text(encoding="utf-8"))["files"])
+        except (OSError, ValueError, KeyError, TypeError):
+            listed = None
+        if listed is not None:
+            extra = [p for p in _pack_files(out) if p not in listed and p != MANIFEST]
+            if not extra:
+                return
+            raise BuildError(
+                f"The evidence pack {out} holds files the build did not write ({', '.join(extra[:3])}"
+                f"{f' and {len(extra) - 3} more' if len(extra) > 3 else ''}). A new build replaces the whole "
+                "folder: move them out first, or build into another folder."
+            )
+    # A pack from before manifests: folders (notebooks, html, tables ...), the workbook and the Word document,
+    # with the executed notebooks (and their kernel logs) in notebooks/.
+    entries = sorted(p for p in out.iterdir() if not p.name.startswith("."))
+    others = [p.name for p in entries if not p.is_dir() and p.suffix not in PACK_DOCUMENTS and p.name != MANIFEST]
+    if entries and not (out / "notebooks").is_dir():
+        others.append("no notebooks folder")
+    elif entries:
+        others += [f"notebooks/{p.name}" for p in (out / "notebooks").iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.suffix not in (".ipynb", ".log")]
+    if others:
+        raise BuildError(
+            f"{out} is not empty and is not an evidence pack (it holds {', '.join(others[:3])}"
+            f"{f' and {len(others) - 3} more' if len(others) > 3 else ''}). A build replaces the whole folder: "
+            "choose an empty or new folder for the pack."
+        )
+
+
+def _pack_files(folder: Path) -> list[str]:
+    """The pack's files, as sorted POSIX paths relative to ``folder`` (hidden files and folders left out:
+    Jupyter's checkpoints, a desktop's thumbnails)."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(root, n).relative_to(folder).as_posix() for n in names if not n.startswith(".")]
+    return sorted(found)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: str | Path, area: str) -> Path:
+    """Write ``manifest.json`` in a pack: every file's SHA-256 and size, the package version, the area and the
+    time (UTC)."""
+    import victimneeds
+
+    folder = Path(folder)
+    files = {name: {"sha256": _sha256(folder / name), "bytes": (folder / name).stat().st_size}
+             for name in _pack_files(folder) if name != MANIFEST}
+    manifest = {
+        "package": "victimneeds",
+        "version": victimneeds.__version__,
+        "area": area,
+        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": files,
+    }
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def check_pack(folder: str | Path) -> list[str]:
+    """What is wrong with a pack against its ``manifest.json``: files missing, changed or not listed (an empty
+    list when every file is as the build wrote it).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> pack = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (pack / "tables").mkdir(), (pack / "tables" / "t.csv").write_text("a\\n1\\n")
+    >>> _ = write_manifest(pack, area="Demo")
+    >>> check_pack(pack)
+    []
+    >>> _ = (pack / "tables" / "t.csv").write_text("a\\n2\\n")
+    >>> check_pack(pack)
+    ['tables/t.csv has changed since the build (SHA-256 differs)']
+    """
+    folder = Path(folder)
+    try:
+        listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return [f"{folder / MANIFEST} cannot be read ({type(err).__name__}: {err})"]
+    problems = []
+    present = set(_pack_files(folder)) - {MANIFEST}
+    for name, meta in sorted(listed.items()):
+        if name not in present:
+            problems.append(f"{name} is missing")
+        elif _sha256(folder / name) != meta["sha256"]:
+            problems.append(f"{name} has changed since the build (SHA-256 differs)")
+    problems += [f"{name} is not listed in the manifest" for name in sorted(present - set(listed))]
+    return problems
+
+
+def _swap_into_place(work: Path, out: Path) -> None:
+    """Move the finished pack ``work`` to ``out``, replacing the previous pack (two renames; see :func:`recover`
+    for a build killed between them)."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+    try:
+        os.replace(work, out)
+    except BaseException:
+        if old is not None and not out.exists():
+            os.replace(old, out)  # put the previous pack back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _run_notebook(source: str, executed: str, parameters: dict, kernel_name: str,
