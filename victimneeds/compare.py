@@ -840,7 +840,7 @@ def compare(
             lab = _labels(data[b])
             groups += [(b, lv, has & (lab == lv)) for lv in sorted(set(lab))]
         for b, lv, mask in groups:
-            work = pd.DataFrame({"period": per[mask].to_numpy(), "_y": y[mask].astype(float)})
+            work = pd.DataFrame({"period": per[mask].array, "_y": y[mask].astype(float)})
             m = work.groupby("period", sort=True)["_y"].agg(["sum", "size"])
             row = {"breakdown": b, "level": lv, "periods": len(m), "n": int(m["size"].sum()) if len(m) else 0}
             if len(m) < 3 or m["sum"].sum() == 0 or (m["sum"] == m["size"]).all():
@@ -948,9 +948,11 @@ def control_chart(
     Each period's percentage is plotted around the centre line p (all periods pooled, or the first
     ``baseline`` periods) with limits p +/- k sigma_i sigma_z, sigma_i = sqrt(p (1 - p) / n_i), k = 3
     (``"3sigma"``) or 3.09 (``"99.8%"``). Laney's sigma_z is the average moving range of the standardised
-    values z_i = (p_i - p) / sigma_i divided by 1.128; with large monthly counts the true rate drifts more
-    than the binomial allows and plain p-chart limits flag most months. Here sigma_z is floored at 1, so the
-    limits are never narrower than the binomial ones (``laney=False`` gives the plain p-chart).
+    values z_i = (p_i - p) / sigma_i divided by 1.128, after setting aside moving ranges above 3.267 times
+    their mean (the upper range limit, so that the jumps into and out of a real shift do not widen the limits
+    that should catch it); with large monthly counts the true rate drifts more than the binomial allows and
+    plain p-chart limits flag most months. Here sigma_z is floored at 1, so the limits are never narrower
+    than the binomial ones (``laney=False`` gives the plain p-chart).
 
     Signals (on z / sigma_z):
 
@@ -975,7 +977,8 @@ def control_chart(
 
     References
     ----------
-    Laney DB (2002). Improved control charts for attributes. Quality Engineering 14:531-537. Montgomery DC
+    Laney DB (2002). Improved control charts for attributes. Quality Engineering 14:531-537. Wheeler DJ (2010).
+    Understanding Statistical Process Control, 3rd ed. SPC Press (upper range limit). Montgomery DC
     (2009). Introduction to Statistical Quality Control, 6th ed. Wiley, ch. 5 and 7 (Western Electric rules).
     NHS England (2019). Making Data Count.
 
@@ -995,7 +998,7 @@ def control_chart(
     y = pd.array(table[outcome], dtype="boolean")
     per = _periods(table[date], period)
     ok = ~np.asarray(y.isna(), dtype=bool) & per.notna().to_numpy()
-    work = pd.DataFrame({"period": per[ok].to_numpy(), "_y": y[ok].to_numpy(dtype=bool).astype(float)})
+    work = pd.DataFrame({"period": per[ok].array, "_y": y[ok].to_numpy(dtype=bool).astype(float)})
     g = work.groupby("period", sort=True)["_y"].agg(["sum", "size"])
     if len(g) < 2:
         raise ValueError("control_chart: need at least two periods with data")
@@ -1007,6 +1010,8 @@ def control_chart(
     sig = np.sqrt(pbar * (1 - pbar) / n)
     z = (x / n - pbar) / sig
     mr = np.abs(np.diff(z[base]))
+    if len(mr) >= 3:  # screen out moving ranges above the upper range limit (3.267 x the mean), as in SPC practice
+        mr = mr[mr <= 3.267 * mr.mean()]
     sigma_z = float(np.mean(mr) / 1.128) if len(mr) else 1.0
     used = max(1.0, sigma_z) if laney else 1.0
     k = 3.0 if limits == "3sigma" else float(_st.norm.ppf(0.999))
