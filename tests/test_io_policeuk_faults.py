@@ -264,3 +264,25 @@ def test_two_forces_files_of_one_month_do_not_clash(tmp_path: Path) -> None:
     text = street(row("a"), row("b", "2020-03"), "c,2020-02,,Demo Police,-1.2,52.6,X,E01025631,B,Robbery,,")
     table, _ = pparse._parse_street(member, text.encode())
     assert pparse._months_held(table) == {("Demo Police", 600), ("Demo Police", 602), ("", 601)}  # months since 1970-01
+
+
+def test_months_are_counted_per_force_that_reported_them(tmp_path: Path) -> None:
+    """British Transport Police rows fall within the local force's area: they must not fill a month whose local
+    file is missing, so the months are counted by "Reported by"."""
+    for month in ("2020-01", "2020-03"):
+        month_file(tmp_path, month, street(row(f"a{month}", month)))
+    for month in ("2020-01", "2020-02", "2020-03"):
+        btp = HEADER + f"\nt{month},{month},British Transport Police,Demo Police,-1.2,52.6,X,E01025631,B,Robbery,,\n"
+        month_file(tmp_path, month, btp, name=f"{month}-btp-street.csv", gz=False)
+    crimes, report = read_policeuk(tmp_path, cache_dir=False)
+    assert set(crimes["force"]) == {"Demo Police"}
+    gaps = report[report["check"] == "months_missing"].set_index("detail")["count"].to_dict()
+    assert gaps == {
+        "British Transport Police: 3 consecutive months 2020-01..2020-03": 0,
+        "Demo Police: no rows for 2020-02 within 2020-01..2020-03": 1,
+    }
+    # a file without the "Reported by" column is counted under its force area
+    month_file(tmp_path / "old", "2020-01", "Crime ID,Month,Falls within,Longitude,Latitude,LSOA code,Crime type,"
+               "Last outcome category\nx,2020-01,Demo Police,-1.2,52.6,E01025631,Burglary,\n", gz=False)
+    old = read_policeuk(tmp_path / "old", cache_dir=False).report.set_index("check")
+    assert old.loc["months_missing", "detail"] == "Demo Police: 1 consecutive months 2020-01..2020-01"

@@ -172,9 +172,14 @@ def _assemble(
     street_outcome = _one(table.column("street_outcome"))
     street_outcome = _dictionary(outcome_codes, street_outcome.dictionary.to_pylist(), pa.large_string())
 
-    # months missing, per force (in order of appearance; rows with no force last)
+    # months missing, per force that reported the rows (in order of appearance; rows with no force last). Not
+    # per force area ("Falls within"): British Transport Police rows fall within a local force's area, and
+    # would fill a month whose local file is missing.
     force = _one(table.column("force"))
-    force_codes, force_names = _codes(force), force.dictionary.to_pylist()
+    supplier = _one(table.column("reported_by"))
+    if supplier.null_count:  # a file without "Reported by": its force area stands in
+        supplier = _one(pc.dictionary_encode(pc.coalesce(supplier.dictionary_decode(), force.dictionary_decode())))
+    force_codes, force_names = _codes(supplier), supplier.dictionary.to_pylist()
     low = int(month.min()) if len(month) else 0
     for code in [c for c in range(len(force_names)) if (force_codes == c).any()] + [-1]:
         got = np.flatnonzero(np.bincount(month[force_codes == code] - low)) + low  # the months present, sorted
