@@ -316,10 +316,19 @@ def test_control_chart_finds_a_four_month_fall():
     rng = np.random.default_rng(12)
     shares = np.full(24, 0.85)
     shares[12:16] = 0.60
-    c = C.control_chart(_rows(rng, shares, 150), "met", "month")
+    rows = _rows(rng, shares, 150)
+    c = C.control_chart(rows, "met", "month")
     below = c.findings[(c.findings["rule"] == "beyond limits") & (c.findings["direction"] == "below")]
+    assert set(below["start"]) <= {"2024-01", "2024-02", "2024-03", "2024-04"} and len(below) >= 3
+    assert (c.table["signal"].iloc[12:16] != "").all()
+    # With the first year as the baseline, nothing before the fall is beyond the limits.
+    base = C.control_chart(rows, "met", "month", baseline=12)
+    beyond = base.findings[base.findings["rule"] == "beyond limits"]
+    assert set(beyond["start"]) == {"2024-01", "2024-02", "2024-03", "2024-04"}
+    screened = C.control_chart(rows, "met", "month", screen=True)
+    below = screened.findings[screened.findings["rule"] == "beyond limits"]
     assert set(below["start"]) == {"2024-01", "2024-02", "2024-03", "2024-04"}
-    assert (c.table.set_index("period")["signal"].iloc[12:16] != "").all()
+    assert screened.sigma_z < c.sigma_z
     ax = c.plot()
     assert len(ax.collections) == 1  # the signals
     plt.close(ax.figure)
