@@ -2,6 +2,9 @@
 
 ``victimneeds build [--area example|PATH.toml] [--out DIR]``: run the notebooks and write the evidence pack.
 ``victimneeds fetch policeuk --force NAME --from YYYY-MM --to YYYY-MM --dest DIR``: download police.uk data.
+``victimneeds init NAME``: an area configuration, templates and a data request for a force.
+``victimneeds check --area FILE``: read and check every input of an area without building.
+``victimneeds --version``: the installed version.
 """
 
 from __future__ import annotations
@@ -17,7 +20,30 @@ def _parser() -> argparse.ArgumentParser:
         prog="victimneeds",
         description="Victims' Needs Assessment evidence for Police and Crime Commissioners.",
     )
+    from victimneeds import __version__
+
+    parser.add_argument("--version", action="version", version=f"victimneeds {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    i = sub.add_parser(
+        "init",
+        help="start an area: configuration, data templates and a data request for a police force",
+        description="Write an area configuration for a police force (its districts and small areas from the ONS "
+        "lookups, the public inputs in the open-data folder, and commented [extracts] sections for its own "
+        "data), blank CSV and Excel templates with the exact headers and allowed values, and a Word data "
+        "request to send to the force and providers.",
+    )
+    i.add_argument("name", help="the force, e.g. avon-and-somerset, 'Avon and Somerset' or E23000036")
+    i.add_argument("--dest", default=None, help="folder to write into (default: areas/<force>/)")
+    i.add_argument("--data-dir", default=None,
+                   help="the open-data folder (default: $VICTIMNEEDS_DATA, else ../shared/data)")
+    c = sub.add_parser(
+        "check",
+        help="read and check every input of an area without building",
+        description="Read every input of an area configuration and report, per table, rows read, kept and set "
+        "aside and why; referral-to-crime linkage; date ranges and months with no rows; and which sections "
+        "will run or be skipped and why. Exit status 1 when an input has errors.",
+    )
+    c.add_argument("--area", required=True, help="the area's TOML configuration")
     b = sub.add_parser(
         "build",
         help="run the assessment notebooks for an area and write the evidence pack",
@@ -72,6 +98,20 @@ def _fail(message: str, code: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``victimneeds`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "init":
+        from victimneeds.new_area import init_area
+
+        try:
+            print(init_area(args.name, args.dest, args.data_dir))
+        except (FileNotFoundError, FileExistsError, ValueError) as err:
+            return _fail(str(err), 2)
+        return 0
+    if args.command == "check":
+        from victimneeds.check import check_area
+
+        result = check_area(args.area)
+        print(result)
+        return 0 if result.ok else 1
     if args.command == "build":
         from victimneeds.build import BuildError, build
 

@@ -358,6 +358,41 @@ def _mye_sheet(path: Path, sheet: str) -> pd.DataFrame:
     return table.loc[table["Code"].notna()].reset_index(drop=True)
 
 
+def _with_successors(table: pd.DataFrame, keep: set[str], path: Path, sheet: str, report: Report) -> pd.DataFrame:
+    """Rows for districts abolished since the lookup's vintage, taken from the district that replaced them.
+
+    The estimates use the current districts; a lookup of an earlier vintage may name their predecessors (for
+    example Taunton Deane, part of Somerset West and Taunton since 2019). A predecessor is given its
+    successor's ages and sexes (its *structure*, which is all :func:`split_population` uses), and the report
+    says so. Codes with no row and no known successor are an error.
+    """
+    from victimneeds import reference
+
+    absent = sorted(keep - set(table["Code"]))
+    if not absent:
+        return table
+    successors = reference.table("lad_successors").set_index("code")
+    found = [c for c in absent if c in successors.index and successors.loc[c, "successor"] in set(table["Code"])]
+    still = sorted(set(absent) - set(found))
+    if still:
+        raise DataFileError(f"{path}, sheet {sheet!r}: no rows for the area codes {still}.")
+    rows = []
+    for code in found:
+        row = table.loc[table["Code"] == successors.loc[code, "successor"]].iloc[0].copy()
+        row["Code"], row["Name"] = code, successors.loc[code, "name"]
+        rows.append(row)
+    report.add(
+        f"{path.name}:{sheet}",
+        "structure_from_successor",
+        len(found),
+        "approximated",
+        "districts abolished since the lookup was made, given the age-sex structure of the district that "
+        "replaced them: "
+        + ", ".join(f"{c} from {successors.loc[c, 'successor']} ({successors.loc[c, 'successor_name']})" for c in found),
+    )
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+
+
 def read_population_lad(
     xls_path: str | os.PathLike,
     codes: Iterable[str] | None = None,
@@ -392,9 +427,7 @@ def read_population_lad(
             raise ValueError(f"sheets keys must be {SEXES}, got {sex!r}")
         table = _mye_sheet(path, sheet)
         if keep is not None:
-            absent = sorted(keep - set(table["Code"]))
-            if absent:
-                raise DataFileError(f"{path}, sheet {sheet!r}: no rows for the area codes {absent}.")
+            table = _with_successors(table, keep, path, sheet, report)
             table = table.loc[table["Code"].isin(keep)].reset_index(drop=True)
         counts = table[ages].apply(pd.to_numeric, errors="coerce")
         if counts.isna().any().any():
