@@ -388,7 +388,9 @@ def _with_successors(table: pd.DataFrame, keep: set[str], path: Path, sheet: str
         "approximated",
         "districts abolished since the lookup was made, given the age-sex structure of the district that "
         "replaced them: "
-        + ", ".join(f"{c} from {successors.loc[c, 'successor']} ({successors.loc[c, 'successor_name']})" for c in found),
+        + ", ".join(
+            f"{c} from {successors.loc[c, 'successor']} ({successors.loc[c, 'successor_name']})" for c in found
+        ),
     )
     return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
 
