@@ -14,6 +14,8 @@ from victimneeds.disclosure.grid import _Grid
 _VISIBLE, _PRIMARY, _SECONDARY = 0, 1, 2
 #: How many visible cells are tried, per failing primary cell, as the next secondary cell.
 MAX_CANDIDATES = 12
+#: How many of those are tried two at a time, for a cell that no single cell can free.
+MAX_PAIR_CANDIDATES = 8
 
 
 @dataclass
@@ -248,14 +250,22 @@ def _protect(
             out.update({k: hit[k] for k in ks})
         return out
 
-    for _ in range(len(values) + 1):
+    pairs_tried: set[int] = set()
+    lo_i, hi_i = int(rules.lo), int(rules.hi)
+    while True:  # each pass hides at least one more cell, or marks a cell as stuck until the next change
         found = bounds(status, primaries.tolist())
-        failing = [
-            k for k in primaries.tolist()
-            if k not in stuck and _needs_more(rate(found[k], int(rules.lo), int(rules.hi)), rules)
-        ]
+        failing = [k for k in primaries.tolist() if k not in stuck and _needs_more(rate(found[k], lo_i, hi_i), rules)]
+        pairs = False
         if not failing:
-            break
+            # last resort for a cell still disclosed: two cells at once (one alone may not free it, when it is
+            # pinned through a chain of lines)
+            failing = [
+                k for k in primaries.tolist() if k not in pairs_tried and rate(found[k], lo_i, hi_i) == "exposed"
+            ]
+            if not failing:
+                break
+            pairs = True
+            pairs_tried.add(failing[0])
         k = failing[0]
         current = _score(found[k], rules)
         cons = constraints(grid, status, rules)
@@ -263,10 +273,15 @@ def _protect(
         comp = set(np.flatnonzero(labels == labels[k]).tolist()) if labels[k] >= 0 else {k}
         ok = _eligible(grid, status, rules)
         candidates = _candidates(grid, k, comp, ok, groups_of)
+        if pairs:
+            short = candidates[:MAX_PAIR_CANDIDATES]
+            trials = [(a, b) for i, a in enumerate(short) for b in short[i + 1:]]
+        else:
+            trials = [(c,) for c in candidates[:MAX_CANDIDATES]]
         best, best_key = None, None
-        for c in candidates[:MAX_CANDIDATES]:
+        for cells in trials:
             trial = status.copy()
-            trial[c] = _SECONDARY
+            trial[list(cells)] = _SECONDARY
             _close_lines(grid, trial, rules, groups_of)
             added = float(np.nansum(values[(trial != _VISIBLE) & (status == _VISIBLE)]))
             score = _score(bounds(trial, [k])[k], rules)
@@ -277,6 +292,8 @@ def _protect(
             stuck.add(k)
             continue
         status = best
+        stuck.clear()
+        pairs_tried.clear()
     found = bounds(status, primaries.tolist())
     exposed = sum(rate(iv, int(rules.lo), int(rules.hi)) == "exposed" for iv in found.values())
     return status, int(exposed), found
