@@ -948,8 +948,12 @@ class CodeCompliance:
         return self.table[["right", "right_text", "source", "measure", "responses", "estimate"]].to_html(index=False)
 
     def plot(self, ax: Axes | None = None) -> Axes:
-        """Share met per right with intervals; survey as circles, case records as squares."""
-        t = self.table[self.table["value"].notna()].reset_index(drop=True)
+        """Share met per right with intervals; survey as circles, case records as squares.
+
+        The "declined referral" row is a share declining, not a share met, so it is left off the chart (it is in
+        ``table`` and the summary)."""
+        shown = self.table["value"].notna() & ~self.table["measure"].str.startswith("declined referral")
+        t = self.table[shown].reset_index(drop=True)
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.45 * len(t) + 1.5))
         y = np.arange(len(t))[::-1]
