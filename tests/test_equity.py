@@ -389,9 +389,12 @@ def test_concentration_index_weights_equal_replication_and_ties():
 
 
 def test_inequality_table_and_bootstrap():
-    t = pd.DataFrame({"y": [1.0, 2, 3, 4, 8, 9], "w": [1, 2, 1, 2, 1, 1], "g": list("aabbcc"), "r": [6, 5, 4, 3, 2, 1]})
+    # twelve units, four in each of three groups (intervals need at least ten units: eq.MIN_BOOTSTRAP_UNITS)
+    t = pd.DataFrame({"y": [1.0, 2, 3, 4, 8, 9, 2, 5, 7, 3, 6, 1], "w": [1, 2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 3],
+                      "g": list("aabbccaabbcc"), "r": [6, 5, 4, 3, 2, 1, 12, 11, 10, 9, 8, 7]})
     out = eq.inequality(t, "y", "w", rank_by="r", group="g", n_boot=200, label="current").set_index("statistic")
     assert out.loc["Gini", "value"] == pytest.approx(round(eq.gini(t.y, t.w), 4))
+    assert out[["lowercl", "uppercl"]].notna().all().all()
     assert (out["lowercl"] <= out["value"] + 1e-4).all() and (out["value"] <= out["uppercl"] + 1e-4).all()
     assert out["scenario"].eq("current").all()
     again = eq.inequality(t, "y", "w", rank_by="r", group="g", n_boot=200, label="current").set_index("statistic")

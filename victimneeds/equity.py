@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from scipy import stats as _st
 
 from victimneeds.datamodel import AGE_BANDS, SEXES, AreaData
 from victimneeds.periods import complete_years
@@ -1227,6 +1228,56 @@ def concentration_index(values: Any, rank_by: Any, weights: Any | None = None) -
     return round(float(2 * cov / mu), 12)
 
 
+#: Fewest units for which :func:`inequality` gives a bootstrap interval; with fewer it reports none (NaN). A
+#: judgement: five units have only 126 distinct resamples, and on the example area's five districts the BCa
+#: interval for the Gini came out as 0.197 to 0.215 around an estimate of 0.211 (the bootstrap distribution is
+#: cut off just above the estimate), which no one should read as a measure of uncertainty.
+MIN_BOOTSTRAP_UNITS = 10
+
+
+def _acceleration(jack: list[np.ndarray]) -> float:
+    """BCa acceleration from delete-one jackknife values, one array per resampling stratum.
+
+    ``L_hi = (n_h - 1)(mean_h - theta_(hi))`` estimates the empirical influence of unit i of stratum h, and
+    ``a = sum L^3 / n_h^3 / (6 (sum L^2 / n_h^2)^(3/2))``; with one stratum this is Efron's jackknife formula.
+    """
+    num = den = 0.0
+    for values in jack:
+        m = len(values)
+        if m < 2:
+            continue
+        lv = (m - 1) * (values.mean() - values)
+        num += float(np.sum(lv**3)) / m**3
+        den += float(np.sum(lv**2)) / m**2
+    return num / (6 * den**1.5) if den > 0 else 0.0
+
+
+def _bootstrap_limits(
+    point: float, reps: np.ndarray, accel: float, confidence: float, interval: str
+) -> tuple[float, float, str]:
+    """Percentile or BCa limits from bootstrap replicates, or NaN with the reason when they cannot be had.
+
+    BCa: ``z0 = Phi^-1(share of replicates below the estimate, ties counted half)`` and the limits are the
+    replicates' quantiles at ``Phi(z0 + (z0 + z_q) / (1 - a (z0 + z_q)))`` for ``z_q = Phi^-1(q)``, q the two
+    tail probabilities (Efron 1987), as in ``scipy.stats.bootstrap(method="BCa")``.
+    """
+    reps = reps[np.isfinite(reps)]
+    if len(reps) < 2 or np.ptp(reps) <= 1e-12 * max(1.0, abs(point)):
+        return np.nan, np.nan, "no interval: the statistic does not vary across resamples"
+    tail = (1 - confidence) / 2
+    if interval == "percentile":
+        lo, hi = np.quantile(reps, [tail, 1 - tail])
+        return float(lo), float(hi), ""
+    share = (np.sum(reps < point) + np.sum(reps <= point)) / (2 * len(reps))
+    if not 0 < share < 1:
+        return np.nan, np.nan, "no interval: the estimate lies outside all its resamples"
+    z0 = _st.norm.ppf(share)
+    zq = _st.norm.ppf([tail, 1 - tail])
+    q = _st.norm.cdf(z0 + (z0 + zq) / (1 - accel * (z0 + zq)))
+    lo, hi = np.quantile(reps, q)
+    return float(lo), float(hi), ""
+
+
 def inequality(
     table: pd.DataFrame,
     value: str,
@@ -1237,13 +1288,24 @@ def inequality(
     confidence: float = 0.95,
     seed: int = 2024,
     label: str = "",
+    interval: str = "bca",
 ) -> pd.DataFrame:
     """Gini, Theil (with between/within parts) and concentration index, each with a bootstrap interval.
 
-    Units (rows of ``table``) are resampled with replacement ``n_boot`` times (within groups when ``group``
-    is given, so every group stays present); the interval is the percentile interval. With few units (five
-    districts) the intervals are wide and partly reflect the resampling of so few units: read them as a
-    guide.
+    Units (rows of ``table``: areas or districts) are resampled with replacement ``n_boot`` times, each with its
+    value, weight, rank and group (paired resampling). When ``group`` is given and every group holds at least
+    two units, units are resampled within their groups (a stratified bootstrap: every group stays present);
+    when some group holds a single unit (e.g. one district per group) resampling within groups could not vary
+    that group, so units are resampled across the whole table and ``method`` says so. The interval is the bias-
+    corrected and accelerated (BCa) bootstrap interval (Efron 1987), with the acceleration from the delete-one
+    jackknife (within groups when stratified); ``interval="percentile"`` gives the plain percentile interval.
+
+    An interval is reported only when the data can support one: with fewer than :data:`MIN_BOOTSTRAP_UNITS`
+    units, or when a statistic does not vary across resamples (the within-group Theil when every group holds
+    one unit), the limits are NaN and ``note`` says why, rather than a zero-width interval. With few units the
+    intervals are wide and rough: read them as a guide. Simulation (``bench/calibration_inequality.py``,
+    lognormal incomes, 60 equal-weight units) shows that even BCa covers the Gini and especially the Theil index
+    less often than nominal in heavy-tailed data.
 
     Parameters
     ----------
@@ -1256,10 +1318,19 @@ def inequality(
     confidence : interval level.
     seed : random seed (results are reproducible).
     label : put in a ``scenario`` column (e.g. "current", "proposed").
+    interval : ``"bca"`` (default) or ``"percentile"``.
+
+    Returns
+    -------
+    One row per statistic: ``statistic, value`` and, with ``n_boot > 0``, ``lowercl, uppercl, confidence``
+    and ``note``; then ``method`` (and ``scenario`` first when ``label`` is given).
 
     References
     ----------
-    Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap. Chapman & Hall. O'Donnell et al. (2008).
+    Efron, B. (1987). Better bootstrap confidence intervals. Journal of the American Statistical Association
+    82(397), 171-185. Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, chapters 14 and 22
+    (BCa, jackknife acceleration). Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their
+    Application, sections 3.2 and 5.3 (stratified resampling, BCa). O'Donnell et al. (2008).
 
     Examples
     --------
@@ -1270,6 +1341,8 @@ def inequality(
     for col in (value, weight, rank_by, group):
         if col is not None and col not in table.columns:
             raise ValueError(f"inequality: column {col!r} not in the table (columns: {list(table.columns)})")
+    if interval not in ("bca", "percentile"):
+        raise ValueError(f"inequality: interval must be 'bca' or 'percentile', got {interval!r}")
     y = table[value].to_numpy(dtype=float)
     w = table[weight].to_numpy(dtype=float) if weight else np.ones(len(y))
     r = table[rank_by].to_numpy(dtype=float) if rank_by else None
@@ -1290,35 +1363,59 @@ def inequality(
             res["Concentration index"] = concentration_index(y[idx], r[idx], w[idx])
         return res
 
-    point = stats_of(np.arange(len(y)))
-    rows = {k: [] for k in point}
-    if n_boot > 0:
+    everyone = np.arange(len(y))
+    point = stats_of(everyone)
+    reps = {k: np.full(n_boot, np.nan) for k in point}
+    accel = dict.fromkeys(point, 0.0)
+    how = ""
+    too_few = len(y) < MIN_BOOTSTRAP_UNITS
+    if n_boot > 0 and not too_few:
         rng = np.random.default_rng(seed)
+        members = [everyone]
+        how = "units"
         if g is not None:
-            members = [np.flatnonzero(g == lab) for lab in pd.unique(g)]
-        else:
-            members = [np.arange(len(y))]
-        for _ in range(n_boot):
+            strata = [np.flatnonzero(g == lab) for lab in pd.unique(g)]
+            single = sum(len(m) == 1 for m in strata)
+            if single == 0:
+                members, how = strata, f"units within {group}"
+            else:
+                how = f"units across {group} ({single} of {len(strata)} groups hold one unit)"
+        for b in range(n_boot):
             idx = np.concatenate([rng.choice(m, size=len(m), replace=True) for m in members])
             for k, v in stats_of(idx).items():
-                rows[k].append(v)
-    alpha = (1 - confidence) / 2
+                reps[k][b] = v
+        if interval == "bca":
+            jack: dict[str, list[np.ndarray]] = {k: [] for k in point}
+            for m in members:
+                values = {k: np.empty(len(m)) for k in point}
+                for i in range(len(m)):
+                    for k, v in stats_of(np.delete(everyone, m[i])).items():
+                        values[k][i] = v
+                for k in point:
+                    jack[k].append(values[k])
+            accel = {k: _acceleration(jack[k]) for k in point}
     out = []
     for k, v in point.items():
         lo = hi = np.nan
+        note = ""
         if n_boot > 0:
-            lo, hi = np.quantile(rows[k], [alpha, 1 - alpha])
+            if too_few:
+                note = f"no interval: fewer than {MIN_BOOTSTRAP_UNITS} units"
+            else:
+                lo, hi, note = _bootstrap_limits(v, reps[k], accel[k], confidence, interval)
         out.append(
-            {"statistic": k, "value": round(v, 4), "lowercl": round(float(lo), 4), "uppercl": round(float(hi), 4)}
+            {"statistic": k, "value": round(v, 4), "lowercl": round(float(lo), 4), "uppercl": round(float(hi), 4),
+             "note": note}
         )
     frame = pd.DataFrame(out)
     if n_boot == 0:
-        frame = frame.drop(columns=["lowercl", "uppercl"])
+        frame = frame.drop(columns=["lowercl", "uppercl", "note"])
     else:
-        frame["confidence"] = f"{confidence:.0%}"
+        frame.insert(4, "confidence", f"{confidence:.0%}")
     method = f"{value} weighted by {weight or 'equal weights'}; {len(y)} units"
-    if n_boot:
-        method += f"; percentile bootstrap, {n_boot} resamples{' within ' + group if group else ''}, seed {seed}"
+    if n_boot and not too_few:
+        name = "BCa bootstrap (Efron 1987)" if interval == "bca" else "percentile bootstrap"
+        method += f"; {name}, {n_boot} resamples of {how}, seed {seed}"
     if dropped:
         method += f"; {dropped} units with no value left out"
     frame["method"] = method
