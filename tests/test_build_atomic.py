@@ -264,7 +264,7 @@ def test_a_failed_second_rename_puts_the_previous_pack_back(setup) -> None:  # n
         return real(src, dst)
 
     monkeypatch.setattr(vbuild.os, "replace", replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(BuildError, match=r"could not be moved to .*example \(disk full\); the previous pack is unch"):
         build("example", out, notebooks_dir=nbs, progress=False)
     assert calls[0][0] == "example" and calls[0][1].startswith(".example.old-")  # the swap had begun
     assert _snapshot(out) == before and _siblings(out) == []
@@ -297,7 +297,31 @@ def test_a_folder_that_is_not_a_pack_is_not_replaced(tmp_path: Path, monkeypatch
     assert check_pack(pack) == []
 
 
+def test_the_pack_has_the_permissions_of_a_folder_the_user_makes(setup) -> None:  # noqa: ANN001
+    out = setup[0]
+    made = out.with_name("made-by-the-user")
+    made.mkdir()
+    assert out.stat().st_mode & 0o777 == made.stat().st_mode & 0o777
+
+
 def test_timings_in_the_summary(setup) -> None:  # noqa: ANN001
     summary = setup[2]
     assert summary.timings == {"00_first": 0.1, "01_second": 0.1} and summary.seconds > 0
     assert "written to" in str(summary)
+
+
+def test_a_pack_that_cannot_be_moved_aside_is_left_as_it_was(setup) -> None:  # noqa: ANN001
+    out, nbs, _, monkeypatch = setup
+    before = _snapshot(out)
+    monkeypatch.setattr(vbuild, "_run_notebooks", _fake_runner("two"))
+    real = os.replace
+
+    def replace(src, dst):  # noqa: ANN001, ANN202
+        if Path(src) == out.resolve():
+            raise PermissionError("the workbook is open in another program")
+        return real(src, dst)
+
+    monkeypatch.setattr(vbuild.os, "replace", replace)
+    with pytest.raises(BuildError, match=r"could not replace .*example \(the workbook is open.*close it and build"):
+        build("example", out, notebooks_dir=nbs, progress=False)
+    assert _snapshot(out) == before and _siblings(out) == []

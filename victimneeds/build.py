@@ -37,8 +37,8 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -159,7 +159,7 @@ def build(
     with build_lock(out):
         _recover(out)
         _check_replaceable(out)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        work = _new_work_folder(out)
         failed = out.with_name(f"{out.name}.failed")
         try:
             summary = _build_into(work, out, data, slug, area_arg, paths, progress, kernel_name, jobs)
@@ -182,6 +182,19 @@ def build(
         shutil.rmtree(failed, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _new_work_folder(out: Path) -> Path:
+    """A new empty folder ``.<name>.tmp-<pid>-<random>`` beside ``out``, with the permissions a folder made by
+    the user would have (``tempfile.mkdtemp`` would make it readable by its owner only, and so the pack)."""
+    for _ in range(100):
+        work = out.with_name(f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            work.mkdir()
+        except FileExistsError:
+            continue
+        return work
+    raise BuildError(f"Could not create a temporary folder beside {out}.")
 
 
 def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str, paths: list[Path],
@@ -477,12 +490,22 @@ def _swap_into_place(work: Path, out: Path) -> None:
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
+        try:
+            os.replace(out, old)
+        except OSError as err:
+            raise BuildError(
+                f"The new evidence pack could not replace {out} ({err}); the previous pack is unchanged. A file in "
+                "it may be open in another program (the workbook in Excel, say): close it and build again."
+            ) from err
     try:
         os.replace(work, out)
-    except BaseException:
+    except BaseException as err:
         if old is not None and not out.exists():
             os.replace(old, out)  # put the previous pack back
+        if isinstance(err, OSError):
+            raise BuildError(
+                f"The new evidence pack could not be moved to {out} ({err}); the previous pack is unchanged."
+            ) from err
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
