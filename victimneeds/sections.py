@@ -124,4 +124,6 @@ def how_to_enable(table: str, columns: tuple[str, ...] | list[str] = ()) -> str:
 
 def skip_text(table: str, columns: tuple[str, ...] | list[str] = ()) -> str:
     """The ``needs`` text for :meth:`victimneeds.report.Output.skip`: the table, then how to supply it."""
+    if not columns:
+        columns = tuple(dict.fromkeys(c for s in SECTIONS for c in s.needs.get(table, ())))
     return f"{table} table ({TABLE_WORDS.get(table, table)}); {how_to_enable(table, columns)}"

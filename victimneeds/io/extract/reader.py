@@ -282,6 +282,10 @@ def read_extract(
         out[col] = _extra(r, col, frame[col], dates)
     _derive(r, out, raw_of, areas)
     _fill_and_require(r, out)
+    out = _deduplicate(r, out)
+    frame = r.raw.frame
+    if r.invalid is not None:
+        r.invalid = r.invalid.loc[frame.index]
     if r.problems and invalid_rows == "error" or any(p.rows is None for p in r.problems):
         raise ExtractError(where, r.problems)
     if r.invalid is not None and r.invalid.any():
@@ -290,20 +294,15 @@ def read_extract(
                        f"{p.column}: {p.reason or 'value not valid'}")
         keep_rows = ~r.invalid
         out = out.loc[keep_rows]
-        raw = RawTable(raw.path, raw.frame.loc[keep_rows], raw.rows[keep_rows.to_numpy()], raw.blank_rows, raw.sheet)
-        r.raw = raw
+        r.raw = RawTable(r.raw.path, r.raw.frame.loc[keep_rows], r.raw.rows[keep_rows.to_numpy()], r.raw.blank_rows,
+                         r.raw.sheet)
         report.add(name, "rows_excluded", int(r.invalid.sum()), "excluded",
                    "rows with a value that could not be read (invalid_rows = 'exclude'), counted by column above")
-    r.problems = []
-    r.invalid = None
-    out = _deduplicate(r, out)
     for col in id_cols:
         if col in out:
             out[col] = pseudonymise(out[col], salt)  # type: ignore[arg-type]
             report.add(name, "pseudonymised", int(out[col].notna().sum()), "replaced by keyed hash",
                        f"{col!r}: put in one form, then HMAC-SHA-256 with the secret salt (first 20 hex digits)")
-    if r.problems:
-        raise ExtractError(where, r.problems)
     out = _typed(table, out.reset_index(drop=True))
     validated = validate(out, table, source=str(path))
     report.add(name, "rows_kept", len(validated), "kept", f"rows in the {table} table")
