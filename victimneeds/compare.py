@@ -399,7 +399,9 @@ def _fit_logit(
         return out, res, method
     if weights is not None:
         raise ValueError("the weighted logistic regression did not converge (a group separates); try without weights")
-    cols = list(exog.columns) if profile_columns is None else list(profile_columns)
+    # Profile intervals for the separated columns, where Wald's fail; Wald intervals from the penalised fit for
+    # the rest (profiling every column of a large design takes minutes).
+    cols = (separated or list(exog.columns)) if profile_columns is None else list(profile_columns)
     positions = [exog.columns.get_loc(c) for c in cols]
     fit = firth_logit(exog, events, trials, level, profile=positions)
     out = pd.DataFrame(
@@ -408,7 +410,7 @@ def _fit_logit(
     why = f" ({', '.join(separated)} separates)" if separated else " (maximum likelihood did not converge)"
     method = (
         "Firth's penalised logistic regression" + why + ", profile penalised-likelihood interval and "
-        "likelihood-ratio test (Heinze & Schemper 2002)"
+        "likelihood-ratio test (Heinze & Schemper 2002) for the separated levels, Wald for the others"
     )
     return out, fit, method
 
