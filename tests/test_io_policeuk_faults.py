@@ -286,3 +286,14 @@ def test_months_are_counted_per_force_that_reported_them(tmp_path: Path) -> None
                "Last outcome category\nx,2020-01,Demo Police,-1.2,52.6,E01025631,Burglary,\n", gz=False)
     old = read_policeuk(tmp_path / "old", cache_dir=False).report.set_index("check")
     assert old.loc["months_missing", "detail"] == "Demo Police: 1 consecutive months 2020-01..2020-01"
+
+
+def test_running_out_of_memory_while_inflating_names_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    member = pfiles._Member("2020-01/big.csv.gz", "street", None, None, lambda: b"", True)
+
+    def read(self: object, size: int = -1) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(pparse.igzip.GzipFile, "read", read)
+    with pytest.raises(DataFileError, match=r"2020-01/big.csv.gz ran out of memory while being inflated"):
+        pparse._decompress(member, gzip.compress(b"x"), 1_000)

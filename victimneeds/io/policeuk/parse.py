@@ -117,6 +117,11 @@ def _decompress(member: _Member, data: bytes, limit: int = MAX_FILE_BYTES) -> by
             raw = handle.read(limit + 1)
     except _GZIP_ERRORS as err:
         raise DataFileError(f"{member.label} is not a complete gzip file ({err}); it may be cut short.") from None
+    except MemoryError:
+        raise DataFileError(
+            f"{member.label} ran out of memory while being inflated (the limit for one file, max_file_bytes, is "
+            f"{limit:,} bytes): it is not a police.uk monthly file, or lower max_file_bytes to be told sooner."
+        ) from None
     if len(raw) > limit:
         raise _too_big(member, limit)
     return raw
