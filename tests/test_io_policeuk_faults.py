@@ -297,3 +297,13 @@ def test_running_out_of_memory_while_inflating_names_the_file(monkeypatch: pytes
     monkeypatch.setattr(pparse.igzip.GzipFile, "read", read)
     with pytest.raises(DataFileError, match=r"2020-01/big.csv.gz ran out of memory while being inflated"):
         pparse._decompress(member, gzip.compress(b"x"), 1_000)
+
+
+def test_files_that_share_only_months_outside_the_window_do_not_clash(tmp_path: Path) -> None:
+    month_file(tmp_path, "2020-02", street(row("a", "2020-02"), row("stray", "2020-01")))  # one row dated January
+    (tmp_path / "export.csv").write_text(street(row("x", "2020-01"), row("y", "2020-03")))
+    with pytest.raises(DataFileError, match="Demo Police 2020-01"):
+        read_policeuk(tmp_path, cache_dir=False)
+    crimes, report = read_policeuk(tmp_path, cache_dir=False, months=("2020-02", "2020-03"))
+    assert sorted(crimes["crime_id"]) == ["a", "y"]
+    assert checks(report)["outside_period"] == 2

@@ -158,10 +158,10 @@ def read_policeuk(
         )
 
     streets, outcomes = [], []
-    for m, table, rows in _one_file_per_month(results, report, max_file_bytes):
+    window_ordinals = None if window is None else (window[0].ordinal, window[1].ordinal)
+    for m, table, rows in _one_file_per_month(results, report, max_file_bytes, window_ordinals):
         report.extend(rows)
         (outcomes if m.kind == "outcomes" else streets).append((m.label, table))
-    window_ordinals = None if window is None else (window[0].ordinal, window[1].ordinal)
     finished = _assemble(streets, outcomes, report, window_ordinals, months, areas, lsoa2011, duplicates)
     rows = list(report.rows)  # what the cache keeps: the files' report, not this read's cache trouble
     if damage is not None:
@@ -182,9 +182,11 @@ def _one_file_per_month(
     results: list[tuple[_Member, pa.Table, list[dict[str, object]], frozenset[tuple[str, int]]]],
     report: Report,
     max_file_bytes: int,
+    window: tuple[int, int] | None = None,
 ) -> list[tuple[_Member, pa.Table, list[dict[str, object]]]]:
     """Each force's month from one file: a copy with the same text is skipped and counted, a different file
-    holding the same month is an error naming both (see :func:`read_policeuk`, Notes)."""
+    holding the same month (within ``window``, the months kept) is an error naming both (see
+    :func:`read_policeuk`, Notes)."""
     owner: dict[tuple[str, str, int], int] = {}
     kept: list[int] = []
     texts: dict[int, str] = {}
@@ -199,6 +201,8 @@ def _one_file_per_month(
     order = sorted(range(len(results)), key=lambda i: _is_copy_name(results[i][0].label))
     for i in order:
         m, _, _, held = results[i]
+        if window is not None:  # rows of other months are excluded, so they cannot be counted twice
+            held = frozenset(k for k in held if window[0] <= k[1] <= window[1])
         kind = "outcomes" if m.kind == "outcomes" else "street"
         clash = sorted({owner[(kind, *k)] for k in held if (kind, *k) in owner})
         if not clash:
@@ -206,7 +210,7 @@ def _one_file_per_month(
             kept.append(i)
             continue
         first = results[clash[0]][0]
-        if len(clash) == 1 and results[clash[0]][3] == held and text_hash(i) == text_hash(clash[0]):
+        if len(clash) == 1 and text_hash(i) == text_hash(clash[0]):
             report.add(m.label, "duplicate_file", 1, "not read", f"the same text as {_where(first)}; read once")
             continue
         force, month = min(k for k in held if (kind, *k) in owner)
