@@ -1457,7 +1457,8 @@ def inequality_by_scenario(
     data : the area.
     scenarios : name -> funding by district (a ``funding`` column), e.g. the current split and a proposal.
     need : the small-area need index (``need_index(data, level="area")``) that weights residents.
-    n_boot : bootstrap resamples for the intervals (districts resampled within local authority groups).
+    n_boot : bootstrap resamples for the BCa intervals (small areas resampled within their districts; with one
+        unit per district, across districts; see :func:`inequality`).
     """
     per_need = {name: funding_per_need(data, funding, need) for name, funding in scenarios.items()}
     table = pd.concat([inequality(t, "funding_per_weighted_head", "weighted_population",
