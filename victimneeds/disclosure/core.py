@@ -80,11 +80,13 @@ class DisclosureReport:
     threshold: tuple[int, int] = (1, 4)
     symbol: str = DEFAULT_SYMBOL
     rounded_to: int | None = None
-    suppressed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "reason"]))
+    suppressed: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["row", "column", "reason", "position"])
+    )
     strong: int = 0
     weak: int = 0
     audit: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["row", "column", "low", "high", "protection"])
+        default_factory=lambda: pd.DataFrame(columns=["row", "column", "low", "high", "protection", "position"])
     )
 
     def summary(self) -> str:

@@ -82,6 +82,19 @@ def _constant_within(table: pd.DataFrame, column: str, blocks: list[str]) -> boo
     return bool((table.groupby(blocks, dropna=False, sort=False)[column].nunique(dropna=False) <= 1).all())
 
 
+def _effective_dims(table: pd.DataFrame, dims: list[str]) -> list[str]:
+    """Drop index columns that only label another (a district's name beside its code): from the last, a
+    column goes when the remaining ones still identify every row."""
+    out = list(dims)
+    if not out or table.duplicated(subset=out).any():
+        return out
+    for d in reversed(dims):
+        rest = [c for c in out if c != d]
+        if rest and not table.duplicated(subset=rest).any() and table[d].nunique(dropna=False) == len(table):
+            out = rest
+    return out
+
+
 def _infer_block_totals(table: pd.DataFrame, counts: list[str], blocks: list[str]) -> dict[str, str]:
     """Count columns that hold, on each row of a block, the block's sum of another count column."""
     found: dict[str, str] = {}
@@ -157,6 +170,7 @@ def declare(
     absent = [c for c in [*counts, *dims, *modelled, *shares] if c not in table.columns]
     if absent:
         raise KeyError(f"{name}: the table has no column(s) {absent}; its columns are {list(table.columns)}")
+    dims = _effective_dims(table, dims)
     blocks = list(by) if by is not None else dims[:-1]
     bad = [b for b in [*blocks, *margins] if b not in dims]
     if bad:
