@@ -122,6 +122,8 @@ def _load_result(cache: Path, key: str) -> tuple[PoliceUKData | None, str | None
         if _checksum(rows_text.encode("utf-8")) != rows_sum:
             return None, f"the cached report {report_path} does not match its checksum"
         rows = json.loads(rows_text)
+    except FileNotFoundError:
+        return None, None  # removed meanwhile (the oldest entries go when the cache is full): a plain miss
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         return None, f"the cached report {report_path} cannot be read ({type(err).__name__}: {err})"
     try:
@@ -135,6 +137,8 @@ def _load_result(cache: Path, key: str) -> tuple[PoliceUKData | None, str | None
             )
         table = pa.ipc.open_file(data).read_all()
         result = PoliceUKData(_canonical(table), report_frame(rows))
+    except FileNotFoundError:
+        return None, None
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as err:
         return None, f"the cached table {table_path} cannot be read ({type(err).__name__}: {err})"
     try:
