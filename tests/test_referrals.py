@@ -750,3 +750,24 @@ def test_gaps_found_flags_no_district_when_none_is_different():
         rule_flags += len(R.gaps_found(ratios))
     assert raw_flags > 20
     assert rule_flags <= 2
+
+
+def test_referral_outcomes_feed_the_comparison_engine():
+    from victimneeds import compare
+
+    crimes, refs = _consent_world(np.random.default_rng(31), n=6000)
+    frame = R.referral_outcomes(crimes, refs)
+    assert len(frame) == int((crimes["need_identified"] & crimes["consent_to_refer"]).sum())
+    c = compare.compare(frame, "referred", by=["victim_ethnicity", "victim_sex"])
+    m = R.referral_model(crimes, refs, covariates=["victim_ethnicity", "victim_sex"])
+    assert c.odds_ratios.set_index("level").loc["Black", "odds_ratio"] == pytest.approx(
+        m.table.set_index("level").loc["Black", "odds_ratio"], rel=1e-9
+    )
+    assert len(R.referral_outcomes(crimes, refs, denominator="assessed")) == len(crimes)
+    note = R.pathway(crimes, _pathway_refs(refs)).notes[-1]
+    assert "declined referral" in note
+
+
+def _pathway_refs(refs: pd.DataFrame) -> pd.DataFrame:
+    return refs.assign(contact_attempted=True, contact_made=True, support_accepted=True, support_level="Basic",
+                       onward_referral="None", closed_date=pd.NaT)

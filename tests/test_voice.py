@@ -450,3 +450,24 @@ def test_satisfaction_trend_allows_for_quarters_that_vary():
         flagged += row["finding"] != "no evidence of a trend"
     assert flagged <= sst.binom.ppf(0.999, sims, 0.05)
     assert row["dispersion"] >= 1
+
+
+def test_right4_timeliness_control_chart_flags_a_four_month_fall():
+    """Referrals contacted within 2 working days: 85% a month, 60% for four months; the p-chart flags them."""
+    from victimneeds import compare
+
+    rng = np.random.default_rng(21)
+    days = pd.bdate_range("2023-01-02", "2024-12-31")
+    ref = pd.Series(rng.choice(days, 6000)).sort_values(ignore_index=True)
+    fall = (ref >= "2024-01-01") & (ref < "2024-05-01")
+    quick = rng.random(len(ref)) < np.where(fall, 0.60, 0.85)
+    wait = np.where(quick, rng.integers(0, 3, len(ref)), rng.integers(3, 10, len(ref)))
+    contact = [d + pd.offsets.BDay(int(w)) for d, w in zip(ref, wait, strict=True)]
+    refs = pd.DataFrame({"referral_date": ref, "first_contact_date": contact})
+    refs["met"] = voice.contact_within(refs, 2)
+    assert refs["met"].isna().sum() <= 5  # only the last days' windows are still open
+    chart = compare.control_chart(refs, "met", "referral_date")
+    flagged = chart.table.loc[chart.table["signal"] != "", "period"].astype(str).tolist()
+    assert {"2024-01", "2024-02", "2024-03", "2024-04"} <= set(flagged)
+    below = chart.findings[chart.findings["direction"] == "below"]
+    assert set(below["start"]) <= {"2024-01", "2024-02", "2024-03", "2024-04"}

@@ -1049,17 +1049,18 @@ def control_chart(
             f"the centre line ({100 * x[i:j + 1].sum() / n[i:j + 1].sum():.1f}% against {100 * pbar:.1f}%): "
             "a sustained shift")
     beyond = np.where(zz > kw, 1, np.where(zz < -kw, -1, 0))
-    hits = []
+    hits = []  # the points beyond the warning limit in each window of three that has two of them
     for s in (1, -1):
         for i in range(len(zz) - 2):
-            if (beyond[i:i + 3] == s).sum() >= 2:
-                hits.append((i, s))
+            inside = [i + k for k in range(3) if beyond[i + k] == s]
+            if len(inside) >= 2:
+                hits.append((inside[0], inside[-1], s))
     merged: list[list[int]] = []
-    for i, s in sorted(hits):
+    for i, j, s in sorted(hits):
         if merged and merged[-1][2] == s and i <= merged[-1][1] + 1:
-            merged[-1][1] = i + 2
+            merged[-1][1] = max(merged[-1][1], j)
         else:
-            merged.append([i, i + 2, s])
+            merged.append([i, j, s])
     for i, j, s in merged:
         add("2 of 3", i, j, s, f"{labels[i]} to {labels[j]}: two of three periods beyond the warning limit "
             f"{'above' if s > 0 else 'below'} the centre line: an early sign of a shift")

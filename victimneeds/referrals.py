@@ -58,6 +58,7 @@ __all__ = [
     "onward_matrix",
     "pathway",
     "referral_model",
+    "referral_outcomes",
     "referral_ratios",
     "standardised_referrals",
 ]
@@ -230,6 +231,39 @@ def code_denominator(crimes: pd.DataFrame) -> CodeDenominator:
         + f"; {int((assessed & ~need).sum()):,} assessed victims with no need recorded are not in the denominator."
     )
     return CodeDenominator(assessed, need, eligible, declined, unknown, True, note)
+
+
+def referral_outcomes(
+    crimes: pd.DataFrame, referrals: pd.DataFrame, denominator: Literal["code", "assessed"] = "code"
+) -> pd.DataFrame:
+    """One row per victim the Victims' Code says should be referred, with whether police referred them.
+
+    The victims are those of :func:`code_denominator` (need recorded and agreement to referral; all assessed
+    victims with ``denominator="assessed"`` or when consent is not recorded), with a boolean ``referred``
+    column (a police referral carries the crime's ``crime_id``). This is the table to give
+    :func:`victimneeds.compare.compare` (rates, adjusted odds ratios and trend by any breakdown) and
+    :func:`victimneeds.compare.control_chart` (``date="month"``). ``attrs["note"]`` says which denominator
+    was used.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"crime_id": ["C1", "C2", "C3"], "victim_identified": [True] * 3,
+    ...     "needs_assessment_done": [True] * 3, "need_identified": [True] * 3,
+    ...     "consent_to_refer": [True, True, False]})
+    >>> referral_outcomes(c, pd.DataFrame({"crime_id": ["C1"], "source": ["Police"]}))[["crime_id", "referred"]]
+      crime_id  referred
+    0       C1      True
+    1       C2     False
+    """
+    if denominator not in ("code", "assessed"):
+        raise ValueError(f"referral_outcomes: denominator must be 'code' or 'assessed', not {denominator!r}")
+    _need_columns(crimes, ["crime_id", "victim_identified", "needs_assessment_done"], "crimes", "referral_outcomes")
+    _need_columns(referrals, ["crime_id", "source"], "referrals", "referral_outcomes")
+    d = code_denominator(crimes)
+    keep = d.eligible if denominator == "code" else d.assessed
+    out = crimes[keep].assign(referred=_police_linked(crimes, referrals)[keep])
+    out.attrs["note"] = d.note if denominator == "code" else "all assessed victims (the wider denominator)"
+    return out
 
 
 def declined_table(
@@ -592,6 +626,13 @@ def pathway(
         notes.append(
             f"{int(unlinked.sum()):,} police referrals name a crime_id not in the crimes table: they are "
             "counted in the victim-service stages only."
+        )
+    d = code_denominator(crimes)
+    if d.uses_consent:
+        notes.append(
+            f"{int(d.declined.sum()):,} of {int((d.eligible | d.declined).sum()):,} victims with a need recorded "
+            "declined referral: under the Victims' Code they have not been failed (see referral_model and "
+            "assessment_accuracy, which measure referral among those who agreed)."
         )
     return Pathway(table=table, by=by_cols, notes=notes)
 

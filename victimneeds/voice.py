@@ -45,6 +45,7 @@ __all__ = [
     "DistrictFunnel",
     "SatisfactionTrend",
     "code_compliance",
+    "contact_within",
     "coverage",
     "design_effect",
     "district_funnel",
@@ -993,6 +994,35 @@ def _working_days(start: pd.Series, end: pd.Series) -> np.ndarray:
     return out
 
 
+def contact_within(referrals: pd.DataFrame, within_days: int = 2) -> pd.Series:
+    """For each referral, whether the service's first contact attempt came within ``within_days`` working days.
+
+    Missing (NA) where the window had not closed by the last date in the table (neither met nor failed
+    yet). Working days are Monday to Friday (bank holidays not excluded). The series, added to the referrals
+    table, is what :func:`victimneeds.compare.control_chart` needs for a monthly chart of Right 4's
+    timeliness (``date="referral_date"``).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"referral_date": pd.to_datetime(["2024-01-05", "2024-01-05", "2024-01-12"]),
+    ...                   "first_contact_date": pd.to_datetime(["2024-01-09", "2024-01-10", None])})
+    >>> contact_within(r).tolist()  # Friday 5th: Tuesday 9th is 2 working days, Wednesday 3; the 12th is open
+    [True, False, <NA>]
+    """
+    _check_columns(referrals, ["referral_date", "first_contact_date"], "referrals", "contact_within")
+    start = pd.to_datetime(referrals["referral_date"])
+    end = pd.to_datetime(referrals["first_contact_date"])
+    latest = pd.concat([start, end]).max()
+    s = start.to_numpy().astype("datetime64[D]")
+    closed = np.busday_count(s, np.datetime64(latest.date(), "D")) >= within_days
+    has = end.notna().to_numpy()
+    days = np.full(len(referrals), np.iinfo(np.int64).max)
+    days[has] = np.busday_count(s[has], end[has].to_numpy().astype("datetime64[D]"))
+    met = pd.array(has & (days <= within_days), dtype="boolean")
+    met[~closed] = pd.NA
+    return pd.Series(met, index=referrals.index, name=f"contact_within_{within_days}_days")
+
+
 def _records_rows(
     referrals: pd.DataFrame | None, crimes: pd.DataFrame | None, within_days: int, report_date: str | None
 ) -> list[dict]:
@@ -1074,23 +1104,15 @@ def _records_rows(
                 }
             )
     if referrals is not None:
-        _check_columns(referrals, ["referral_date", "first_contact_date"], "referrals", "code_compliance")
-        start = pd.to_datetime(referrals["referral_date"])
-        end = pd.to_datetime(referrals["first_contact_date"])
-        latest = pd.concat([start, end]).max()
-        s = start.to_numpy().astype("datetime64[D]")
-        closed = np.busday_count(s, np.datetime64(latest.date(), "D")) >= within_days
-        has = end.notna().to_numpy()
-        days = np.full(len(referrals), np.iinfo(np.int64).max)
-        days[has] = np.busday_count(s[has], end[has].to_numpy().astype("datetime64[D]"))
-        met = has & (days <= within_days)
+        met = contact_within(referrals, within_days)
+        closed = met.notna().to_numpy()
         rows.append(
             {
                 "right": 4,
                 "source": "case records",
                 "measure": f"first contact attempt within {within_days} working days of referral",
                 "responses": int(closed.sum()),
-                "yes": int((met & closed).sum()),
+                "yes": int(met.fillna(False).to_numpy(dtype=bool).sum()),
                 "method_note": f"referrals whose {within_days}-working-day window had closed by the last "
                 "date in the table; working days Monday to Friday (bank holidays not "
                 "excluded)",
