@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,17 +71,29 @@ def _siblings(out: Path) -> list[str]:
     return sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
 
 
+@pytest.fixture(scope="module")
+def first_pack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """One build, made once: (the pack's folder, the notebooks folder, the summary)."""
+    folder = tmp_path_factory.mktemp("first")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vbuild, "_run_notebooks", _fake_runner("one"))
+        nbs = _notebooks(folder / "nbs")
+        out = folder / "packs" / "example"
+        return out, nbs, build("example", out, notebooks_dir=nbs, progress=False)
+
+
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    monkeypatch.setattr(vbuild, "_run_notebooks", _fake_runner("one"))
-    nbs = _notebooks(tmp_path / "nbs")
+def setup(first_pack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    """A copy of the first pack (files and times) in a folder of its own, for a test to build over."""
+    built, nbs, summary = first_pack
     out = tmp_path / "packs" / "example"
-    summary = build("example", out, notebooks_dir=nbs, progress=False)
+    shutil.copytree(built, out)
+    monkeypatch.setattr(vbuild, "_run_notebooks", _fake_runner("one"))
     return out, nbs, summary, monkeypatch
 
 
-def test_a_build_writes_the_pack_with_a_manifest(setup) -> None:  # noqa: ANN001
-    out, _, summary, _ = setup
+def test_a_build_writes_the_pack_with_a_manifest(first_pack) -> None:  # noqa: ANN001
+    out, _, summary = first_pack
     assert summary.out_dir == out.resolve()
     assert [p.name for p in summary.notebooks] == ["00_first.ipynb", "01_second.ipynb"]
     for path in [*summary.notebooks, *summary.html, summary.workbook, summary.word]:
@@ -297,15 +310,15 @@ def test_a_folder_that_is_not_a_pack_is_not_replaced(tmp_path: Path, monkeypatch
     assert check_pack(pack) == []
 
 
-def test_the_pack_has_the_permissions_of_a_folder_the_user_makes(setup) -> None:  # noqa: ANN001
-    out = setup[0]
-    made = out.with_name("made-by-the-user")
+def test_the_pack_has_the_permissions_of_a_folder_the_user_makes(first_pack, tmp_path: Path) -> None:  # noqa: ANN001
+    out = first_pack[0]
+    made = tmp_path / "made-by-the-user"
     made.mkdir()
     assert out.stat().st_mode & 0o777 == made.stat().st_mode & 0o777
 
 
-def test_timings_in_the_summary(setup) -> None:  # noqa: ANN001
-    summary = setup[2]
+def test_timings_in_the_summary(first_pack) -> None:  # noqa: ANN001
+    summary = first_pack[2]
     assert summary.timings == {"00_first": 0.1, "01_second": 0.1} and summary.seconds > 0
     assert "written to" in str(summary)
 
