@@ -40,7 +40,7 @@ Arrow IPC, and the warm read must stay within 1/20 of a plain ``pandas.read_csv`
 """
 
 from victimneeds.io.policeuk.cache import CACHE_ENTRIES, default_cache_dir, wait_for_cache
-from victimneeds.io.policeuk.parse import OUTCOME_COLUMNS, STREET_COLUMNS, UK_BOUNDS
+from victimneeds.io.policeuk.parse import MAX_FILE_BYTES, OUTCOME_COLUMNS, STREET_COLUMNS, UK_BOUNDS
 from victimneeds.io.policeuk.reader import read_policeuk
 from victimneeds.io.policeuk.table import PoliceUKData
 from victimneeds.io.policeuk.vintage import lsoa_vintage
@@ -55,4 +55,5 @@ __all__ = [
     "default_cache_dir",
     "CACHE_ENTRIES",
     "wait_for_cache",
+    "MAX_FILE_BYTES",
 ]
