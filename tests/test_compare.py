@@ -196,6 +196,10 @@ def test_compare_uses_firth_when_a_group_separates():
     assert np.isfinite(row[["odds_ratio", "lower", "upper"]].astype(float)).all()
     assert 0 < row["lower"] < row["odds_ratio"] < row["upper"] < 0.1
     assert row["model"].startswith("Firth")
+    weighted = C.compare(t.assign(w=rng.uniform(0.5, 2, len(t))), "referred", by=["victim_sex", "victim_ethnicity"],
+                         weights="w")
+    row = weighted.odds_ratios.set_index("level").loc["Black"]
+    assert 0 < row["lower"] < row["upper"] < 0.1 and "weights not used" in row["model"]
 
 
 def test_compare_trend_and_weights():

@@ -72,6 +72,17 @@ def example():
     return load_example()
 
 
+@pytest.fixture(scope="module")
+def example_models(example):
+    """The example area's referral model on the Victims' Code denominator and over all assessed victims."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "code": R.referral_model(example.crimes, example.referrals),
+            "assessed": R.referral_model(example.crimes, example.referrals, denominator="assessed"),
+        }
+
+
 # --------------------------------------------------------------------------------------------------
 # 1. Pathway
 # --------------------------------------------------------------------------------------------------
@@ -342,11 +353,8 @@ def test_small_group_warning():
     assert m.table.set_index("level").loc["Unknown", "warning"].startswith("small group")
 
 
-def test_glm_finds_planted_effects(example):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        m = R.referral_model(example.crimes, example.referrals, denominator="assessed")
-        code = R.referral_model(example.crimes, example.referrals)
+def test_glm_finds_planted_effects(example_models):
+    m, code = example_models["assessed"], example_models["code"]
     # The Code model carries the wider model as its secondary table, and the declined shares.
     pd.testing.assert_frame_equal(code.wider, m.table)
     dec = code.declined.set_index(["covariate", "level"])
@@ -434,20 +442,20 @@ def test_assessment_accuracy_example(example):
     assert t.loc[code, "missed_rate"] < 10
 
 
-def test_gaps_found_on_example(example):
+def test_gaps_found_on_example(example, example_models):
     names = dict(zip(example.districts["district_code"], example.districts["district_name"], strict=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         times = R.contact_times(example.referrals)
         gaps = R.gaps_found(
             R.referral_ratios(example.crimes, example.referrals, names=names),
-            R.referral_model(example.crimes, example.referrals),
+            example_models["code"],
             times,
             names=names,
         )
         wider = R.gaps_found(
             R.referral_ratios(example.crimes, example.referrals, names=names, denominator="assessed"),
-            R.referral_model(example.crimes, example.referrals, denominator="assessed"),
+            example_models["assessed"],
             names=names,
         )
     older = {"victim_age_band: 65-74", "victim_age_band: 75+"}

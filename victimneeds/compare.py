@@ -397,8 +397,11 @@ def _fit_logit(
         if weights is not None:
             method += ", robust (sandwich) standard errors for survey weights"
         return out, res, method
+    weight_note = ""
     if weights is not None:
-        raise ValueError("the weighted logistic regression did not converge (a group separates); try without weights")
+        # Firth's penalty has no survey-weighted form here: fit the unweighted rows and say so.
+        separated = _separated(events, trials, exog)
+        weight_note = "; survey weights not used in this model because a group separates"
     # Profile intervals for the separated columns, where Wald's fail; Wald intervals from the penalised fit for
     # the rest (profiling every column of a large design takes minutes).
     cols = (separated or list(exog.columns)) if profile_columns is None else list(profile_columns)
@@ -411,6 +414,7 @@ def _fit_logit(
     method = (
         "Firth's penalised logistic regression" + why + ", profile penalised-likelihood interval and "
         "likelihood-ratio test (Heinze & Schemper 2002) for the separated levels, Wald for the others"
+        + weight_note
     )
     return out, fit, method
 
