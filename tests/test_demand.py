@@ -110,7 +110,7 @@ def test_auto_backtest_and_result_shape():
     t = pd.DataFrame(
         {"g": np.repeat(["A", "B"], 48), "month": list(m) * 2, "count": rng.poisson(np.tile(np.array(PATTERN * 4), 2))}
     )
-    fc = F.forecast(t, horizon=6, keys=["g"], methods=("snaive", "naive", "glm"))
+    fc = F.forecast(t, horizon=6, keys=["g"], method="auto", methods=("snaive", "naive", "glm"))
     assert list(fc.table.columns[:2]) == ["g", "month"]
     assert {"lower_80", "upper_80", "lower_95", "upper_95", "method"} <= set(fc.table.columns)
     assert (fc.table[["mean", "lower_80", "lower_95"]] >= 0).all().all()

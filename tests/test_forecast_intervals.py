@@ -106,3 +106,51 @@ def test_glm_paths_share_the_coefficient_draw():
     _, _, _, paths = F._glm(y, months, 12, (0.8,), False)
     var_total = paths.sum(axis=1).var()
     assert var_total > 1.2 * paths.var(axis=0).sum()
+
+
+def _iid_panel(seed: int, n_series: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Independent negative binomial months (mean 80, size 30): training and 12 held-out months per series."""
+    rng = np.random.default_rng(seed)
+    months = pd.period_range("2019-01", periods=n + H, freq="M")
+    rows = [
+        pd.DataFrame({"s": s, "month": months, "count": rng.negative_binomial(30, 30 / 110, n + H).astype(float)})
+        for s in range(n_series)
+    ]
+    t = pd.concat(rows, ignore_index=True)
+    return t[t["month"] <= months[n - 1]], t[t["month"] > months[n - 1]]
+
+
+def test_conformal_calibration_brings_naive_intervals_to_nominal():
+    """On independent months a random walk's intervals are far too wide (about 95% inside the 80% range);
+    calibrating on the backtest, pooled over series, narrows them to about the nominal share."""
+    train, test = _iid_panel(11, 40, 48)
+    cover = {}
+    for cal in (False, True):
+        fc = F.forecast(
+            train, horizon=H, keys=["s"], method="naive", methods=("naive",), origins=3, calibrate=cal, lockdown=False
+        )
+        m = fc.table.merge(test, on=["s", "month"])
+        cover[cal] = (
+            ((m["count"] >= m["lower_80"]) & (m["count"] <= m["upper_80"])).mean(),
+            ((m["count"] >= m["lower_95"]) & (m["count"] <= m["upper_95"])).mean(),
+        )
+        if cal:
+            assert fc.calibration[0.8] < 1 and any("calibrated" in n for n in fc.notes)
+            yr = fc.yearly()
+            assert (yr["interval"].str.contains("calibrated")).all()
+    assert cover[False][0] > 0.9
+    assert 0.72 <= cover[True][0] <= 0.88
+    assert 0.9 <= cover[True][1] <= 0.99
+
+
+def test_combination_is_the_mean_of_its_members():
+    train, _ = _iid_panel(12, 2, 36)
+    fc = F.forecast(train, horizon=6, keys=["s"], method="combination", combination=("snaive", "naive"))
+    means = [
+        F.forecast(train, horizon=6, keys=["s"], method=m, origins=0).table["mean"].to_numpy()
+        for m in ("snaive", "naive")
+    ]
+    assert np.allclose(fc.table["mean"].to_numpy(), np.mean(means, axis=0))
+    assert "combination" in set(fc.backtest["method"])
+    assert fc.table["method"].str.startswith("combination: mean of").all()
+    assert fc.backtest.loc[fc.backtest["method"].isin(["snaive", "naive"]), "chosen"].all()
