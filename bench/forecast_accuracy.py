@@ -7,6 +7,9 @@ the same table, the wall time of ``method="auto"`` with its backtest (target und
 held-out accuracy at the force-total and district levels of the unreconciled base forecasts of those levels,
 bottom-up sums, and MinT (shrinkage), WLS and OLS reconciliation (:func:`victimneeds.forecast.reconcile`).
 
+The rolling-origin evaluation over every force in the shared data (several origins, horizons 1-12, yearly
+totals) is ``bench/forecast_origins.py``.
+
 Run: ``python bench/forecast_accuracy.py [--districts] [--jobs 2]``.
 """
 
@@ -34,9 +37,10 @@ def score(counts: pd.DataFrame, keys: list[str], jobs: int) -> tuple[pd.DataFram
     train, test = split(counts)
     rows = []
     auto = None
-    for method in ["snaive", "naive", "ets", "sarimax", "glm", "auto"]:
+    for method in ["snaive", "naive", "ets", "sarimax", "glm", "auto", "combination"]:
         start = time.perf_counter()
-        fc = F.forecast(train, horizon=12, keys=keys, method=method, origins=0 if method != "auto" else 3, n_jobs=jobs)
+        backtested = method in ("auto", "combination")
+        fc = F.forecast(train, horizon=12, keys=keys, method=method, origins=3 if backtested else 0, n_jobs=jobs)
         seconds = time.perf_counter() - start
         if method == "auto":
             auto = fc

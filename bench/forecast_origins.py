@@ -9,6 +9,8 @@ the run time. Forecasters (:data:`FORECASTERS`): each candidate alone with its o
 equal-weight combinations (with intervals from their rank-averaged sample paths, calibrated on each training
 window's own backtest when it has 3 origins), and a peer from statsforecast (AutoETS) when that package is installed
 (skipped, with a message, when it is not). Naive (the last value repeated) is among the candidates.
+``yearly_coverage_80/95`` is the share of 12-month totals (series x origin) inside the year-ahead range of
+:meth:`~victimneeds.forecast.ForecastResult.yearly`.
 
 Run: ``python bench/forecast_origins.py [--origins 4] [--step 2] [--jobs 2] [--force leicestershire]``.
 """
@@ -72,7 +74,7 @@ def _statsforecast(train: pd.DataFrame) -> pd.DataFrame | None:
 def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.DataFrame:
     last = counts["month"].max()
     cuts = [last - H - step * k for k in range(origins)][::-1]
-    rows, seconds = [], {}
+    rows, yearly, seconds = [], [], {}
     peer_missing = False
     for cut in cuts:
         train, test = counts[counts["month"] <= cut], counts[(counts["month"] > cut) & (counts["month"] <= cut + H)]
@@ -82,6 +84,19 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
             fc = F.forecast(train, horizon=H, keys=["crime_type"], n_jobs=jobs, **kw)
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
             tables[name] = fc.table
+            # the 12-month total: the year_ahead 1 range from yearly() against the true total
+            total = test.groupby("crime_type")["count"].agg(["sum", "size"])
+            yr = fc.yearly().query("year_ahead == 1").join(total, on="crime_type")
+            yr = yr[yr["size"] == H]
+            yearly.append(
+                pd.DataFrame(
+                    {
+                        "forecaster": name,
+                        "in80": (yr["sum"] >= yr["lower_80"]) & (yr["sum"] <= yr["upper_80"]),
+                        "in95": (yr["sum"] >= yr["lower_95"]) & (yr["sum"] <= yr["upper_95"]),
+                    }
+                )
+            )
         peer = _statsforecast(train)
         if peer is None:
             peer_missing = True
@@ -125,6 +140,9 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
             "months_scored": scored.groupby("forecaster").size(),
         }
     )
+    yr = pd.concat(yearly, ignore_index=True).groupby("forecaster")
+    out["yearly_coverage_80"] = yr["in80"].mean()
+    out["yearly_coverage_95"] = yr["in95"].mean()
     out["seconds"] = pd.Series(seconds)
     return out.sort_values("gmean_relMAE_vs_snaive"), scored
 

@@ -1,9 +1,10 @@
 """Forecasting monthly demand with backtested accuracy, coherent totals and scenarios.
 
-:func:`forecast` fits, per series, four families of model to monthly counts, scores each by a rolling-origin
-backtest on the mean absolute scaled error (MASE), and forecasts with the best (``method="auto"``) or a named
-one. :func:`reconcile` makes forecasts at district x crime group add up to district and area totals, and
-:func:`scenario` applies what-ifs. Also exposed through :mod:`victimneeds.demand`.
+:func:`forecast` fits, per series, several families of model to monthly counts, scores each by a
+rolling-origin backtest on the mean absolute scaled error (MASE), and forecasts with an equal-weight
+combination of seasonal naive, naive and SARIMAX (``method="combination"``, the default), the best per series
+(``method="auto"``) or a named method. :func:`reconcile` makes forecasts at district x crime group add up to
+district and area totals, and :func:`scenario` applies what-ifs. Also exposed through :mod:`victimneeds.demand`.
 
 Candidate methods
 -----------------
