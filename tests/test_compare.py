@@ -70,6 +70,18 @@ def test_firth_two_by_two_adds_a_half(cells):
     assert fit.converged
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30), st.integers(0, 30))
+def test_firth_two_by_two_property(a, b, c, d):
+    if a + b == 0 or c + d == 0:
+        return
+    fit = C.firth_logit(*_two_by_two(a, b, c, d), profile=[1])
+    hand = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
+    assert fit.params["exposed"] == pytest.approx(hand, abs=1e-6)
+    assert fit.lower["exposed"] < hand < fit.upper["exposed"]
+    assert np.isfinite([fit.lower["exposed"], fit.upper["exposed"]]).all()
+
+
 def test_firth_profile_interval_matches_brute_force():
     """Profile penalised-likelihood limits for a 2x2 table with a zero cell, by a separate 1-D optimisation."""
     x, y, n = _two_by_two(0, 20, 30, 20)
