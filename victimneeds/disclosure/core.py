@@ -592,7 +592,7 @@ def apply(
         table has no counts: it is returned unchanged.
     round_to : round visible counts to this base (e.g. 5) after suppression; None keeps them exact.
     blocks : tidy tables (``by`` given): the dimensions that make blocks. Lines then run along the other
-        dimensions inside each block (plus a grand total per count column); see :func:`grid._tidy_grid`.
+        dimensions inside each block; see :func:`grid._tidy_grid`.
     margins : block dimensions whose totals are also published (lines along them too).
     block_totals : ``{total column: count column}`` for a column repeating, on each row of a block, the
         block's total of a count column.

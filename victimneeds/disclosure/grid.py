@@ -131,8 +131,8 @@ def _tidy_grid(
 
     Without ``blocks``, every line along one dimension (the other dimensions fixed) adds up to its total. With
     ``blocks`` (some of the ``by`` columns), lines run only along the other dimensions, inside each block, plus
-    the lines along the ``margins`` dimensions, one grand total per count column, and one total per block
-    when there is more than one inner dimension. ``block_totals`` maps a count column holding, on every row of
+    the lines along the ``margins`` dimensions, and one total per block when there is more than one inner
+    dimension. ``block_totals`` maps a count column holding, on every row of
     a block, the block's total of another count column (``{"total": "crimes"}``). ``columns_add_up`` adds one
     line per row across the count columns (a count column named in ``totals`` is that line's total).
     """
@@ -184,10 +184,9 @@ def _tidy_grid(
             for c in plain:
                 add(members * n_cols + ci[c], int(tots[0]) * n_cols + ci[c] if len(tots) else -1)
     block_index = keys.groupby(blocks, dropna=False, sort=False).indices if blocks else {(): np.arange(n_rows)}
+    # The grand total of a column is the sum of its blocks' totals, which are lines already: no line of its own
+    # (it would join every hidden cell of the column into one programme).
     if blocks and assume_totals:
-        body = np.flatnonzero(~any_total)
-        for c in plain:
-            add(body * n_cols + ci[c], -1)
         if len(inner) > 1:
             for idx in block_index.values():
                 idx = np.asarray(idx)
