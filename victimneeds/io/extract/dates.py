@@ -49,6 +49,7 @@ _NUMERIC = rf"^(?P<a>\d{{1,2}})[\-/.](?P<b>\d{{1,2}})[\-/.](?P<y>\d{{4}}){_TIME}
 _TWO_DIGIT_YEAR = r"^\d{1,2}[\-/.]\d{1,2}[\-/.]\d{2}(?:[T ].*)?$"
 _DAY_WORD = rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[ \-/]+(?P<mon>[A-Za-z]{{3,9}})\.?[ \-/,]+(?P<y>\d{{4}}){_TIME}$"
 _WORD_DAY = rf"^(?P<mon>[A-Za-z]{{3,9}})\.? +(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,? +(?P<y>\d{{4}}){_TIME}$"
+_SPLIT_TIME = (r"^(?P<date>.*?\d)(?:[T ]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?(?:Z|[+\-]\d{2}:?\d{2}))?))$")
 _SERIAL = r"^(?P<serial>\d{5}(?:\.\d+)?)$"
 _MONTH_ISO = r"^(?P<y>\d{4})[\-/](?P<m>\d{1,2})$"
 _MONTH_WORD = r"^(?P<mon>[A-Za-z]{3,9})\.?[ \-,]+(?P<y>\d{4})$"
@@ -67,6 +68,20 @@ def check_convention(convention: str, where: str) -> str:
     return convention
 
 
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """``values.str.extract(pattern)`` done by Arrow's RE2 (the patterns use named groups, no look-arounds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.astype(object).to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    found = pc.extract_regex(arr, pattern)
+    columns = {}
+    for i, name in enumerate(found.type.names):
+        column = pd.Series(pc.struct_field(found, [i]).to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+        columns[name] = column.where(column.notna() & (column != ""), None)  # a group that took no part: missing
+    return pd.DataFrame(columns, index=values.index)
+
+
 def _month_number(words: pd.Series) -> pd.Series:
     return words.str.lower().map(_MONTHS)
 
@@ -83,7 +98,7 @@ def _parts(values: pd.Series, convention: str, months_only: bool) -> tuple[pd.Da
     def take(pattern: str, how: str) -> None:
         if not todo.any():
             return
-        found = values[todo].str.extract(pattern)
+        found = _extract(values[todo], pattern)
         hit = found.notna().any(axis=1) & found.iloc[:, 0].notna()
         if not hit.any():
             return
@@ -163,8 +178,20 @@ def _parse(values: pd.Series, convention: str, months_only: bool) -> tuple[pd.Se
     present = values.notna()
     text = values[present].astype(str).str.strip()
     codes, uniques = pd.factorize(text)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-    parts, reason = _parts(distinct, convention, months_only)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=pd.StringDtype("pyarrow"))
+    # Times of day make most values distinct: parse each distinct date once, then add the times back.
+    split = _extract(distinct, _SPLIT_TIME)
+    has_time = split["time"].notna() & split["date"].notna()
+    day_text = split["date"].where(has_time, distinct)
+    day_codes, day_uniques = pd.factorize(day_text)
+    day_distinct = pd.Series(np.asarray(day_uniques, dtype=object), dtype=pd.StringDtype("pyarrow"))
+    day_parts, day_reason = _parts(day_distinct, convention, months_only)
+    parts = day_parts.iloc[day_codes].reset_index(drop=True)
+    reason = day_reason.iloc[day_codes].reset_index(drop=True)
+    if has_time.any():
+        clock = _extract(split.loc[has_time, "time"], r"^(?P<hh>\d{1,2}):(?P<mi>\d{2})(?::(?P<ss>\d{2}))?")
+        for unit in ("hh", "mi", "ss"):
+            parts.loc[has_time.to_numpy(), unit] = clock[unit].astype(float).to_numpy()
     stamps = _assemble(parts)
     bad_u = stamps.isna().to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")

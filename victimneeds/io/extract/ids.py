@@ -9,7 +9,6 @@ configuration can rebuild it from a regular expression (``pattern``, with named 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -52,7 +51,7 @@ def get_salt(variable: str, where: str) -> str:
     return check_salt(os.environ.get(variable), where, variable)
 
 
-_SEPARATORS = re.compile(r"[\s/\-_.\\]+")
+_SEPARATORS = re.compile(r"[\s/\-_.\\]+")  # RE2 accepts it too
 
 
 def normalise_ids(values: pd.Series, rule: Mapping[str, str] | None = None) -> tuple[pd.Series, pd.Series]:
@@ -68,22 +67,26 @@ def normalise_ids(values: pd.Series, rule: Mapping[str, str] | None = None) -> t
     """
     present = values.notna()
     codes, uniques = pd.factorize(values[present].astype(str))
-    texts = [str(u).strip() for u in uniques]
+    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).tolist()
     ok = np.ones(len(texts), dtype=bool)
     if rule:
         pattern = re.compile(rule["pattern"])
         fmt = rule.get("format")
         built = []
         for i, t in enumerate(texts):
-            m = pattern.fullmatch(t)
+            m = pattern.fullmatch(t.strip())
             if m is None:
                 ok[i] = False
                 built.append("")
             else:
                 built.append(fmt.format(**m.groupdict()) if fmt else t)
         texts = built
-    forms = np.array([_SEPARATORS.sub("", t).upper() if good else None for t, good in zip(texts, ok, strict=True)],
-                     dtype=object)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    forms = pc.utf8_upper(pc.replace_substring_regex(pa.array(texts, type=pa.string()), _SEPARATORS.pattern, ""))
+    forms = np.asarray(forms.to_numpy(zero_copy_only=False), dtype=object)
+    forms[~ok] = None
     out = pd.Series(None, index=values.index, dtype=object)
     bad = pd.Series(False, index=values.index)
     if len(codes):
@@ -111,8 +114,8 @@ def pseudonymise(values: pd.Series, salt: str, length: int = 20) -> pd.Series:
     key = salt.encode("utf-8")
     present = values.notna()
     codes, uniques = pd.factorize(values[present].astype(str).str.strip())
-    hashed = np.array([hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniques],
-                      dtype=object)
+    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).tolist()
+    hashed = np.array([hmac.digest(key, t.encode("utf-8"), "sha256").hex()[:length] for t in texts], dtype=object)
     out = pd.Series(None, index=values.index, dtype=object, name=values.name)
     if len(codes):
         out.loc[present] = hashed[codes]

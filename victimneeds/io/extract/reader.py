@@ -121,9 +121,9 @@ def _kind(table: str, column: str) -> str:
 
 def _categories(table: str, column: str) -> list[str]:
     if column == "outcome":
-        from victimneeds.outcomes import outcome_map
+        from victimneeds import reference
 
-        return [str(c) for c in outcome_map()["category"]]
+        return [str(c) for c in reference.table("policeuk_outcome_groups")["category"]]
     if column in SCHEMAS[table].columns:
         dtype = SCHEMAS[table].columns[column].dtype.type
         if isinstance(dtype, pd.CategoricalDtype):
