@@ -154,3 +154,25 @@ def test_combination_is_the_mean_of_its_members():
     assert "combination" in set(fc.backtest["method"])
     assert fc.table["method"].str.startswith("combination: mean of").all()
     assert fc.backtest.loc[fc.backtest["method"].isin(["snaive", "naive"]), "chosen"].all()
+
+
+def test_financial_years_use_each_series_own_paths():
+    """Series ending in different months: each total comes from that series' paths (a constant series has
+    no spread; a year of a noisy random walk has the spread of a sum of cumulated shocks)."""
+    rng = np.random.default_rng(2)
+    a = pd.DataFrame({"g": "A", "month": pd.period_range("2022-01", periods=36, freq="M"), "count": 50.0})
+    b = pd.DataFrame(
+        {"g": "B", "month": pd.period_range("2022-03", periods=36, freq="M"), "count": 100 + rng.normal(0, 5, 36)}
+    )
+    fc = F.forecast(pd.concat([a, b]), horizon=24, keys=["g"], method="naive", origins=0)
+    fy = fc.financial_years()
+    assert fy["interval"].str.startswith("quantiles").all()
+    fa = fy[fy["g"] == "A"]
+    assert fa["financial_year"].tolist() == ["2024/25", "2025/26", "2026/27"]
+    assert fa["months"].tolist() == [3, 12, 9]
+    assert np.allclose(fa["lower_95"], fa["mean"]) and np.allclose(fa["upper_95"], fa["mean"])
+    # B: a naive random walk with step sd sigma; months i, j ahead have error covariance sigma^2 min(i, j) >=
+    # sigma^2, so a 12-month total has sd >= 12 sigma: its range is over 12 times the one-step range
+    fb = fy[(fy["g"] == "B") & (fy["months"] == 12)].iloc[0]
+    one = fc.table[fc.table["g"] == "B"].iloc[0]
+    assert fb["upper_80"] - fb["lower_80"] > 12 * (one["upper_80"] - one["lower_80"])

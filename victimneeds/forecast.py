@@ -685,10 +685,37 @@ class ForecastResult:
         """
         t = self.table.copy()
         first = t["month"].min()
-        t["year_ahead"] = ((t["month"] - first).map(lambda d: d.n) // 12 + 1).astype(int)
-        t["_pos"] = (t["month"] - first).map(lambda d: d.n).astype(int)
+        block = ((t["month"] - first).map(lambda d: d.n) // 12 + 1).astype(int).rename("year_ahead")
+        return self._totals(t, block, "yearly")
+
+    def financial_years(self) -> pd.DataFrame:
+        """Forecast totals per financial year (April to March), with intervals from the sample paths.
+
+        As :meth:`yearly`, with blocks that are financial years; years the forecast covers only in part have
+        ``months`` under 12. Meant for annual planning figures (e.g. lot volumes) in place of sums of monthly
+        limits.
+
+        Examples
+        --------
+        >>> months = pd.period_range("2021-04", periods=36, freq="M")
+        >>> t = pd.DataFrame({"month": months, "count": [100.0] * 36})
+        >>> fy = forecast(t, horizon=14, method="naive", origins=0).financial_years()
+        >>> fy[["financial_year", "months", "mean"]].values.tolist()
+        [['2024/25', 12, 1200.0], ['2025/26', 2, 200.0]]
+        """
+        from victimneeds.periods import financial_year
+
+        t = self.table.copy()
+        return self._totals(t, financial_year(t["month"]).set_axis(t.index), "financial-year")
+
+    def _totals(self, t: pd.DataFrame, block: pd.Series, what: str) -> pd.DataFrame:
+        name = str(block.name)
+        t[name] = block.to_numpy()
+        # each series' paths start at its own first forecast month
+        start = t.groupby(self.keys, observed=True)["month"].transform("min") if self.keys else t["month"].min()
+        t["_pos"] = (t["month"] - start).map(lambda d: d.n).astype(int)
         cols = ["mean"] + [c for c in t.columns if c.startswith(("lower_", "upper_"))]
-        grouped = t.groupby([*self.keys, "year_ahead"], observed=True, sort=True)
+        grouped = t.groupby([*self.keys, name], observed=True, sort=True)
         out = grouped[cols].sum().reset_index()
         span = grouped["month"].agg(["min", "max", "size"])
         out["months"] = span["size"].to_numpy()
@@ -709,7 +736,7 @@ class ForecastResult:
                 lv = float(tag.replace("_", ".")) / 100
                 q = 0.5 - lv / 2 if side == "lower" else 0.5 + lv / 2
                 out.loc[i, c] = float(np.quantile(_widen(sel, self.calibration.get(lv, 1.0)).sum(axis=1), q))
-            out.loc[i, "interval"] = f"quantiles of {len(sel)} simulated yearly totals" + (
+            out.loc[i, "interval"] = f"quantiles of {len(sel)} simulated {what} totals" + (
                 " (calibrated)" if self.calibration else ""
             )
         return out
