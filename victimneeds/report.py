@@ -11,7 +11,11 @@ Notebooks write through one :class:`Output`, so that
 Layout under an output folder::
 
     tables/<name>.csv     the table as published (suppressed), with '#' note lines above the header
-    tables/<name>.json    title, units, source, period, suppression report
+    tables/<name>.json    title, units, source, period, suppression counts, the table's declared structure
+                          (counts, blocks, block totals, derived and modelled columns) and disclosure policy
+    disclosure/<name>.json  which hidden cells are primary or secondary and the attacker's bounds (internal:
+                          not for publication, it says which hidden cells are small)
+    disclosure_log.csv    written by victimneeds.audit.audit_pack (internal too)
     figures/<name>.png|svg|json
     notebooks/<notebook>.ipynb, html/<notebook>.html
     <area>_evidence_tables.xlsx

@@ -176,7 +176,7 @@ def declare(
     if bad:
         raise ValueError(f"{name}: block or margin column(s) {bad} must be among the index columns {dims}")
     tidy = bool(dims) and not table.duplicated(subset=dims).any()
-    if dims and not tidy:
+    if dims and not tidy and counts:
         warnings.warn(
             f"{name}: the index columns {dims} do not identify the rows (some combinations repeat); each count "
             "column is protected as one line",
