@@ -29,6 +29,7 @@ _SUBMODULES = (
     "equity",
     "voice",
     "outcomes",
+    "compare",
     "capacity",
     "forecast",
     "reference",
