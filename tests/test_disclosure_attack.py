@@ -262,3 +262,22 @@ def test_attacker_with_all_margins_cannot_pin_a_suppressed_count(body):
             res = linprog(c, A_eq=a, b_eq=b, bounds=[(1, None)] * n, method="highs", integrality=np.ones(n))
             ends.append(np.inf if res.status != 0 and sign < 0 else res.x[k])
         assert ends[1] - ends[0] >= 1, f"cell {(i, j)} = {full[i, j]} pinned to {ends} in\n{safe}"
+
+
+def test_a_name_beside_its_code_does_not_make_one_row_blocks():
+    # Index (district_code, district_name): the name only labels the code, so the districts are one line
+    # whose total (the area's) is published elsewhere. Blocks of one row each would leave the 3 alone.
+    t = pd.DataFrame({"district_code": ["E1", "E2", "E3"], "district_name": ["North", "South", "East"],
+                      "victims": [3, 40, 25], "rate": [0.3, 4.0, 2.5]})
+    out = _out()
+    safe = out.table(t, "00_t", "t", counts=["victims"], linked={"victims": ["rate"]},
+                     index=["district_code", "district_name"])
+    assert safe["victims"].tolist() == [C, 40, C]
+    assert out.tables[-1].structure["dims"] == ["district_code"]
+
+
+def test_tables_without_counts_raise_no_warning():
+    t = pd.DataFrame({"gap": ["a", "a"], "score": [1.5, 2.5]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _out().table(t, "02_t", "t", index="gap")
