@@ -103,3 +103,13 @@ def test_the_workbook_must_hide_what_the_csv_hides():
     wb.save(book)
     result = audit_pack(out.out_dir)
     assert not result.passed and "which 01_crimes.csv hides" in result.problems[0]
+
+
+def test_the_internal_records_can_live_outside_the_pack():
+    internal = Path(tempfile.mkdtemp())
+    out = Output(tempfile.mkdtemp(), source="Source: test.", disclosure_dir=internal / "cells")
+    out.table(_crimes(), "01_crimes", "Crimes", counts=["crimes"], index=["district", "crime_group"])
+    assert not (out.out_dir / "disclosure").exists()
+    result = audit_pack(out.out_dir, detail_dir=internal / "cells", log_path=internal / "log.csv")
+    assert result.passed and not (out.out_dir / "disclosure_log.csv").exists()
+    assert "primary" in set(pd.read_csv(internal / "log.csv")["reason"])

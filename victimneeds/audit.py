@@ -93,7 +93,7 @@ class _Published:
     offset: int = 0
 
 
-def _read(pack: Path, meta: Path) -> _Published | None:
+def _read(pack: Path, meta: Path, detail_dir: Path) -> _Published | None:
     from victimneeds.report import read_table
 
     record = json.loads(meta.read_text(encoding="utf-8"))
@@ -129,7 +129,7 @@ def _read(pack: Path, meta: Path) -> _Published | None:
     hidden = np.array([hidden_cells[c][r] for r, c in zip(grid.row_of, grid.col_of, strict=True)], dtype=bool)
     primary = None
     reasons: dict[tuple[int, str], str] = {}
-    detail = pack / "disclosure" / f"{name}.json"
+    detail = detail_dir / f"{name}.json"
     if detail.exists():
         info = json.loads(detail.read_text(encoding="utf-8"))
         reasons = {(int(c["position"]), c["column"]): c["reason"] for c in info.get("cells", [])}
@@ -203,13 +203,21 @@ def _check_workbook(pack: Path, tables: dict[str, _Published]) -> list[str]:
     return problems
 
 
-def audit_pack(pack_dir: str | Path, integer: bool = True) -> AuditResult:
+def audit_pack(
+    pack_dir: str | Path,
+    integer: bool = True,
+    detail_dir: str | Path | None = None,
+    log_path: str | Path | None = None,
+) -> AuditResult:
     """Attack every published table of an evidence pack and write ``pack_dir/disclosure_log.csv``.
 
     Parameters
     ----------
     pack_dir : the folder :func:`victimneeds.build.build` wrote (with ``tables/``).
     integer : bound hidden counts with integer programmes (the attacker knows counts are whole numbers).
+    detail_dir : the folder of :meth:`victimneeds.report.Output.table`'s internal records (which hidden cells
+        are primary); default ``pack_dir/disclosure``. Without them every hidden cell is bounded.
+    log_path : where to write the log; default ``pack_dir/disclosure_log.csv``.
 
     Returns
     -------
@@ -231,7 +239,7 @@ def audit_pack(pack_dir: str | Path, integer: bool = True) -> AuditResult:
     result = AuditResult()
     published: dict[str, _Published] = {}
     for meta in sorted((pack / "tables").glob("*.json")):
-        pub = _read(pack, meta)
+        pub = _read(pack, meta, Path(detail_dir) if detail_dir is not None else pack / "disclosure")
         if pub is not None:
             published[pub.name] = pub
     result.tables = len(published)
@@ -314,5 +322,5 @@ def audit_pack(pack_dir: str | Path, integer: bool = True) -> AuditResult:
     result.problems += _check_workbook(pack, published)
     result.passed = not result.problems
     result.log = pd.DataFrame(log_rows, columns=LOG_COLUMNS)
-    result.log.to_csv(pack / "disclosure_log.csv", index=False)
+    result.log.to_csv(Path(log_path) if log_path is not None else pack / "disclosure_log.csv", index=False)
     return result

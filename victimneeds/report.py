@@ -76,6 +76,8 @@ class Output:
         replaces ``min_count`` and ``max_suppressed``.
     strict : refuse tables with undeclared numeric columns (see :func:`victimneeds.disclosure.structure.declare`)
         instead of hiding them with their row's counts and warning.
+    disclosure_dir : where the internal record of primary and secondary cells goes (default
+        ``out_dir/disclosure``); keep it out of anything published.
 
     Examples
     --------
@@ -99,6 +101,7 @@ class Output:
         max_suppressed: int = 4,
         policy: disclosure.DisclosurePolicy | None = None,
         strict: bool = False,
+        disclosure_dir: str | Path | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.tables_dir = self.out_dir / "tables"
@@ -108,6 +111,7 @@ class Output:
         self.policy = policy or disclosure.DisclosurePolicy(min_count=min_count, threshold=max_suppressed)
         self.min_count, self.max_suppressed = self.policy.range
         self.strict = strict
+        self.disclosure_dir = Path(disclosure_dir) if disclosure_dir is not None else self.out_dir / "disclosure"
         self.tables: list[TableRecord] = []
         self.figures: list[FigureRecord] = []
         self.findings: dict[str, list[str]] = {}
@@ -275,16 +279,15 @@ class Output:
             safe.to_csv(handle, index=False, lineterminator="\n")
         (self.tables_dir / f"{name}.json").write_text(json.dumps(record.to_dict(), indent=2) + "\n",
                                                        encoding="utf-8")
-        _write_disclosure_detail(self.out_dir, name, report)
+        _write_disclosure_detail(self.disclosure_dir, name, report)
         self.tables.append(record)
         return safe
 
 
-def _write_disclosure_detail(out_dir: Path, name: str, report: disclosure.DisclosureReport) -> None:
+def _write_disclosure_detail(folder: Path, name: str, report: disclosure.DisclosureReport) -> None:
     """Which hidden cells are primary (small) and which secondary, and the attacker's bounds: kept in
-    ``out_dir/disclosure/`` for the audit and the disclosure log. Not for publication: the reasons tell which
-    hidden cells are small."""
-    folder = out_dir / "disclosure"
+    ``folder`` for the audit and the disclosure log. Not for publication: the reasons tell which hidden cells
+    are small."""
     folder.mkdir(parents=True, exist_ok=True)
     cells = [
         {"position": int(pos), "column": str(c), "reason": str(why)}
