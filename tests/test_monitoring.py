@@ -1,0 +1,97 @@
+"""Control charts of every stage and survey measure, and their family rule for findings, on data from a small
+generator of our own (not victimneeds.datasets): no effect planted gives findings at no more than the nominal
+rate; a planted fall is found, with an interval covering the true rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from victimneeds import monitoring
+
+
+def _stage(rng: np.random.Generator, months: int = 36, per_month: int = 250, p: float = 0.85,
+           fall: tuple[int, int, float] | None = None, dispersion: float = 0.0) -> pd.DataFrame:
+    """Victims identified by month; the needs assessment done with probability p (drifting by ``dispersion``)."""
+    frames = []
+    for m in range(months):
+        pm = p if fall is None or not fall[0] <= m < fall[1] else fall[2]
+        pm = float(np.clip(pm + rng.normal(0, dispersion), 0.01, 0.99))
+        n = rng.poisson(per_month)
+        frames.append(pd.DataFrame({"month": pd.Period("2021-04", "M") + m, "victim_identified": True,
+                                    "needs_assessment_done": rng.random(n) < pm}))
+    crimes = pd.concat(frames, ignore_index=True)
+    crimes["need_identified"] = pd.array([pd.NA] * len(crimes), dtype="boolean")
+    return crimes
+
+
+def test_no_effect_gives_findings_at_most_at_the_nominal_rate() -> None:
+    rng = np.random.default_rng(20261203)
+    runs, flagged = 200, 0
+    for _ in range(runs):
+        crimes = _stage(rng, dispersion=0.01)
+        charts = monitoring.pathway_charts(crimes)
+        flagged += bool(monitoring.chart_findings(charts))
+    assert flagged / runs <= 0.05, flagged
+
+
+def test_planted_four_month_fall_is_found_and_its_interval_covers_the_truth() -> None:
+    rng = np.random.default_rng(7)
+    hits = covered = 0
+    for _ in range(40):
+        crimes = _stage(rng, fall=(28, 32, 0.60))
+        table = monitoring.shifts(monitoring.pathway_charts(crimes))
+        found = table[table["finding"] & (table["change"] < 0)]
+        if len(found):
+            hits += 1
+            row = found.iloc[0]
+            covered += row["lowercl"] <= 60 <= row["uppercl"] or not (row["start"] == "2023-08")
+    assert hits >= 38 and covered >= 36, (hits, covered)
+
+
+def test_measures_the_data_cannot_support_are_named_not_zero() -> None:
+    crimes = _stage(np.random.default_rng(1))
+    charts = monitoring.pathway_charts(crimes)
+    assert "Need for support found" not in charts.charts
+    assert any(n.startswith("Need for support found: not available") for n in charts.notes)
+    assert any("no referrals table" in n for n in charts.notes)
+
+
+def test_survey_code_right_decline_in_the_last_year_is_found() -> None:
+    rng = np.random.default_rng(3)
+    quarters = pd.period_range("2021Q1", periods=12, freq="Q")
+    rows = []
+    for i, q in enumerate(quarters):
+        p = 0.70 if i < 8 else 0.50
+        n = 120
+        rows.append(pd.DataFrame({"response_date": q.start_time + pd.to_timedelta(rng.integers(0, 80, n), "D"),
+                                  "code_right_6": rng.random(n) < p}))
+    survey = pd.concat(rows, ignore_index=True)
+    table = monitoring.shifts(monitoring.survey_charts(survey))
+    found = table[table["finding"]]
+    assert len(found) >= 1 and (found["change"] < 0).all()
+    assert found.iloc[0]["lowercl"] <= 50 <= found.iloc[0]["uppercl"] + 5
+
+
+@pytest.mark.parametrize("effect", [1.0, 0.45])
+def test_breakdown_family_flags_only_a_planted_gap(effect: float) -> None:
+    rng = np.random.default_rng(11)
+    n = 3000
+    eth = rng.choice(["White", "Asian", "Black"], size=n, p=[0.7, 0.2, 0.1])
+    sex = rng.choice(["Female", "Male"], size=n)
+    base = 0.75 / 0.25
+    odds = base * np.where(eth == "Asian", effect, 1.0)
+    survey = pd.DataFrame({"victim_ethnicity": eth, "victim_sex": sex,
+                           "satisfied_whole_experience": rng.random(n) < odds / (1 + odds),
+                           "satisfied_contact": rng.random(n) < 0.8})
+    b = monitoring.breakdown(survey, {"Satisfied overall": "satisfied_whole_experience",
+                                      "Satisfied with contact": "satisfied_contact"},
+                             by=["victim_ethnicity", "victim_sex"])
+    found = b.odds_ratios[b.odds_ratios["finding_family"]]
+    if effect == 1.0:
+        assert found.empty
+    else:
+        assert list(found["level"]) == ["Asian"] and list(found["outcome"]) == ["Satisfied overall"]
+        row = found.iloc[0]
+        assert row["lower"] <= effect <= row["upper"]

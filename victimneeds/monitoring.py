@@ -1,0 +1,304 @@
+"""Every stage of the victim's path and every survey measure over time, and every outcome by group.
+
+One place that turns the shared engine of :mod:`victimneeds.compare` into what each section shows:
+
+* :func:`pathway_charts`: a control chart (p-chart with Laney's allowance for over-dispersion, and the
+  sustained-shift rules) for each stage from crime to support: needs assessment done, need found, consent,
+  police referral among those the Victims' Code says should be referred, contact made, support accepted;
+* :func:`survey_charts`: the same for each satisfaction stage and each Victims' Code right in the survey;
+* :func:`breakdown`: rates, unadjusted and adjusted odds ratios and trends for several yes/no outcomes at once,
+  by the usual breakdowns (sex, age band, ethnicity, disability, district, crime group, risk and support level),
+  with Benjamini-Hochberg across the whole family;
+* :func:`charts_table`, :func:`chart_findings` and :func:`plot_charts` to publish them.
+
+A measure the inputs cannot support (its column is missing or empty) is left out and named in ``notes``, never
+shown as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from victimneeds import compare
+from victimneeds.datamodel import SATISFACTION_STAGES, VICTIMS_CODE_RIGHTS
+
+__all__ = ["Charts", "pathway_charts", "survey_charts", "charts_table", "shifts", "chart_findings", "plot_charts",
+           "Breakdown", "breakdown"]
+
+
+@dataclass
+class Charts:
+    """Control charts by measure, and the measures left out with the reason."""
+
+    charts: dict[str, compare.ControlChart]
+    notes: list[str] = field(default_factory=list)
+
+
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.Series(pd.array(frame[column], dtype="boolean"), index=frame.index)
+
+
+def _usable(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and frame[column].notna().any()
+
+
+def _chart(table: pd.DataFrame, outcome: str, date: str, period: str, min_periods: int) -> compare.ControlChart | None:
+    sub = table.loc[table[outcome].notna() & table[date].notna(), [outcome, date]]
+    if sub.empty:
+        return None
+    chart = compare.control_chart(sub, outcome, date, period=period)
+    return chart if len(chart.table) >= min_periods else None
+
+
+def pathway_charts(crimes: pd.DataFrame, referrals: pd.DataFrame | None = None, period: str = "M",
+                   min_periods: int = 6) -> Charts:
+    """A control chart for each stage of the victim's path, by month of the crime (or of the referral).
+
+    Stages and denominators: needs assessment done (victims identified), need found (assessed), consent to
+    referral (need found), referred by police (need found and consent given: the Victims' Code denominator, see
+    :func:`victimneeds.referrals.referral_outcomes`), contact made (referrals, by referral month), support
+    accepted (contact made).
+    """
+    charts: dict[str, compare.ControlChart] = {}
+    notes: list[str] = []
+    steps = (
+        ("Needs assessment done", "needs_assessment_done", "victim_identified"),
+        ("Need for support found", "need_identified", "needs_assessment_done"),
+        ("Consent to referral", "consent_to_refer", "need_identified"),
+    )
+    for label, column, among in steps:
+        if not (_usable(crimes, column) and _usable(crimes, among)):
+            notes.append(f"{label}: not available (the crimes table has no {column!r} or {among!r} values).")
+            continue
+        base = crimes.loc[_flag(crimes, among).fillna(False).to_numpy(dtype=bool), [column, "month"]]
+        chart = _chart(base.assign(**{column: _flag(base, column)}), column, "month", period, min_periods)
+        if chart is None:
+            notes.append(f"{label}: not available (fewer than {min_periods} periods with data).")
+        else:
+            chart.outcome = label
+            charts[label] = chart
+    if referrals is not None and _usable(crimes, "need_identified"):
+        from victimneeds.referrals import referral_outcomes
+
+        eligible = referral_outcomes(crimes, referrals)
+        chart = _chart(eligible, "referred", "month", period, min_periods)
+        if chart is not None:
+            chart.outcome = "Referred by police (need and consent)"
+            charts[chart.outcome] = chart
+    elif referrals is None:
+        notes.append("Police referral, contact and support: not available (no referrals table).")
+    if referrals is not None and "referral_date" in referrals:
+        for label, column, among in (("Contact made", "contact_made", None),
+                                     ("Support accepted", "support_accepted", "contact_made")):
+            if not _usable(referrals, column):
+                notes.append(f"{label}: not available (the referrals table has no {column!r} values).")
+                continue
+            base = referrals if among is None else referrals.loc[_flag(referrals, among).fillna(False).to_numpy(
+                dtype=bool)]
+            base = base[[column, "referral_date"]].assign(**{column: _flag(base, column)})
+            chart = _chart(base, column, "referral_date", period, min_periods)
+            if chart is not None:
+                chart.outcome = label
+                charts[label] = chart
+    return Charts(charts, notes)
+
+
+def survey_charts(survey: pd.DataFrame, period: str = "Q", min_periods: int = 4) -> Charts:
+    """A control chart for each satisfaction stage and each Victims' Code right asked in the survey, by quarter."""
+    charts: dict[str, compare.ControlChart] = {}
+    notes: list[str] = []
+    measures = {f"Satisfied: {s.replace('_', ' ')}": f"satisfied_{s}" for s in SATISFACTION_STAGES}
+    measures.update({f"Code right {k}: {VICTIMS_CODE_RIGHTS[k][:60]}": f"code_right_{k}" for k in VICTIMS_CODE_RIGHTS})
+    for label, column in measures.items():
+        if not _usable(survey, column):
+            notes.append(f"{label}: not available (no answers in the survey).")
+            continue
+        base = survey[[column, "response_date"]].assign(**{column: _flag(survey, column)})
+        chart = _chart(base, column, "response_date", period, min_periods)
+        if chart is None:
+            notes.append(f"{label}: not available (fewer than {min_periods} periods with answers).")
+            continue
+        chart.outcome = label
+        charts[label] = chart
+    return Charts(charts, notes)
+
+
+def charts_table(charts: Charts) -> pd.DataFrame:
+    """One row per measure and period: ``measure, period, n, events, value, centre, lower, upper, signal``."""
+    rows = []
+    for label, chart in charts.charts.items():
+        t = chart.table[["period", "n", "events", "value", "centre", "lower", "upper", "signal"]].copy()
+        t.insert(0, "measure", label)
+        t["period"] = t["period"].astype(str)
+        rows.append(t)
+    columns = ["measure", "period", "n", "events", "value", "centre", "lower", "upper", "signal"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def shifts(charts: Charts, min_change: float = 5.0, fdr: float = 0.05, min_periods: int = 2) -> pd.DataFrame:
+    """The chart signals tested as one family: which are sustained shifts worth reporting.
+
+    A control chart's rules (a point beyond the limits, a run on one side, two of three beyond the warning
+    limit) flag something to look at in each chart; across many charts and many periods some flag by chance.
+    A signal's periods become a *finding* only when all of these hold:
+
+    * it spans at least ``min_periods`` consecutive periods (a sustained shift, not one odd month);
+    * the pooled rate over those periods differs from the pooled rate of the other periods by at least
+      ``min_change`` percentage points (a change large enough to matter for commissioning);
+    * the difference is significant after Benjamini-Hochberg across every signal of every chart in the
+      family (``fdr``), with the z-test on Laney's over-dispersed standard error;
+    * it is the most recent such signal of its measure (a fall after a steady period also shows the steady
+      period as a "rise" against the fall; only the latest is the finding).
+
+    Returns one row per signal: ``measure, rule, start, end, periods, n, rate, other_periods, change, z, lowercl,
+    uppercl`` (a 95% interval for the rate over the signal's periods, on the same over-dispersed standard
+    error), ``p_value, q_value, finding`` and a ``sentence`` for the findings.
+    """
+    from scipy.stats import norm
+
+    rows = []
+    for label, chart in charts.charts.items():
+        t = chart.table.reset_index(drop=True)
+        labels = t["period"].astype(str).tolist()
+        for f in chart.findings.itertuples(index=False):
+            i, j = labels.index(str(f.start)), labels.index(str(f.end))
+            part = t.iloc[i:j + 1]
+            rest = t.drop(index=range(i, j + 1))
+            n, events = float(part["n"].sum()), float(part["events"].sum())
+            n_rest, events_rest = float(rest["n"].sum()), float(rest["events"].sum())
+            rate = 100 * events / n if n else np.nan
+            other = 100 * events_rest / n_rest if n_rest else np.nan
+            pooled = (events + events_rest) / (n + n_rest) if n + n_rest else np.nan
+            ok = n > 0 and n_rest > 0 and 0 < pooled < 1
+            se_diff = (chart.sigma_z * np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_rest)) * 100) if ok else np.nan
+            se_rate = (chart.sigma_z * np.sqrt(pooled * (1 - pooled) / n) * 100) if ok else np.nan
+            z = (rate - other) / se_diff if ok else np.nan
+            rows.append({"measure": label, "rule": f.rule, "start": str(f.start), "end": str(f.end),
+                         "periods": j - i + 1, "n": int(n), "rate": rate, "other_periods": other,
+                         "change": rate - other, "z": z,
+                         "lowercl": rate - 1.959964 * se_rate if ok else np.nan,
+                         "uppercl": rate + 1.959964 * se_rate if ok else np.nan,
+                         "p_value": float(2 * norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+                         "order": j})
+    columns = ["measure", "rule", "start", "end", "periods", "n", "rate", "other_periods", "change", "z",
+               "lowercl", "uppercl", "p_value", "order"]
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        return table.assign(q_value=[], finding=[], sentence=[])
+    p = table["p_value"].to_numpy(dtype=float)
+    q = np.full(len(p), np.nan)
+    ok = np.isfinite(p)
+    q[ok] = compare.benjamini_hochberg(p[ok])
+    table["q_value"] = q
+    passes = ok & (q <= fdr) & (table["periods"] >= min_periods) & (table["change"].abs() >= min_change)
+    # One finding per measure: the most recent shift that passes (the earlier periods it is compared with
+    # would otherwise be reported as the opposite shift).
+    latest = table.assign(passes=passes).loc[passes].groupby("measure")["order"].transform("max")
+    table["finding"] = False
+    newest = latest.index[table.loc[latest.index, "order"].to_numpy() == latest.to_numpy()]
+    table.loc[newest, "finding"] = True
+    table = table.drop(columns="order")
+    table["sentence"] = [
+        f"{r.measure}: {r.rate:.1f}% (95% interval {r.lowercl:.1f}% to {r.uppercl:.1f}%) from {r.start} to {r.end} "
+        f"({r.periods} periods) against {r.other_periods:.1f}% in the other periods, a {'fall' if r.change < 0 else 'rise'} of {abs(r.change):.1f} percentage points "
+        f"(sustained shift; q = {r.q_value:.3f})" for r in table.itertuples(index=False)]
+    return table
+
+
+def chart_findings(charts: Charts, **rule: float) -> list[str]:
+    """The sustained shifts that pass :func:`shifts`' family rule, one sentence each, naming the measure."""
+    table = shifts(charts, **rule)
+    return table.loc[table["finding"], "sentence"].tolist() if len(table) else []
+
+
+def plot_charts(charts: Charts, ncols: int = 2, title: str | None = None) -> Figure:
+    """Small multiples of the control charts, one panel per measure."""
+    n = max(1, len(charts.charts))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, (label, chart) in zip(axes.ravel(), charts.charts.items(), strict=False):
+        chart.plot(ax=ax)
+        ax.set_title(label if len(label) <= 60 else label[:57] + "...", fontsize=9)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    for ax in axes.ravel()[len(charts.charts):]:
+        ax.set_visible(False)
+    if charts.charts:
+        handles, labels = axes.ravel()[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    return fig
+
+
+@dataclass
+class Breakdown:
+    """Rates and odds ratios for several outcomes by the same breakdowns, with one family of tests."""
+
+    rates: pd.DataFrame
+    odds_ratios: pd.DataFrame
+    trend: pd.DataFrame
+    comparisons: dict[str, compare.Comparison]
+    notes: list[str] = field(default_factory=list)
+
+    def findings(self) -> list[str]:
+        """Comparisons that pass the family's Benjamini-Hochberg rule, one sentence each."""
+        out = []
+        for r in self.odds_ratios[self.odds_ratios["finding_family"]].itertuples(index=False):
+            word = "less" if r.odds_ratio < 1 else "more"
+            out.append(
+                f"{r.outcome}: {r.level} ({r.covariate.replace('_', ' ')}) {word} likely than {r.reference}, "
+                f"adjusted odds ratio {r.odds_ratio:.2f} (95% interval {r.lower:.2f} to {r.upper:.2f}; "
+                f"q = {r.q_family:.3f})")
+        return out
+
+
+def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str] | None = None,
+              time: str | None = None, weights: str | None = None, fdr: float = 0.05,
+              period: str = "Q") -> Breakdown:
+    """Compare several yes/no outcomes of one table by the same breakdowns (:func:`victimneeds.compare.compare`).
+
+    ``outcomes`` maps a label to a boolean column. Rates, odds ratios and trends are stacked with an
+    ``outcome`` column; the adjusted odds ratios of all outcomes form one family, whose Benjamini-Hochberg
+    q-values (``q_family``) decide ``finding_family``. An outcome with no answers is left out and named.
+    """
+    rates, ors, trends, comps, notes = [], [], [], {}, []
+    columns = [c for c in (by or compare.BREAKDOWNS) if c in table and table[c].notna().any()]
+    for label, column in outcomes.items():
+        if not _usable(table, column):
+            notes.append(f"{label}: not available (no {column!r} values).")
+            continue
+        frame = table.assign(**{column: _flag(table, column)})
+        comp = compare.compare(frame, column, by=columns, time=time, weights=weights, period=period, fdr=fdr)
+        comp.outcome = label
+        comps[label] = comp
+        rates.append(comp.rates.assign(outcome=label))
+        ors.append(comp.odds_ratios.assign(outcome=label))
+        trends.append(comp.trend.assign(outcome=label))
+        notes += [f"{label}: {n}" for n in comp.notes]
+    odds = pd.concat(ors, ignore_index=True) if ors else pd.DataFrame(
+        columns=["outcome", "covariate", "level", "reference", "odds_ratio", "lower", "upper", "p_value"])
+    if len(odds):
+        p = odds["p_value"].to_numpy(dtype=float)
+        q = np.full(len(p), np.nan)
+        ok = np.isfinite(p)
+        q[ok] = compare.benjamini_hochberg(p[ok])
+        odds["q_family"] = q
+        odds["finding_family"] = ok & (q <= fdr)
+    else:
+        odds["q_family"], odds["finding_family"] = [], []
+    return Breakdown(
+        rates=pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(),
+        odds_ratios=odds,
+        trend=pd.concat(trends, ignore_index=True) if trends else pd.DataFrame(),
+        comparisons=comps,
+        notes=notes,
+    )
