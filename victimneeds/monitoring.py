@@ -206,7 +206,8 @@ def shifts(charts: Charts, min_change: float = 5.0, fdr: float = 0.05, min_perio
     table = table.drop(columns="order")
     table["sentence"] = [
         f"{r.measure}: {r.rate:.1f}% (95% interval {r.lowercl:.1f}% to {r.uppercl:.1f}%) from {r.start} to {r.end} "
-        f"({r.periods} periods) against {r.other_periods:.1f}% in the other periods, a {'fall' if r.change < 0 else 'rise'} of {abs(r.change):.1f} percentage points "
+        f"({r.periods} periods) against {r.other_periods:.1f}% in the other periods, a "
+        f"{'fall' if r.change < 0 else 'rise'} of {abs(r.change):.1f} percentage points "
         f"(sustained shift; q = {r.q_value:.3f})" for r in table.itertuples(index=False)]
     return table
 
