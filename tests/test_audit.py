@@ -113,3 +113,17 @@ def test_the_internal_records_can_live_outside_the_pack():
     result = audit_pack(out.out_dir, detail_dir=internal / "cells", log_path=internal / "log.csv")
     assert result.passed and not (out.out_dir / "disclosure_log.csv").exists()
     assert "primary" in set(pd.read_csv(internal / "log.csv")["reason"])
+
+
+def test_a_rounded_pack_is_audited_with_the_rounding_ranges():
+    from victimneeds.disclosure import DisclosurePolicy
+
+    out = Output(tempfile.mkdtemp(), source="Source: test.", policy=DisclosurePolicy(rule="round"))
+    t = pd.DataFrame({"district": ["A", "B", "C", "D", "Total"], "victims": [6, 12, 23, 48, 89]})
+    safe = out.table(t, "00_v", "Victims", counts=["victims"], index="district")
+    assert safe["victims"].tolist() == [C, C, 25, 50, 90]
+    result = audit_pack(out.out_dir)
+    # Shown to the nearest 5 (halves up): 25 is 23 to 27, 50 is 48 to 52, 90 is 88 to 92. Hidden cells are at
+    # least 1, so A is at most 92 - 23 - 48 - 1 = 20.
+    (low, high), = result.log.loc[result.log["reason"] == "primary", ["low", "high"]].itertuples(index=False)
+    assert result.passed and (low, high) == (1.0, 20.0)
