@@ -317,9 +317,12 @@ def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float],
     fitted[:burn] = np.nan
     fitted[~np.isfinite(y)] = np.nan
     var = np.where(np.isfinite(var) & (var > 0), var, np.nanmax(var[np.isfinite(var)], initial=0.0))
-    # paths of a non-stationary fit can explode; cap them at 150 times the largest month seen (e^5), which
-    # leaves the quantiles used for intervals alone unless most paths explode
-    log_paths = np.minimum(np.asarray(sim, dtype=float).reshape(h, N_PATHS).T, np.nanmax(ly) + 5)
+    # paths of a non-stationary fit can explode (to inf or NaN); cap them at 150 times the largest month seen
+    # (e^5), which leaves the quantiles used for intervals alone unless most paths explode
+    cap = float(np.nanmax(ly)) + 5
+    with np.errstate(invalid="ignore", over="ignore"):
+        log_paths = np.asarray(sim, dtype=float).reshape(h, N_PATHS).T
+        log_paths = np.clip(np.nan_to_num(log_paths, nan=cap, posinf=cap, neginf=0.0), None, cap)
     return _from_paths(np.expm1(mean + var / 2), np.expm1(log_paths), levels, fitted)
 
 
