@@ -54,6 +54,7 @@ __all__ = [
     "Allocation",
     "AllocationError",
     "NeedIndex",
+    "SPLIT_RULES",
     "allocate",
     "concentration_index",
     "current_allocation",
@@ -67,6 +68,7 @@ __all__ = [
     "need_sensitivity",
     "plot_lorenz",
     "recorded_victims",
+    "split_sensitivity",
     "theil",
     "theil_decomposition",
 ]
@@ -546,7 +548,9 @@ def current_allocation(
         basis_words = "referrals to the service in the last 12 months"
     rows = []
     for (_, svc), dlist in zip(services.iterrows(), served, strict=True):
-        if rule == "caseload":
+        if len(dlist) == 1:
+            weights, how = pd.Series(1.0, index=dlist), "serves one district"
+        elif rule == "caseload":
             weights = None
             if data.referrals is not None:
                 ref = data.referrals
@@ -597,6 +601,7 @@ def current_allocation(
         out["funding_per_estimated_victim"] = out["funding"] / out["estimated_victims"].where(
             out["estimated_victims"] > 0
         )
+    out["split_rule"] = rule
     out["method"] = f"multi-district services split by {rule} ({basis_words}); annual funding in GBP"
     return out.reset_index()
 
@@ -642,26 +647,235 @@ def fair_shares(
 
 
 def fair_share_findings(fair: pd.DataFrame) -> list[str]:
-    """Plain-words findings from :func:`fair_shares`: one sentence per district below the threshold.
+    """Plain-words findings on funding against fair shares, each naming the split rule(s) it rests on.
+
+    ``fair`` is either
+
+    - a :func:`split_sensitivity` table (the form the evidence pack uses): one sentence per district that is
+      below the band, and one per district above it, **under every split rule the data support**
+      (``verdict`` ``"below"`` or ``"above"``). Each sentence gives the district's percentage of its fair
+      share under each rule and names any rule that was not available and why. A district whose verdict
+      depends on the split rule gets no finding: the split of shared contracts is an assumption, not a
+      measurement, so a shortfall that one defensible split removes is not a gap. Or
+    - a :func:`fair_shares` table (one split rule): one sentence per district below the threshold, naming
+      the rule from the ``split_rule`` column (which :func:`current_allocation` adds), or saying it was not
+      stated. Such a finding holds under that rule only.
 
     Examples
     --------
     >>> fair = pd.DataFrame({"district_name": ["City", "Vale"], "funding": [40_000.0, 60_000.0],
     ...                      "target": [65_000.0, 35_000.0], "pct_of_target": [61.5, 171.4],
-    ...                      "below_threshold": [True, False]})
+    ...                      "below_threshold": [True, False], "split_rule": "population"})
     >>> text = fair_share_findings(fair)
-    >>> len(text), text[0][:60]
-    (1, 'Funding does not follow need (City): GBP 40,000 against a ne')
-    >>> text[0][60:]
-    'ed-based fair share of GBP 65,000 (62% of target, GBP 25,000 short).'
-
+    >>> len(text), text[0][:73]
+    (1, 'Funding does not follow need (City), shared contracts split by residents:')
+    >>> text[0][73:]
+    ' GBP 40,000 against a need-based fair share of GBP 65,000 (62% of target, GBP 25,000 short).'
     """
+    if "verdict" in fair.columns:
+        return _robust_findings(fair)
     below = fair[fair["below_threshold"].fillna(False).astype(bool)]
-    return [
-        f"Funding does not follow need ({r.district_name}): GBP {r.funding:,.0f} against a need-based fair share of "
-        f"GBP {r.target:,.0f} ({r.pct_of_target:.0f}% of target, GBP {r.target - r.funding:,.0f} short)."
-        for r in below.itertuples()
-    ]
+    texts = []
+    for r in below.itertuples():
+        rule = getattr(r, "split_rule", None)
+        how = (
+            f"shared contracts split by {_RULE_WORDS.get(rule, rule)}"
+            if isinstance(rule, str)
+            else ("split rule for shared contracts not stated")
+        )
+        texts.append(
+            f"Funding does not follow need ({r.district_name}), {how}: GBP {r.funding:,.0f} against a need-based "
+            f"fair share of GBP {r.target:,.0f} ({r.pct_of_target:.0f}% of target, GBP {r.target - r.funding:,.0f} "
+            f"short)."
+        )
+    return texts
+
+
+#: The rules :func:`current_allocation` can split a shared contract by, in the order tables show them.
+SPLIT_RULES: tuple[str, ...] = ("population", "caseload", "need")
+_RULE_WORDS = {"population": "residents", "caseload": "caseload", "need": "need shares"}
+_RULE_DETAIL = {
+    "population": "residents",
+    "caseload": "each service's referrals in the last 12 months",
+    "need": "need shares",
+}
+
+
+def _split_unavailable(data: AreaData, rule: str) -> str:
+    """Why ``rule`` cannot split this area's shared contracts ('' when it can)."""
+    if rule != "caseload":
+        return ""
+    if data.referrals is None:
+        return "no referrals table"
+    ref = data.referrals
+    missing = [c for c in ("service", "district_code", "referral_date") if c not in ref.columns]
+    if missing:
+        return f"the referrals table has no column(s) {missing}"
+    services = data.services
+    served = _served(services, set(data.districts["district_code"]), "districts_served")
+    last = ref["referral_date"].max()
+    recent = ref[ref["referral_date"] > last - pd.DateOffset(months=12)]
+    counts = recent.groupby(["service", "district_code"]).size()
+    without = []
+    for name, dlist in zip(services["service_name"], served, strict=True):
+        if len(dlist) > 1:
+            n = sum(int(counts.get((name, c), 0)) for c in dlist)
+            if n == 0:
+                without.append(str(name))
+    if without:
+        return f"no referrals in the last 12 months for shared service(s) {', '.join(without)}"
+    return ""
+
+
+def split_sensitivity(
+    data: AreaData,
+    need: NeedIndex | pd.DataFrame | None = None,
+    demand: pd.DataFrame | None = None,
+    rules: tuple[str, ...] | list[str] = SPLIT_RULES,
+    budget: float | None = None,
+    band: tuple[float, float] = (0.8, 1.25),
+) -> pd.DataFrame:
+    """Each district's funding as a share of its fair share under every rule for splitting shared contracts.
+
+    Today's funding of a contract that serves several districts is split by a rule, not measured
+    (:func:`current_allocation`), and the distance from fair share can hang on that rule: a district that looks
+    under-funded when area-wide contracts are split by residents can be at its fair share when they are split
+    by caseload. This table shows the distance under each rule side by side, and a ``verdict`` that holds
+    whichever rule is right:
+
+    - ``"below"``: below ``band[0]`` (80%) of the fair share under **every** rule the data support;
+    - ``"above"``: above ``band[1]`` (125%) under every rule the data support;
+    - ``"within"``: inside the band under every rule;
+    - ``"depends on the split"``: outside the band under some rules and not others.
+
+    This is the rule for funding findings in "Gaps found" (:func:`fair_share_findings`): a shortfall is reported
+    only when it holds under all rules, the intersection-union principle (Berger 1982). The rule is
+    conservative: a finding cannot be produced by choosing the split that makes a district look worst, and
+    adding rules can only remove findings. (There is no sampling error to control here: the rules are
+    competing assumptions, and a finding must survive all of them.)
+
+    A rule the data cannot support is **not available**: its columns are NaN (never zero), it plays no part in
+    the verdict and ``not_available`` says why. ``caseload`` needs a referrals table with referrals in the
+    last 12 months for every service that serves more than one district (:func:`current_allocation` would
+    otherwise fall back to recorded victims, which is a different rule); ``population`` and ``need`` are
+    always available.
+
+    Parameters
+    ----------
+    data : the area (``services`` and ``areas``; ``referrals`` for the caseload rule).
+    need : the need index fair shares are measured against (default :func:`need_index` of ``data`` and
+        ``demand``); a DataFrame with ``district_code`` and ``need_share`` also works.
+    demand : estimated victims per district, passed to :func:`need_index` and :func:`current_allocation`.
+    rules : the split rules to compare (some of ``"population"``, ``"caseload"``, ``"need"``).
+    budget : the total the fair shares divide (default today's total funding, the same under every rule).
+    band : (low, high) fractions of the fair share; outside it under every rule is a finding.
+
+    Returns
+    -------
+    DataFrame, one row per district: ``district_code``, ``district_name``, ``target`` (fair share, GBP),
+    ``funding_<rule>`` and ``pct_<rule>`` (funding as % of target) for each rule, ``lowest_pct``,
+    ``highest_pct`` (over the available rules), ``rules_used``, ``not_available`` (rule: reason; '' when
+    none), ``verdict`` and ``method``.
+
+    References
+    ----------
+    Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling. *Technometrics* 24(4),
+    295-300. (Intersection-union: a claim that must hold under every condition is asserted only when it
+    holds under each.)
+    NHS England (2019). Technical guide to allocation formulae and pace of change (distance from target).
+
+    Examples
+    --------
+    >>> import victimneeds as vn
+    >>> s = split_sensitivity(vn.datasets.load_example())
+    >>> [c for c in s.columns if c.startswith("pct_")]
+    ['pct_population', 'pct_caseload', 'pct_need']
+    >>> sorted(set(s["verdict"]) - {"below", "above", "within", "depends on the split"})
+    []
+    """
+    if data.services is None:
+        raise ValueError(f"{data.name} has no services table, so current funding cannot be split by district.")
+    rules = list(dict.fromkeys(rules))
+    bad = [r for r in rules if r not in SPLIT_RULES]
+    if bad or not rules:
+        raise ValueError(f"rules must be some of {list(SPLIT_RULES)}, not {list(rules)}")
+    lo, hi = (float(b) for b in band)
+    if not 0 < lo <= 1 <= hi:
+        raise ValueError(f"band must be (low, high) fractions with 0 < low <= 1 <= high, not {band}")
+    if need is None:
+        need = need_index(data, demand=demand)
+    if not isinstance(need, NeedIndex):
+        for col in ("district_code", "need_share"):
+            if col not in need.columns:
+                raise ValueError(f"the need table has no column {col!r}")
+        need = NeedIndex(need.copy(), {}, "district")
+    out = data.districts[["district_code", "district_name"]].copy().reset_index(drop=True)
+    unavailable: dict[str, str] = {}
+    used: list[str] = []
+    for rule in rules:
+        why = _split_unavailable(data, rule)
+        if why:
+            unavailable[rule] = why
+            out[f"funding_{rule}"] = np.nan
+            out[f"pct_{rule}"] = np.nan
+            continue
+        fair = fair_shares(current_allocation(data, rule=rule, need=need, demand=demand), need, budget=budget)
+        fair = fair.set_index("district_code").reindex(out["district_code"])
+        out["target"] = fair["target"].to_numpy()
+        out[f"funding_{rule}"] = fair["funding"].to_numpy()
+        out[f"pct_{rule}"] = fair["pct_of_target"].to_numpy()
+        used.append(rule)
+    if not used:
+        raise ValueError(
+            f"none of the split rules {rules} can be used: " + "; ".join(f"{r}: {w}" for r, w in unavailable.items())
+        )
+    cols = ["district_code", "district_name", "target"] + [f"{k}_{r}" for r in rules for k in ("funding", "pct")]
+    out = out[cols]
+    pct = out[[f"pct_{r}" for r in used]]
+    out["lowest_pct"] = pct.min(axis=1)
+    out["highest_pct"] = pct.max(axis=1)
+    below = (pct < 100 * lo).all(axis=1)
+    above = (pct > 100 * hi).all(axis=1)
+    inside = pct.ge(100 * lo).all(axis=1) & pct.le(100 * hi).all(axis=1)
+    out["verdict"] = np.select([below, above, inside], ["below", "above", "within"], "depends on the split")
+    out["rules_used"] = ", ".join(used)
+    out["not_available"] = "; ".join(f"{r}: {w}" for r, w in unavailable.items())
+    out["band_low_pct"] = 100 * lo
+    out["band_high_pct"] = 100 * hi
+    words = ", ".join(f"{r} ({_RULE_DETAIL[r]})" for r in used)
+    na = "; not available: " + "; ".join(f"{r} ({w})" for r, w in unavailable.items()) if unavailable else ""
+    out["method"] = (
+        f"funding as % of need-based fair share with shared contracts split by each of: {words}{na}; verdict "
+        f"'below'/'above' only when outside {100 * lo:.0f}%-{100 * hi:.0f}% of target under every rule used"
+    )
+    return out
+
+
+def _robust_findings(sens: pd.DataFrame) -> list[str]:
+    texts = []
+    rules = [c[4:] for c in sens.columns if c.startswith("pct_") and c not in ("pct_of_target",)]
+    for r in sens.itertuples(index=False):
+        if r.verdict not in ("below", "above"):
+            continue
+        used = [k for k in rules if pd.notna(getattr(r, f"pct_{k}"))]
+        each = ", ".join(f"by {_RULE_WORDS.get(k, k)} {getattr(r, f'pct_{k}'):.0f}%" for k in used)
+        funds = [getattr(r, f"funding_{k}") for k in used]
+        na = f" Not available: {r.not_available}." if isinstance(r.not_available, str) and r.not_available else ""
+        if r.verdict == "below":
+            short = sorted(r.target - f for f in funds)
+            gap = f"GBP {short[0]:,.0f}" if len(short) == 1 else f"GBP {short[0]:,.0f} to GBP {short[-1]:,.0f}"
+            texts.append(
+                f"Funding does not follow need ({r.district_name}): below {r.band_low_pct:.0f}% of its need-based "
+                f"fair share of GBP {r.target:,.0f} under every split of shared contracts the data support ({each} "
+                f"of target; {gap} short).{na}"
+            )
+        else:
+            texts.append(
+                f"Funding above need ({r.district_name}): above {r.band_high_pct:.0f}% of its need-based fair "
+                f"share of GBP {r.target:,.0f} under every split of shared contracts the data support ({each} of "
+                f"target).{na}"
+            )
+    return texts
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1404,8 +1618,13 @@ def inequality(
             else:
                 lo, hi, note = _bootstrap_limits(v, reps[k], accel[k], confidence, interval)
         out.append(
-            {"statistic": k, "value": round(v, 4), "lowercl": round(float(lo), 4), "uppercl": round(float(hi), 4),
-             "note": note}
+            {
+                "statistic": k,
+                "value": round(v, 4),
+                "lowercl": round(float(lo), 4),
+                "uppercl": round(float(hi), 4),
+                "note": note,
+            }
         )
     frame = pd.DataFrame(out)
     if n_boot == 0:
@@ -1439,8 +1658,10 @@ class ScenarioInequality:
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Lorenz curves of funding against need, one per scenario, with the line of equality."""
-        curves = {name: lorenz_curve(t["funding_per_weighted_head"], t["weighted_population"])
-                  for name, t in self.per_need.items()}
+        curves = {
+            name: lorenz_curve(t["funding_per_weighted_head"], t["weighted_population"])
+            for name, t in self.per_need.items()
+        }
         return plot_lorenz(curves, ax=ax)
 
 
@@ -1461,7 +1682,19 @@ def inequality_by_scenario(
         unit per district, across districts; see :func:`inequality`).
     """
     per_need = {name: funding_per_need(data, funding, need) for name, funding in scenarios.items()}
-    table = pd.concat([inequality(t, "funding_per_weighted_head", "weighted_population",
-                                  rank_by="deprivation_order", group="district_code", n_boot=n_boot, label=name)
-                       for name, t in per_need.items()], ignore_index=True)
+    table = pd.concat(
+        [
+            inequality(
+                t,
+                "funding_per_weighted_head",
+                "weighted_population",
+                rank_by="deprivation_order",
+                group="district_code",
+                n_boot=n_boot,
+                label=name,
+            )
+            for name, t in per_need.items()
+        ],
+        ignore_index=True,
+    )
     return ScenarioInequality(table, per_need)
