@@ -281,3 +281,28 @@ def test_tables_without_counts_raise_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _out().table(t, "02_t", "t", index="gap")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(_cell, min_size=2, max_size=5), min_size=1, max_size=4))
+def test_blocks_beside_their_totals_leave_no_suppressed_count_pinned(blocks):
+    # The shape of the attrition table: blocks (a crime group) of outcome rows with the block total repeated
+    # on each row. The attacker knows each block's cells add up to its total, visible or not.
+    rows = []
+    for b, cells in enumerate(blocks):
+        rows += [(f"b{b}", f"o{i}", v, sum(cells)) for i, v in enumerate(cells)]
+    t = pd.DataFrame(rows, columns=["group", "outcome", "crimes", "total"])
+    safe = _out().table(t, "06_p", "p", counts=["crimes", "total"], index=["group", "outcome"])
+    for b, cells in enumerate(blocks):
+        block = safe[safe["group"] == f"b{b}"]
+        assert block["total"].map(lambda v: v == C).nunique() == 1  # the repeated total is hidden everywhere or nowhere
+        published = block["crimes"].tolist()
+        hidden = [i for i, v in enumerate(published) if v == C]
+        assert all(not (1 <= cells[i] <= 4) for i in range(len(cells)) if i not in hidden)
+        if not any(1 <= cells[i] <= 4 for i in hidden):
+            continue
+        if block["total"].iloc[0] == C:
+            continue  # the block total is hidden too: nothing bounds the hidden cells from above
+        for (low, high), i in zip(_line_bounds(published, float(sum(cells))), hidden, strict=True):
+            if 1 <= cells[i] <= 4:
+                assert high - low >= 1
