@@ -30,6 +30,7 @@ _SUBMODULES = (
     "voice",
     "outcomes",
     "compare",
+    "monitoring",
     "capacity",
     "forecast",
     "reference",
