@@ -306,3 +306,33 @@ def test_blocks_beside_their_totals_leave_no_suppressed_count_pinned(blocks):
         for (low, high), i in zip(_line_bounds(published, float(sum(cells))), hidden, strict=True):
             if 1 <= cells[i] <= 4:
                 assert high - low >= 1
+
+
+def test_a_small_complement_of_two_shown_counts_is_protected():
+    # 47 of 50 victims referred: the 3 not referred is a small count, published by subtraction.
+    t = pd.DataFrame({"district": list("ABCD"), "n": [50, 40, 30, 60], "events": [47, 20, 10, 30]})
+    old_way = dc.apply(t, ["n", "events"], index="district")[0]
+    assert old_way.loc[0, "n"] - old_way.loc[0, "events"] == 3  # nothing hidden without parts=
+    out = _out()
+    safe = out.table(t, "02_t", "t", counts=["n", "events"], parts={"events": "n"}, index="district")
+    assert safe.loc[0, "n"] == C or safe.loc[0, "events"] == C
+    # the attacker: n_A - e_A with the hidden cells' columns adding up to the published column totals
+    from victimneeds.audit import audit_pack
+
+    result = audit_pack(out.out_dir)
+    assert result.passed
+    complement = result.log[result.log["reason"] == "complement (not published)"]
+    assert 1 in set(complement["row"]) and (complement["high"] >= 5).all()
+
+
+def test_the_audit_catches_a_small_complement_left_in_view():
+    from victimneeds.audit import audit_pack
+
+    t = pd.DataFrame({"district": list("ABCD"), "n": [50, 40, 30, 60], "events": [47, 20, 10, 30]})
+    out = _out()
+    out.table(t, "02_t", "t", counts=["n", "events"], parts={"events": "n"}, index="district")
+    path = out.out_dir / "tables" / "02_t.csv"
+    text = path.read_text(encoding="utf-8").replace("A,50,[c]", "A,50,47").replace("A,[c],47", "A,50,47")
+    path.write_text(text, encoding="utf-8")
+    result = audit_pack(out.out_dir)
+    assert not result.passed and "n minus events" in result.problems[0]

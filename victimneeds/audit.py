@@ -114,18 +114,27 @@ def _read(pack: Path, meta: Path, detail_dir: Path) -> _Published | None:
         is_hidden = values.map(lambda v: isinstance(v, str) and v.strip() == policy.symbol).to_numpy(dtype=bool)
         hidden_cells[c] = is_hidden
         shown[c] = pd.to_numeric(values.where(~is_hidden, np.nan), errors="coerce")
+    parts = {p: w for p, w in structure.parts.items() if p in cols and w in cols}
+    names = {p: f"{w} minus {p}" for p, w in parts.items()}
+    for p, w in parts.items():  # the unpublished complement: known where both are shown
+        shown[names[p]] = shown[w] - shown[p]
+        hidden_cells[names[p]] = np.ones(len(shown), dtype=bool)
+    grid_cols = [*cols, *names.values()]
     labels = set(structure.totals)
     if structure.tidy and structure.dims:
         for d in structure.dims:  # read_csv turns label columns of numbers into numbers; keys compare as text
             shown[d] = shown[d].astype(str)
         grid = _tidy_grid(
-            shown, cols, structure.dims, labels, assume_totals=False, blocks=structure.blocks,
-            margins=structure.margins, columns_add_up=structure.columns_add_up,
+            shown, grid_cols, structure.dims, labels, assume_totals=False, blocks=structure.blocks,
+            margins=structure.margins, columns_add_up=structure.columns_add_up and not parts,
             block_totals={k: v for k, v in structure.block_totals.items() if k in cols and v in cols},
         )
     else:
         text = [c for c in shown.columns if c not in cols and not pd.api.types.is_numeric_dtype(shown[c])]
-        grid = _wide_grid(shown, cols, labels, text, structure.columns_add_up, assume_totals=False)
+        grid = _wide_grid(shown, grid_cols, labels, text, structure.columns_add_up and not parts, assume_totals=False)
+    if parts:
+        # the complement is a variable (0 or more) wherever part or whole is hidden: the lines give it its range
+        grid.add_parts(parts, grid_cols, names, keep_missing=True)
     hidden = np.array([hidden_cells[c][r] for r, c in zip(grid.row_of, grid.col_of, strict=True)], dtype=bool)
     primary = None
     reasons: dict[tuple[int, str], str] = {}
@@ -135,6 +144,10 @@ def _read(pack: Path, meta: Path, detail_dir: Path) -> _Published | None:
         reasons = {(int(c["position"]), c["column"]): c["reason"] for c in info.get("cells", [])}
         primary = {key for key, why in reasons.items() if why == "primary"}
     return _Published(name, table, structure, policy, hidden, grid, cols, primary, reasons)
+
+
+def _is_virtual(pub: _Published, k: int) -> bool:
+    return pub.grid.virtual is not None and bool(pub.grid.virtual[k])
 
 
 def _cross_lines(fine: _Published, coarse: _Published) -> list[tuple[np.ndarray, int, float]]:
@@ -256,9 +269,10 @@ def audit_pack(
             rules = _Rules(*map(float, pub.policy.range), hidden_lower=pub.policy.hidden_lower_bound,
                            rounding=pub.policy.rounding)
             values = pub.grid.values
+            virtual = pub.grid.virtual if pub.grid.virtual is not None else np.zeros(len(values), dtype=bool)
             for k in range(len(values)):
                 if pub.hidden[k]:
-                    lower.append(float(rules.hidden_lower))
+                    lower.append(0.0 if virtual[k] else float(rules.hidden_lower))
                     upper.append(np.inf)
                 elif np.isnan(values[k]):
                     lower.append(0.0)
@@ -282,9 +296,9 @@ def audit_pack(
         for g, (pub, k) in enumerate(owners):
             if not pub.hidden[k]:
                 continue
-            result.hidden += 1
+            result.hidden += not _is_virtual(pub, k)
             position, column = int(pub.grid.row_of[k]), str(pub.grid.col_of[k])
-            if pub.primary is None or (position, column) in pub.primary:
+            if pub.primary is None or (position, column) in pub.primary or _is_virtual(pub, k):
                 targets.append(g)
         try:
             bounds = intervals(cons, targets, integer=integer) if targets else {}
@@ -306,6 +320,11 @@ def audit_pack(
             if g in bounds:
                 low, high = bounds[g]
                 verdict = rate((low, high), *pub.policy.range)
+                if _is_virtual(pub, k):
+                    smallest, largest = pub.policy.range
+                    if not (low <= largest and high >= smallest):
+                        continue  # a complement that cannot be small may be known: it is no disclosure
+                    reason = "complement (not published)"
                 result.checked += 1
                 if verdict == "exposed":
                     result.exposed += 1

@@ -190,6 +190,7 @@ class Output:
         modelled: Sequence[str] = (),
         shares: Mapping[str, object] | None = None,
         block_totals: Mapping[str, str] | None = None,
+        parts: Mapping[str, str] | None = None,
         columns_add_up: bool = True,
         source_key: str | None = None,
     ) -> pd.DataFrame:
@@ -219,6 +220,8 @@ class Output:
         shares : share column -> count column it is a percentage of (``(count, scale)`` for another scale);
             hidden where its implied count (share x count / scale) is small.
         block_totals : total column -> count column, for a column repeating a block's total; inferred.
+        parts : part -> whole, for a count that is part of another on the same row (``{"events": "n"}``,
+            ``{"yes": "responses"}``): the complement (``n - events``) is protected as a count too.
         columns_add_up : the count columns are categories whose row sum is published (default True, the
             safe assumption); False when they are different measures (crimes and referrals).
         source_key : tables with the same key are cut from the same data and are audited together.
@@ -228,7 +231,8 @@ class Output:
         labels = list(totals) or list(disclosure.DEFAULT_TOTALS)
         structure = disclosure.structure.declare(
             table, counts, linked=linked, index=index, by=by, margins=margins, modelled=modelled, shares=shares,
-            block_totals=block_totals, totals=labels, columns_add_up=columns_add_up, source_key=source_key,
+            block_totals=block_totals, parts=parts, totals=labels, columns_add_up=columns_add_up,
+            source_key=source_key,
             strict=self.strict, name=name,
         )
         tidy = structure.tidy and bool(structure.dims)
@@ -244,6 +248,7 @@ class Output:
             block_totals=structure.block_totals if tidy else None,
             shares={k: tuple(v) for k, v in structure.shares.items()},
             block_derived=structure.block_derived,
+            parts=structure.parts,
             columns_add_up=columns_add_up,
             policy=self.policy,
         )

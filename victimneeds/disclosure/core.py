@@ -188,9 +188,21 @@ def _suppress(
     rounding: int | None = None,
     strong: bool = True,
     block_derived: Sequence[Hashable] = (),
+    parts: Mapping[Hashable, Hashable] | None = None,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     share_map = _shares(shares)
     cols, by_cols, linked_map = _prepare(table, count_columns, by, linked, share_map)
+    parts = dict(parts or {})
+    bad = [f"{p} of {w}" for p, w in parts.items() if p not in cols or w not in cols]
+    if bad:
+        raise ValueError(f"parts {bad}: both the part and its whole must be count columns {cols}")
+    names = {p: f"{w} minus {p}" for p, w in parts.items()}
+    work = table
+    if parts:
+        work = table.copy()
+        for p, w in parts.items():
+            work[names[p]] = pd.to_numeric(table[w], errors="coerce") - pd.to_numeric(table[p], errors="coerce")
+    grid_cols = [*cols, *names.values()]
     lo, hi = _threshold(threshold)
     rules = _Rules(lo=lo, hi=hi, hidden_lower=1.0 if lo >= 1 else 0.0, rounding=rounding, strong=strong)
     report = DisclosureReport(threshold=(int(lo), int(hi)), symbol=symbol)
@@ -199,11 +211,11 @@ def _suppress(
         return out, report
     total_labels = {totals} if isinstance(totals, str) else set(totals or ())
     grids: list[_Grid] = []
-    if by_cols and (blocks is not None or block_totals or len(cols) == 1 or margins):
+    if by_cols and (blocks is not None or block_totals or len(cols) == 1 or margins or parts):
         grids.append(
             _tidy_grid(
-                table, cols, by_cols, total_labels, assume_totals, blocks=list(blocks or []), margins=margins,
-                columns_add_up=columns_add_up, block_totals=block_totals,
+                work, grid_cols, by_cols, total_labels, assume_totals, blocks=list(blocks or []), margins=margins,
+                columns_add_up=columns_add_up and not parts, block_totals=block_totals,
             )
         )
     elif by_cols:  # several count columns on the same dimensions: protected one by one, as before
@@ -222,16 +234,19 @@ def _suppress(
                 for c in table.columns
                 if c not in cols and c not in derived and not pd.api.types.is_numeric_dtype(table[c])
             ]
-        grids.append(_wide_grid(table, cols, total_labels, labels, columns_add_up, assume_totals))
+        grids.append(_wide_grid(work, grid_cols, total_labels, labels, columns_add_up and not parts, assume_totals))
+    if parts:
+        grids[0].add_parts(parts, grid_cols, names)
     records = []
     audit_rows = []
     for grid in grids:
         status, unresolved, found = _protect(grid, rules, secondary)
-        report.cells += int((~np.isnan(grid.values)).sum())
-        report.primary += int((status == _PRIMARY).sum())
-        report.secondary += int((status == _SECONDARY).sum())
+        real = ~grid.virtual if grid.virtual is not None else np.ones(len(status), dtype=bool)
+        report.cells += int((~np.isnan(grid.values) & real).sum())
+        report.primary += int(((status == _PRIMARY) & real).sum())
+        report.secondary += int(((status == _SECONDARY) & real).sum())
         report.unresolved += unresolved
-        for k in np.flatnonzero(status != _VISIBLE):
+        for k in np.flatnonzero((status != _VISIBLE) & real):
             records.append((int(grid.row_of[k]), grid.col_of[k], "primary" if status[k] == _PRIMARY else "secondary"))
         for k, (low, high) in found.items():
             verdict = rate((low, high), int(lo), int(hi))
@@ -578,6 +593,7 @@ def apply(
     shares: Mapping[Hashable, object] | None = None,
     policy: DisclosurePolicy | None = None,
     block_derived: Sequence[Hashable] = (),
+    parts: Mapping[Hashable, Hashable] | None = None,
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Make a table of counts safe to publish: the one entry point exporters call.
 
@@ -603,6 +619,9 @@ def apply(
     policy : a :class:`DisclosurePolicy`; when given it sets the threshold, symbol and rounding.
     block_derived : columns with one value per block (e.g. a block's share still open): hidden on every row of
         a block in which any count is hidden.
+    parts : ``{part: whole}`` for a count that is part of another on the same row (``events`` of ``n``). The
+        complement (``n - events``) is a count too, published implicitly: when it is small it is protected like
+        a hidden cell (never shown, and part or whole hidden so that it cannot be worked out).
 
     Returns
     -------
@@ -639,7 +658,7 @@ def apply(
     out, report = _suppress(
         table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index,
         blocks=blocks, margins=margins, block_totals=block_totals, shares=shares, rounding=round_to or None,
-        strong=strong, block_derived=block_derived,
+        strong=strong, block_derived=block_derived, parts=parts,
     )
     if report.unresolved:
         raise ValueError(

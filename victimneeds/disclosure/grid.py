@@ -16,6 +16,32 @@ class _Grid:
     equation: list[bool]  # whether the group's total is known (in the table or published elsewhere)
     row_of: np.ndarray  # position of the cell's row in the table
     col_of: list[Hashable]  # the cell's column name
+    virtual: np.ndarray | None = None  # cells never published (a complement such as n - events): always hidden
+
+    def add_parts(
+        self,
+        parts: Mapping[Hashable, Hashable],
+        columns: Sequence[Hashable],
+        names: Mapping,
+        keep_missing: bool = False,
+    ) -> None:
+        """Lines ``part + (whole - part) = whole`` on every row, the complement being a virtual column (in
+        ``columns`` under ``names[part]``) that is never published but must not be derivable when small.
+        ``keep_missing`` keeps rows whose complement is unknown (the audit: part or whole hidden)."""
+        n_cols = len(columns)
+        ci = {c: i for i, c in enumerate(columns)}
+        n_rows = len(self.values) // n_cols if n_cols else 0
+        virtual = np.zeros(len(self.values), dtype=bool)
+        for part, whole in parts.items():
+            v = ci[names[part]]
+            virtual[np.arange(n_rows) * n_cols + v] = True
+            for r in range(n_rows):
+                c = self.values[r * n_cols + v]
+                if (np.isnan(c) and not keep_missing) or c < 0:  # no whole or part, or a part larger than its whole
+                    continue
+                self.groups.append((np.array([r * n_cols + ci[part], r * n_cols + v]), r * n_cols + ci[whole]))
+                self.equation.append(True)
+        self.virtual = virtual
 
 
 def _threshold(threshold: tuple[int, int]) -> tuple[float, float]:

@@ -93,7 +93,9 @@ def constraints(grid: _Grid, status: np.ndarray, rules: _Rules) -> Constraints:
         if np.isnan(v):
             continue
         if status[k] != _VISIBLE:
-            lower[k], upper[k] = rules.hidden_lower, math.inf
+            # a hidden cell is at least 1 where zeros are shown; an unpublished complement may be 0
+            virtual = grid.virtual is not None and grid.virtual[k]
+            lower[k], upper[k] = (0.0 if virtual else rules.hidden_lower), math.inf
         else:
             lower[k], upper[k] = _visible_range(float(v), rules)
     lines = []
@@ -136,7 +138,12 @@ def _close_lines(grid: _Grid, status: np.ndarray, rules: _Rules, groups_of: list
     """Give every line with exactly one hidden cell a second one (in place): its smallest eligible cell,
     preferring one that also completes another line; the total last."""
     values = grid.values
-    active = [g for g, eq in enumerate(grid.equation) if eq]
+    # lines through an unpublished complement are left to the attacker's programmes
+    virtual = grid.virtual if grid.virtual is not None else np.zeros(len(values), dtype=bool)
+    active = [
+        g for g, eq in enumerate(grid.equation)
+        if eq and not virtual[grid.groups[g][0]].any() and not (grid.groups[g][1] >= 0 and virtual[grid.groups[g][1]])
+    ]
 
     def n_hidden(g: int, h: np.ndarray) -> int:
         members, total = grid.groups[g]
@@ -223,6 +230,8 @@ def _protect(
     values = grid.values
     missing = np.isnan(values)
     status = np.where(~missing & (values >= rules.lo) & (values <= rules.hi), _PRIMARY, _VISIBLE)
+    if grid.virtual is not None:
+        status[grid.virtual & (status == _VISIBLE)] = _SECONDARY  # never published
     primaries = np.flatnonzero(status == _PRIMARY)
     if not secondary or not len(primaries):
         cons = constraints(grid, status, rules)

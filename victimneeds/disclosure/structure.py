@@ -45,6 +45,7 @@ class TableStructure:
     block_totals: dict[str, str] = field(default_factory=dict)
     linked: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, list] = field(default_factory=dict)
+    parts: dict[str, str] = field(default_factory=dict)
     modelled: list[str] = field(default_factory=list)
     row_derived: list[str] = field(default_factory=list)
     block_derived: list[str] = field(default_factory=list)
@@ -130,6 +131,7 @@ def declare(
     modelled: Sequence[str] = (),
     shares: Mapping[str, object] | None = None,
     block_totals: Mapping[str, str] | None = None,
+    parts: Mapping[str, str] | None = None,
     totals: Sequence[str] = (),
     columns_add_up: bool = True,
     source_key: str | None = None,
@@ -149,6 +151,8 @@ def declare(
     modelled : numeric columns that are not derived from this table's counts.
     shares : share column -> the count it is a percentage of (or ``(count, scale)``).
     block_totals : total column -> count column; inferred when not given.
+    parts : part column -> whole column, for a count that is part of another on the same row (``events`` of
+        ``n``): the complement ``n - events`` is protected too.
     totals : labels of total rows (and the name of a total column).
     columns_add_up : the count columns are categories of one variable (a row sum is a published total).
     source_key : tables with the same key come from the same data, and are audited together.
@@ -167,7 +171,7 @@ def declare(
     dims = [index] if isinstance(index, str) else list(index or [])
     linked = {k: list(v) for k, v in (linked or {}).items()}
     shares = dict(shares or {})
-    absent = [c for c in [*counts, *dims, *modelled, *shares] if c not in table.columns]
+    absent = [c for c in [*counts, *dims, *modelled, *shares, *(parts or {})] if c not in table.columns]
     if absent:
         raise KeyError(f"{name}: the table has no column(s) {absent}; its columns are {list(table.columns)}")
     dims = _effective_dims(table, dims)
@@ -217,6 +221,7 @@ def declare(
         block_totals=inferred,
         linked=linked,
         shares={k: list(v) if isinstance(v, tuple) else [v, 100.0] for k, v in shares.items()},
+        parts=dict(parts or {}),
         modelled=list(modelled),
         row_derived=row_derived,
         block_derived=block_derived,
