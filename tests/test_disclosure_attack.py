@@ -164,6 +164,11 @@ def test_a_column_with_one_value_per_block_is_hidden_across_the_block():
         safe = _out().table(t, "06_t", "t", counts=["crimes", "total"], linked={"crimes": ["value"]},
                             index=["crime_group", "outcome_group"])
     assert (safe.loc[safe["crime_group"] == "violence", "pct_open"] == C).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        declared = _out().table(t, "06_t", "t", counts=["crimes", "total"], linked={"crimes": ["value"]},
+                                index=["crime_group", "outcome_group"], block_linked=["pct_open"])
+    assert (declared.loc[declared["crime_group"] == "violence", "pct_open"] == C).all()
 
 
 def test_block_totals_are_found_and_declared_structure_is_recorded():

@@ -191,6 +191,7 @@ class Output:
         shares: Mapping[str, object] | None = None,
         block_totals: Mapping[str, str] | None = None,
         parts: Mapping[str, str] | None = None,
+        block_linked: Sequence[str] = (),
         columns_add_up: bool = True,
         source_key: str | None = None,
     ) -> pd.DataFrame:
@@ -222,6 +223,8 @@ class Output:
         block_totals : total column -> count column, for a column repeating a block's total; inferred.
         parts : part -> whole, for a count that is part of another on the same row (``{"events": "n"}``,
             ``{"yes": "responses"}``): the complement (``n - events``) is protected as a count too.
+        block_linked : columns with one value per block, computed from its counts (``pct_open``): hidden on
+            every row of a block in which a count is hidden.
         columns_add_up : the count columns are categories whose row sum is published (default True, the
             safe assumption); False when they are different measures (crimes and referrals).
         source_key : tables with the same key are cut from the same data and are audited together.
@@ -231,7 +234,8 @@ class Output:
         labels = list(totals) or list(disclosure.DEFAULT_TOTALS)
         structure = disclosure.structure.declare(
             table, counts, linked=linked, index=index, by=by, margins=margins, modelled=modelled, shares=shares,
-            block_totals=block_totals, parts=parts, totals=labels, columns_add_up=columns_add_up,
+            block_totals=block_totals, parts=parts, block_linked=block_linked, totals=labels,
+            columns_add_up=columns_add_up,
             source_key=source_key,
             strict=self.strict, name=name,
         )

@@ -132,6 +132,7 @@ def declare(
     shares: Mapping[str, object] | None = None,
     block_totals: Mapping[str, str] | None = None,
     parts: Mapping[str, str] | None = None,
+    block_linked: Sequence[str] = (),
     totals: Sequence[str] = (),
     columns_add_up: bool = True,
     source_key: str | None = None,
@@ -153,6 +154,8 @@ def declare(
     block_totals : total column -> count column; inferred when not given.
     parts : part column -> whole column, for a count that is part of another on the same row (``events`` of
         ``n``): the complement ``n - events`` is protected too.
+    block_linked : columns with one value per block computed from the block's counts (a block's share still
+        open): hidden on every row of a block where any count is hidden.
     totals : labels of total rows (and the name of a total column).
     columns_add_up : the count columns are categories of one variable (a row sum is a published total).
     source_key : tables with the same key come from the same data, and are audited together.
@@ -171,7 +174,7 @@ def declare(
     dims = [index] if isinstance(index, str) else list(index or [])
     linked = {k: list(v) for k, v in (linked or {}).items()}
     shares = dict(shares or {})
-    absent = [c for c in [*counts, *dims, *modelled, *shares, *(parts or {})] if c not in table.columns]
+    absent = [c for c in [*counts, *dims, *modelled, *shares, *(parts or {}), *block_linked] if c not in table.columns]
     if absent:
         raise KeyError(f"{name}: the table has no column(s) {absent}; its columns are {list(table.columns)}")
     dims = _effective_dims(table, dims)
@@ -193,12 +196,12 @@ def declare(
     else:
         inferred = dict(block_totals)
     derived = {d for ds in linked.values() for d in ds}
-    declared = set(counts) | set(dims) | derived | set(shares) | set(modelled)
+    declared = set(counts) | set(dims) | derived | set(shares) | set(modelled) | set(block_linked)
     undeclared = [c for c in table.columns if c not in declared and _numeric(table[c])]
     constant = [c for c in undeclared if _constant_within(table, c, [])]
     undeclared = [c for c in undeclared if c not in constant]
     row_derived: list[str] = []
-    block_derived: list[str] = []
+    block_derived: list[str] = list(block_linked)
     if counts and undeclared:
         if strict:
             raise ValueError(
