@@ -176,3 +176,27 @@ def test_financial_years_use_each_series_own_paths():
     fb = fy[(fy["g"] == "B") & (fy["months"] == 12)].iloc[0]
     one = fc.table[fc.table["g"] == "B"].iloc[0]
     assert fb["upper_80"] - fb["lower_80"] > 12 * (one["upper_80"] - one["lower_80"])
+
+
+def test_glm_intervals_allow_for_autocorrelated_months():
+    """Log-rate AR(1) 0.6 deviations (sd 0.1 a month) around trend and season, Poisson counts, 40 months:
+    the GLM's paths must carry the persistence. Treating months as independent NB draws gave 87% monthly
+    coverage at 95% and 47% yearly coverage at 80% on these series."""
+    rng = np.random.default_rng(1)
+    n, rho = 40, 0.6
+    months = pd.period_range("2019-01", periods=n + H, freq="M").astype(str).to_numpy()
+    c95, y80 = [], []
+    for _ in range(200):
+        e = rng.normal(0, 0.1, n + H)
+        u = np.empty(n + H)
+        u[0] = e[0] / np.sqrt(1 - rho**2)
+        for i in range(1, n + H):
+            u[i] = rho * u[i - 1] + e[i]
+        t = np.arange(n + H)
+        y = rng.poisson(np.exp(np.log(200) + np.log(1.05) * t / 12 + 0.2 * np.sin(2 * np.pi * t / 12) + u))
+        _, ints, _, paths = F._glm(y[:n].astype(float), months[:n], H, (0.8, 0.95), False)
+        c95.append(np.mean((y[n:] >= ints[0.95][0]) & (y[n:] <= ints[0.95][1])))
+        totals = paths.sum(axis=1)
+        y80.append(np.quantile(totals, 0.1) <= y[n:].sum() <= np.quantile(totals, 0.9))
+    assert np.mean(c95) >= 0.9
+    assert 0.7 <= np.mean(y80) <= 0.9

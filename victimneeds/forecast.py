@@ -18,16 +18,19 @@ Candidate methods
 ``sarimax``  seasonal ARIMA on log(count + 1): ARIMA(1,1,1), with a seasonal (0,1,1) part at lag 12 when at
              least 36 months are available, and a lockdown regressor.
 ``glm``      negative binomial GLM: log link, linear trend, two Fourier pairs for seasonality (with at
-             least 24 months), a lockdown indicator; intervals by simulation from the NB predictive
-             distribution with the uncertainty of the fitted mean.
+             least 24 months), a lockdown indicator; intervals by simulation: coefficients drawn from an
+             AR(1)-robust sandwich covariance, and months' extra-Poisson variation as a latent AR(1)
+             log-rate deviation (variance log(1 + alpha), lag-one correlation from the Pearson residuals),
+             so persistent high or low runs of months widen yearly totals.
 
 Intervals and yearly totals come from :data:`N_PATHS` simulated sample paths per series: ``ets`` and
 ``sarimax`` from statsmodels' own state-space simulation started at the end of the series (so the h-step
 variance growth and the correlation of months within a path are the model's); ``ets`` with Student-t shocks
 whose scale is the error variance of the months actually seen on n - p degrees of freedom (p counts the
 smoothing parameters, initial states and seasonal index); ``glm`` with one draw of the coefficients per
-path; ``naive`` and ``snaive`` as (seasonal) random walks. A combination of methods averages their paths
-rank by rank of the path totals (quantile averaging). :meth:`ForecastResult.yearly` sums each path's months.
+path and an autocorrelated latent deviation; ``naive`` and ``snaive`` as (seasonal) random walks. A
+combination of methods averages their paths rank by rank of the path totals (quantile averaging).
+:meth:`ForecastResult.yearly` and :meth:`ForecastResult.financial_years` sum each path's months.
 
 Missing months (months absent from the input, as in the real police.uk files) are kept as gaps, not dropped:
 ``sarimax`` skips them in the Kalman filter; ``glm`` leaves them out of the likelihood; ``ets`` (which needs
@@ -353,16 +356,42 @@ def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
         alpha = max(float(np.sum(((yf - mu) ** 2 - yf) / mu**2) / dof), 1e-6)
         res = sm.GLM(yf, xf, family=sm.families.NegativeBinomial(alpha=alpha)).fit()
     eta = xn @ res.params
-    cov = np.asarray(res.cov_params())
+    # Months are autocorrelated: the NB Pearson residuals' lag-one correlation (bias-corrected as in
+    # victimneeds.demand.trend) is read as a latent AR(1) log-rate deviation u, whose stationary variance
+    # log(1 + alpha) carries the NB extra-Poisson variance; residual correlation at lag d is c rho^d with
+    # c = alpha mu / (1 + alpha mu) the latent share of each month's variance.
+    mu_f = np.asarray(res.fittedvalues)
+    pearson = (yf - mu_f) / np.sqrt(mu_f + alpha * mu_f**2)
+    tpos = np.flatnonzero(ok)
+    nxt = np.isin(tpos + 1, tpos)
+    den = float(np.sum(pearson**2))
+    r1 = 0.0
+    if nxt.any() and den > 0:
+        r1 = float(np.sum(pearson[:-1][nxt[:-1]] * pearson[1:][nxt[:-1]]) / den * len(yf) / nxt[:-1].sum())
+    r1 = r1 + (1 + 3 * r1 + xf.shape[1] * (1 + r1)) / len(yf)
+    share = alpha * mu_f / (1 + alpha * mu_f)
+    c = float(np.mean(share))
+    rho = float(np.clip(r1 / c, 0.0, 0.95)) if c > 0 else 0.0
+    # sandwich covariance of the coefficients with that working correlation (Liang and Zeger 1986)
+    a = xf * np.sqrt(mu_f / (1 + alpha * mu_f))[:, None]
+    lag = np.abs(tpos[:, None] - tpos[None, :])
+    corr = np.where(lag == 0, 1.0, np.sqrt(np.outer(share, share)) * rho ** np.maximum(lag, 1))
+    bread = np.linalg.pinv(a.T @ a)
+    phi = max(float(np.sum(pearson**2)) / dof, 1.0)
+    cov = phi * bread @ (a.T @ corr @ a) @ bread
+    cov = (cov + cov.T) / 2
     se = np.sqrt(np.einsum("ij,jk,ik->i", xn, cov, xn))
     rng = np.random.default_rng(_SEED)
     # one draw of the coefficients per path, so a path's months share the error in the fitted trend
     beta = rng.multivariate_normal(np.asarray(res.params), cov, size=N_PATHS, method="eigh")
-    mu_draw = np.exp(beta @ xn.T)
-    size = 1 / alpha
-    paths = rng.negative_binomial(size, size / (size + mu_draw)).astype(float)
+    s2 = np.log1p(alpha * phi)
+    u = np.empty((N_PATHS, h))
+    u[:, 0] = rng.normal(0, np.sqrt(s2), N_PATHS)
+    for j in range(1, h):
+        u[:, j] = rho * u[:, j - 1] + rng.normal(0, np.sqrt(s2 * (1 - rho**2)), N_PATHS)
+    paths = rng.poisson(np.exp(beta @ xn.T + u - s2 / 2)).astype(float)
     fitted = np.full(n, np.nan)
-    fitted[ok] = np.asarray(res.fittedvalues)
+    fitted[ok] = mu_f
     return _from_paths(np.exp(eta + se**2 / 2), paths, levels, fitted)
 
 
