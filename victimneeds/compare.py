@@ -311,8 +311,23 @@ def firth_logit(
                 (lower if side < 0 else upper)[j] = -np.inf if side < 0 else np.inf
                 continue
             warm = start
-            a, b = sorted((inner, outer))
-            root = _opt.brentq(lambda v, jj=j, w=warm: top - constrained(jj, v, w)[0] - cut, a, b, xtol=1e-7)
+
+            def gap(v: float, jj: int = j, w: np.ndarray = warm) -> float:
+                return top - constrained(jj, v, w)[0] - cut
+
+            root = np.nan
+            # From the last point inside the cut, else from the estimate itself (where the gap is -cut); a
+            # constrained fit that does not converge can leave no sign change, and then the Wald limit is used.
+            for near in (inner, beta[j]):
+                a, b = sorted((near, outer))
+                try:
+                    if np.sign(gap(a)) != np.sign(gap(b)):
+                        root = _opt.brentq(gap, a, b, xtol=1e-7)
+                        break
+                except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+                    continue
+            if not np.isfinite(root):
+                root = beta[j] + side * _st.norm.ppf(0.5 + level / 2) * se[j]
             (lower if side < 0 else upper)[j] = root
     index = pd.Index(names)
     return FirthFit(
@@ -831,7 +846,11 @@ def compare(
                               confidence, min_group, min_events)
     ors = ors[ors["covariate"].isin(by_cols)].reset_index(drop=True)
     ors["q_value"] = benjamini_hochberg(ors["p_value"])
-    ors["finding"] = gaps_rule(ors["p_value"], fdr) if len(ors) else np.array([], dtype=bool)
+    # A finding needs both the family's test and an interval that excludes no difference (the two can disagree
+    # where a penalised fit's profile could not be traced and its Wald interval is used).
+    excludes_one = (ors["upper"] < 1) | (ors["lower"] > 1) if len(ors) else np.array([], dtype=bool)
+    ors["finding"] = (gaps_rule(ors["p_value"], fdr) & np.asarray(excludes_one, dtype=bool)) if len(ors) else (
+        np.array([], dtype=bool))
     if adjust_cols:
         notes.append(f"adjusted odds ratios also allow for {', '.join(adjust_cols)}.")
     # Trend.

@@ -269,7 +269,8 @@ def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str
 
     ``outcomes`` maps a label to a boolean column. Rates, odds ratios and trends are stacked with an
     ``outcome`` column; the adjusted odds ratios of all outcomes form one family, whose Benjamini-Hochberg
-    q-values (``q_family``) decide ``finding_family``. An outcome with no answers is left out and named.
+    q-values (``q_family``) decide ``finding_family``, together with an interval that excludes 1. An outcome
+    with no answers is left out and named.
     """
     rates, ors, trends, comps, notes = [], [], [], {}, []
     columns = [c for c in (by or compare.BREAKDOWNS) if c in table and table[c].notna().any()]
@@ -293,7 +294,8 @@ def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str
         ok = np.isfinite(p)
         q[ok] = compare.benjamini_hochberg(p[ok])
         odds["q_family"] = q
-        odds["finding_family"] = ok & (q <= fdr)
+        excludes_one = ((odds["upper"] < 1) | (odds["lower"] > 1)).to_numpy(dtype=bool)
+        odds["finding_family"] = ok & (q <= fdr) & excludes_one
     else:
         odds["q_family"], odds["finding_family"] = [], []
     return Breakdown(
