@@ -11,6 +11,8 @@ The section behind notebook 03. It answers four questions a commissioner is aske
    and per recorded victim.
 3. **How far is each district from its fair share?** :func:`fair_shares` sets a need-based target share, as
    NHS weighted-capitation allocations do, and gives the distance from target in money and per cent.
+   :func:`split_sensitivity` gives it under every rule for splitting shared contracts, and
+   :func:`fair_share_findings` reports a district only when it is outside the band under all of them.
 4. **What split would be fair and deliverable?** :func:`allocate` gives every district a minimum standard
    (a floor), shares the rest by need and limits the pace of change from the current split, solved exactly
    and rounded to the penny.
