@@ -357,6 +357,8 @@ class AreaData:
     sources : table name -> a sentence naming the source files or publisher.
     synthetic : True for the built-in example area; every output then says "synthetic example".
     quality : table name -> data-quality report (a DataFrame of what was read, kept and dropped).
+    disclosure : the area's disclosure-control policy (a :class:`victimneeds.disclosure.DisclosurePolicy`, from
+        the configuration's ``[disclosure]`` section), or None for the default (suppress 1 to 4).
     """
 
     name: str
@@ -370,6 +372,7 @@ class AreaData:
     sources: dict[str, str] = field(default_factory=dict)
     synthetic: bool = False
     quality: dict[str, pd.DataFrame] = field(default_factory=dict)
+    disclosure: Any = None
 
     TABLES = ("areas", "population", "crimes", "referrals", "services", "survey")
 

@@ -71,6 +71,7 @@ _SECTIONS = {
     },
     "parameters": {"months": list, "outside_area": str, "duplicates": str, "cache_dir": str},
     "extracts": {},
+    "disclosure": {"rule": str, "threshold": int, "min_count": int, "round_to": int, "symbol": str},
 }
 _REQUIRED = {
     "area": ("name", "force"),
@@ -94,6 +95,7 @@ class AreaConfig:
     parameters: dict[str, Any] = field(default_factory=dict)
     extracts: dict[str, ExtractSpec] = field(default_factory=dict)
     templates: dict[str, list[str]] = field(default_factory=dict)
+    disclosure: Any = None
 
     def one(self, key: str) -> Path | None:
         files = self.inputs.get(key)
@@ -227,8 +229,16 @@ def read_area_config(path: str | os.PathLike) -> AreaConfig:
     for key, allowed in (("outside_area", ("keep", "drop")), ("duplicates", ("merge", "keep"))):
         if key in params and params[key] not in allowed:
             raise AreaConfigError(f"{source}: [parameters] {key} must be one of {allowed}, got {params[key]!r}.")
+    policy = None
+    if config.get("disclosure"):
+        from victimneeds.disclosure import DisclosurePolicy
+
+        try:
+            policy = DisclosurePolicy.from_mapping(config["disclosure"])
+        except (ValueError, TypeError) as err:
+            fail(f"[disclosure] {err}")
     return AreaConfig(source, area["name"], area["force"], area.get("pfa_code"), level, resolved, params, extracts,
-                      templates)
+                      templates, policy)
 
 
 def load_area(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> AreaData:
@@ -486,6 +496,7 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None,
         referrals=tables.get("referrals"),
         services=tables.get("services"),
         survey=tables.get("survey"),
+        disclosure=config.disclosure,
         period=period,
         sources=sources,
         synthetic=False,
