@@ -240,6 +240,29 @@ def plot_charts(charts: Charts, ncols: int = 2, title: str | None = None) -> Fig
     return fig
 
 
+def _identifiable(table: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split breakdowns into those one model can adjust together and those nested in the others.
+
+    A column whose levels (with "not recorded" as a level) are fixed by the columns before it, such as a risk
+    level recorded only for domestic abuse beside the crime group, makes the adjusted model unidentifiable: its
+    odds ratios would be arbitrary. Such columns are set aside in order, by the rank of the design matrix.
+    """
+    design = np.ones((len(table), 1))
+    joint, nested = [], []
+    for column in columns:
+        levels = table[column].astype(object).where(table[column].notna(), "__missing__").astype(str)
+        dummies = pd.get_dummies(levels, drop_first=True).to_numpy(dtype=float)
+        if dummies.shape[1] == 0:
+            continue
+        trial = np.column_stack([design, dummies])
+        if np.linalg.matrix_rank(trial) < trial.shape[1]:
+            nested.append(column)
+        else:
+            design = trial
+            joint.append(column)
+    return joint, nested
+
+
 @dataclass
 class Breakdown:
     """Rates and odds ratios for several outcomes by the same breakdowns, with one family of tests."""
@@ -274,18 +297,30 @@ def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str
     """
     rates, ors, trends, comps, notes = [], [], [], {}, []
     columns = [c for c in (by or compare.BREAKDOWNS) if c in table and table[c].notna().any()]
+    joint, nested = _identifiable(table, columns)
+    for column in nested:
+        notes.append(f"{column.replace('_', ' ')} is recorded only where another breakdown fixes it (for example "
+                     "risk level for domestic abuse alone), so it is compared among the records that have it, not "
+                     "adjusted alongside the others.")
     for label, column in outcomes.items():
         if not _usable(table, column):
             notes.append(f"{label}: not available (no {column!r} values).")
             continue
         frame = table.assign(**{column: _flag(table, column)})
-        comp = compare.compare(frame, column, by=columns, time=time, weights=weights, period=period, fdr=fdr)
+        parts = [compare.compare(frame, column, by=joint, time=time, weights=weights, period=period, fdr=fdr)]
+        for extra in nested:
+            recorded = frame[frame[extra].notna()]
+            if recorded[column].notna().sum() and recorded[extra].nunique() > 1:
+                parts.append(compare.compare(recorded, column, by=[extra], time=None, weights=weights,
+                                             period=period, fdr=fdr))
+        comp = parts[0]
         comp.outcome = label
         comps[label] = comp
-        rates.append(comp.rates.assign(outcome=label))
-        ors.append(comp.odds_ratios.assign(outcome=label))
-        trends.append(comp.trend.assign(outcome=label))
-        notes += [f"{label}: {n}" for n in comp.notes]
+        for part in parts:
+            rates.append(part.rates.assign(outcome=label))
+            ors.append(part.odds_ratios.assign(outcome=label))
+            trends.append(part.trend.assign(outcome=label))
+            notes += [f"{label}: {n}" for n in part.notes]
     odds = pd.concat(ors, ignore_index=True) if ors else pd.DataFrame(
         columns=["outcome", "covariate", "level", "reference", "odds_ratio", "lower", "upper", "p_value"])
     if len(odds):

@@ -113,6 +113,11 @@ def make_extracts(
     ethnicity_or: float = 1.0,
     seed: int = 1,
     data_dir: str | Path | None = None,
+    assessment_fall: tuple[int, int, float] | None = None,
+    satisfaction_or: float = 1.0,
+    support_effect: tuple[float, float] = (0.65, 0.65),
+    right_decline: tuple[int, float, float] | None = None,
+    contact_by_risk: dict[str, float] | None = None,
 ) -> Truth:
     """Write an area's extracts in provider layouts into ``folder``; return the truth.
 
@@ -127,6 +132,14 @@ def make_extracts(
     ethnicity_or : odds ratio of referral for Asian victims against the rest (1 = no effect planted).
     seed : random seed.
     data_dir : the shared open data folder (for the geography of ``area.toml``); None leaves ``area.toml`` out.
+    assessment_fall : ``(first, last, p)``: in months ``first`` to ``last - 1`` (from 0) the needs assessment is
+        done with probability ``p`` instead of 0.85.
+    satisfaction_or : odds ratio of satisfaction with the whole experience for Asian respondents (base 75%).
+    support_effect : probability of being better able to cope and recover after basic and after enhanced
+        support.
+    right_decline : ``(k, before, last_year)``: Victims' Code right ``k`` met with probability ``before``, then
+        ``last_year`` for responses in the last twelve months (other rights 70%).
+    contact_by_risk : DASH risk (``S``, ``M``, ``H``) -> daily probability of first contact (default 0.4 for all).
     """
     rng = np.random.default_rng(seed)
     folder = Path(folder)
@@ -152,7 +165,10 @@ def make_extracts(
     age_band = rng.choice(len(_AGES), size=crimes, p=[a[3] for a in _AGES])
     ic = _choice(rng, _IC, crimes)
     ethnic = np.array([_IC_GROUP[c] for c in ic], dtype=object)
-    assessed = identified & (rng.random(crimes) < 0.85)
+    p_assess = np.full(crimes, 0.85)
+    if assessment_fall is not None:
+        p_assess[(month_idx >= assessment_fall[0]) & (month_idx < assessment_fall[1])] = assessment_fall[2]
+    assessed = identified & (rng.random(crimes) < p_assess)
     need = assessed & (rng.random(crimes) < np.where(da | sexual, 0.75, np.where(violent, 0.45, 0.25)))
     consent = need & (rng.random(crimes) < 0.7)
     odds = refer_rate / (1 - refer_rate) * np.where(ethnic == "Asian", ethnicity_or, 1.0)
@@ -220,7 +236,8 @@ def make_extracts(
                                                             p=[.5, .3, .2]), "")
     attempted = rng.random(n_ref) < 0.97
     made = attempted & (rng.random(n_ref) < 0.8)
-    first_contact = r_date + pd.to_timedelta(rng.geometric(0.4, size=n_ref) - 1, unit="D")
+    p_contact = np.array([(contact_by_risk or {}).get(r, 0.4) for r in risk])
+    first_contact = r_date + pd.to_timedelta(rng.geometric(p_contact) - 1, unit="D")
     accepted = made & (rng.random(n_ref) < 0.75)
     level = np.where(accepted, np.where(rng.random(n_ref) < 0.3, "Enhanced support", "Basic support"), "")
     onward = np.where(accepted & (r_group == "Domestic abuse") & (risk == "H"), "IDVA", np.where(
@@ -228,8 +245,8 @@ def make_extracts(
                                                                     "Counselling", "No")))
     onward_ok = np.where(onward != "No", np.where(rng.random(n_ref) < 0.85, "Yes", "No"), "")
     closed = first_contact + pd.to_timedelta(rng.integers(7, 120, size=n_ref), unit="D")
-    cope = np.where(accepted, np.where(rng.random(n_ref) < np.where(level == "Enhanced support", 0.8, 0.6), "Yes",
-                                       "No"), "")
+    cope = np.where(accepted, np.where(rng.random(n_ref) < np.where(level == "Enhanced support", support_effect[1],
+                                                                     support_effect[0]), "Yes", "No"), "")
     safer = np.where(accepted, np.where(rng.random(n_ref) < 0.65, "Yes", "No"), "")
     service = np.where(onward == "IDVA", "Safe Steps IDVA", np.where(onward == "ISVA", "Rise ISVA", "Victim Care Hub"))
     cases = pd.DataFrame({
@@ -271,25 +288,32 @@ def make_extracts(
     pd.DataFrame(rows).to_csv(folder / "commissioned_services.csv", index=False)
     # --- survey -----------------------------------------------------------------------------------------------
     pick = rng.choice(n_ref, size=min(survey, n_ref), replace=False)
-    happy = rng.random(len(pick)) < np.where(r_ethnic[pick] == "Asian", 0.62, 0.75)
-    answer = np.array(["No", "Yes"], dtype=object)
+    odds_happy = 3.0 * np.where(r_ethnic[pick] == "Asian", satisfaction_or, 1.0)
+    happy = rng.random(len(pick)) < odds_happy / (1 + odds_happy)
+    completed = r_date[pick] + pd.to_timedelta(rng.integers(30, 90, size=len(pick)), unit="D")
+    last_year = completed >= completed.max() - pd.Timedelta(days=365)
+    rights = {}
+    for k in range(1, 13):
+        p_right = np.full(len(pick), 0.7)
+        if right_decline is not None and right_decline[0] == k:
+            p_right = np.where(last_year, right_decline[2], right_decline[1])
+        rights[f"VC Right {k}"] = np.where(rng.random(len(pick)) < 0.15, "",
+                                           _answers(rng.random(len(pick)) < p_right))
     sv = pd.DataFrame({
         "Response Ref": [f"SR-{i:05d}" for i in range(len(pick))],
-        "Completed On": (r_date[pick] + pd.to_timedelta(rng.integers(30, 90, size=len(pick)), unit="D")).strftime(
-            "%Y-%m-%d"),
+        "Completed On": completed.strftime("%Y-%m-%d"),
         "Crime": [_GROUP_WORDS[g] for g in r_group[pick]],
         "District Code": areas["district_code"].to_numpy()[a_idx[pick]],
         "Sex": np.where(r_sex[pick] == "Female", "F", np.where(r_sex[pick] == "Male", "M", "U")),
         "Age Group": [_AGES[b][0] for b in band[pick]],
         "Ethnicity": [_SDE[e] for e in r_ethnic[pick]],
         "Disabled": np.where(rng.random(len(pick)) < 0.18, "Y", "N"),
-        "Q1 Contact": answer[(rng.random(len(pick)) < 0.85).astype(int)],
-        "Q2 Actions": answer[(rng.random(len(pick)) < 0.7).astype(int)],
-        "Q3 Kept Informed": answer[(rng.random(len(pick)) < 0.6).astype(int)],
-        "Q4 Treatment": answer[(rng.random(len(pick)) < 0.88).astype(int)],
-        "Q5 Overall": answer[happy.astype(int)],
-        **{f"VC Right {k}": np.where(rng.random(len(pick)) < 0.15, "", answer[(rng.random(len(pick)) < 0.7).astype(
-            int)]) for k in range(1, 13)},
+        "Q1 Contact": _answers(rng.random(len(pick)) < 0.85),
+        "Q2 Actions": _answers(rng.random(len(pick)) < 0.7),
+        "Q3 Kept Informed": _answers(rng.random(len(pick)) < 0.6),
+        "Q4 Treatment": _answers(rng.random(len(pick)) < 0.88),
+        "Q5 Overall": _answers(happy),
+        **rights,
         "Email": [f"person{i}@example.org" for i in range(len(pick))],
     })
     sv.to_csv(folder / "victim_survey.csv", index=False)
@@ -306,6 +330,11 @@ def make_extracts(
         crimes_table=crimes_truth,
         referrals_table=cases[["Case ID", "Police Ref", "Date Referred", "Referral Route"]],
     )
+
+
+def _answers(yes: np.ndarray) -> np.ndarray:
+    """"Yes" / "No" answers from a boolean array."""
+    return np.array(["No", "Yes"], dtype=object)[np.asarray(yes, dtype=int)]
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
