@@ -103,6 +103,7 @@ class BuildSummary:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    audit: str = ""
 
     def __str__(self) -> str:
         lines = [
@@ -116,6 +117,8 @@ class BuildSummary:
             f"  HTML: {len(self.html)} pages in {self.out_dir / 'html'}",
             f"  took {self.seconds:.1f} s",
         ]
+        if self.audit:
+            lines.append(f"  disclosure audit: {self.audit}")
         if self.skipped:
             lines.append(f"  sections skipped for lack of input: {len(self.skipped)}")
             lines += [f"    - {text}" for text in self.skipped]
@@ -227,6 +230,14 @@ def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str,
                       title=f"Victims' needs assessment: {data.name}", source=data.source_note,
                       notebooks=[work / "notebooks" / nb.name for nb in paths], period=period)
     summary.workbook, summary.word = out / workbook.name, out / word.name
+    from victimneeds.audit import audit_pack
+
+    # The attacker re-reads everything the pack publishes (CSV, workbook) and must not narrow any hidden count
+    # to one value; a pack that fails is not moved into place.
+    result = audit_pack(work)
+    summary.audit = result.summary().splitlines()[0]
+    if not result.passed:
+        raise BuildError(f"The disclosure audit of the pack failed, so it was not published: {result.summary()}")
     return summary
 
 

@@ -4,6 +4,7 @@
 ``victimneeds fetch policeuk --force NAME --from YYYY-MM --to YYYY-MM --dest DIR``: download police.uk data.
 ``victimneeds init NAME``: an area configuration, templates and a data request for a force.
 ``victimneeds check --area FILE``: read and check every input of an area without building.
+``victimneeds audit PACK``: attack a built pack's suppressed counts and write its disclosure log.
 ``victimneeds --version``: the installed version.
 """
 
@@ -13,6 +14,7 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         "will run or be skipped and why. Exit status 1 when an input has errors.",
     )
     c.add_argument("--area", required=True, help="the area's TOML configuration")
+    a = sub.add_parser(
+        "audit",
+        help="attack a built pack: can any suppressed count be worked out from what it publishes?",
+        description="Re-read every table a built pack publishes (CSV files and the Excel workbook), solve for each "
+        "suppressed count the smallest and largest values consistent with everything published (HiGHS), write "
+        "the disclosure log and exit 1 if any suppressed count can be narrowed to one value.",
+    )
+    a.add_argument("pack", help="the pack folder, e.g. build/example")
     b = sub.add_parser(
         "build",
         help="run the assessment notebooks for an area and write the evidence pack",
@@ -106,6 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (FileNotFoundError, FileExistsError, ValueError) as err:
             return _fail(str(err), 2)
         return 0
+    if args.command == "audit":
+        from victimneeds.audit import audit_pack
+
+        if not Path(args.pack).is_dir():
+            return _fail(f"{args.pack} is not a folder: give the folder of a built pack, e.g. build/example.", 2)
+        result = audit_pack(args.pack)
+        print(result.summary())
+        return 0 if result.passed else 1
     if args.command == "check":
         from victimneeds.check import check_area
 
