@@ -36,3 +36,20 @@ def test_fetch_offline_is_one_paragraph_naming_the_archive(tmp_path, capsys):
     assert code == 1
     assert "2022-02.zip" in err and "read_policeuk" in err
     assert "Traceback" not in err
+
+
+def test_audit_of_a_missing_pack_is_one_sentence(tmp_path, capsys):
+    from victimneeds.cli import main
+
+    assert main(["audit", str(tmp_path / "nope")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_load_error_names_no_command_line_flag():
+    import pytest
+
+    import victimneeds as vn
+
+    with pytest.raises(ValueError, match="the area must be 'example'") as err:
+        vn.load("x")
+    assert "--area" not in str(err.value)

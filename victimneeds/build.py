@@ -72,7 +72,8 @@ def load(area: str | Path = "example") -> AreaData:
     path = Path(area)
     if path.suffix.lower() != ".toml":
         raise ValueError(
-            f"--area must be 'example' or the path of an area configuration file ending in .toml; got {area!r}."
+            f"the area must be 'example' (the built-in synthetic area) or the path of an area configuration file "
+            f"ending in .toml (see victimneeds init); got {area!r}."
         )
     if not path.exists():
         raise FileNotFoundError(f"The area configuration file {str(path)!r} does not exist.")
