@@ -24,6 +24,8 @@ def test_every_notebook_runs_and_is_rendered(pack):
     assert [p.name for p in summary.notebooks] == names
     assert sorted(p.name for p in (out / "html").glob("*.html")) == sorted(n.replace(".ipynb", ".html") for n in names)
     assert summary.seconds > 0 and "written to" in str(summary)
+    # the build attacked the pack's suppressed counts and would not have published it had any been exposed
+    assert summary.audit.startswith("Disclosure audit passed") and "0 disclosed exactly" in summary.audit
 
 
 def test_workbook_has_contents_and_one_sheet_per_table(pack):
