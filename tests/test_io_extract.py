@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from victimneeds.io import DataFileError, read_extract
-from victimneeds.io.extract import ExtractError, mask, normalise_ids
+from victimneeds.io.extract import ExtractError, mask, normalise_ids, pseudonymise
 
 SALT = "a-test-salt-of-24-chars!"
 MAP = {
@@ -226,3 +226,20 @@ def test_reference_forms_link_across_extracts() -> None:
 def test_mask_keeps_shape_only() -> None:
     assert mask("AB12 3CD") == "'XX99 9XX'"
     assert "Jane" not in mask("Jane Doe")
+
+
+def test_referral_columns_a_provider_lacks_come_from_the_crime_it_names(tmp_path: Path) -> None:
+    crimes = pd.DataFrame({"crime_id": pseudonymise(pd.Series(["C9"]), SALT), "crime_group": ["Burglary"],
+                           "district_code": ["E06000016"], "victim_sex": ["Female"],
+                           "victim_age_band": ["25-34"], "victim_ethnicity": ["White"]})
+    text = "Ref,Crime,Service,Source,Referred\nR1,c-9,VAL,Police,2023-04-03\nR2,,VAL,Self,2023-04-05\n"
+    cols = {"Ref": "referral_id", "Crime": "crime_id", "Service": "service", "Source": "source",
+            "Referred": "referral_date"}
+    f = _write(tmp_path, text)
+    with pytest.raises(ExtractError, match=r"'crime_group' must not be empty.*row 3"):
+        read_extract(f, "referrals", columns=cols, salt=SALT, crimes=crimes)
+    table, report = read_extract(f, "referrals", columns=cols, salt=SALT, crimes=crimes, invalid_rows="exclude")
+    assert len(table) == 1 and table.loc[0, "crime_group"] == "Burglary"
+    assert table.loc[0, "district_code"] == "E06000016" and table.loc[0, "victim_sex"] == "Female"
+    assert (report["check"] == "from_crime").sum() == 5
+    assert report.loc[report["check"] == "rows_excluded", "count"].item() == 1

@@ -545,7 +545,7 @@ def _read_extracts(config: AreaConfig, areas: gpd.GeoDataFrame,
         if spec is None:
             continue
         try:
-            frame, report = read_extract(spec.file, areas=plain, **spec.options())
+            frame, report = read_extract(spec.file, areas=plain, crimes=tables.get("crimes"), **spec.options())
         except (DataFileError, ValueError) as err:
             if problems is None:
                 raise AreaConfigError(f"{config.path}: the {table} extract cannot be read. {err}") from None

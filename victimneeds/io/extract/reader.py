@@ -192,6 +192,7 @@ def read_extract(
     invalid_rows: str = "error",
     areas: pd.DataFrame | None = None,
     salt_env: str = "VICTIMNEEDS_SALT",
+    crimes: pd.DataFrame | None = None,
 ) -> ReadResult:
     """Read a CSV or Excel extract into a canonical table: typed, checked, pseudonymised and counted.
 
@@ -219,6 +220,9 @@ def read_extract(
         are set aside and counted by column and reason; the file's layout must still be right).
     areas : the area's ``areas`` table: district names or codes are then both accepted and checked, and a
         crime's district follows from its small area.
+    crimes : the area's crimes table (already read): a referrals or survey extract that lacks the crime group,
+        the district or the victim's sex, age band or ethnicity takes them from the crime its ``crime_id``
+        names (counted in the report; a row whose crime is not found keeps them missing).
 
     Returns
     -------
@@ -281,6 +285,8 @@ def read_extract(
     for col in extras:
         out[col] = _extra(r, col, frame[col], dates)
     _derive(r, out, raw_of, areas)
+    if crimes is not None and r.table in ("referrals", "survey") and "crime_id" in out and salt:
+        _from_crimes(r, out, crimes, salt)
     _fill_and_require(r, out)
     out = _deduplicate(r, out)
     frame = r.raw.frame
@@ -535,6 +541,25 @@ def _derive(r: _Reading, out: pd.DataFrame, raw_of: dict[str, pd.Series], areas:
         if gap.any():
             district = out.loc[gap, "area_code"].map(areas.set_index("area_code")["district_code"])
             out.loc[gap, "district_code"] = district.astype(object).where(district.notna(), None)
+
+
+_FROM_CRIME = ("crime_group", "district_code", "victim_sex", "victim_age_band", "victim_ethnicity")
+
+
+def _from_crimes(r: _Reading, out: pd.DataFrame, crimes: pd.DataFrame, salt: str) -> None:
+    """Columns a provider's extract lacks, taken from the crime each row names (same salt, same pseudonym)."""
+    lacking = [c for c in _FROM_CRIME if c not in out and c in crimes]
+    if not lacking:
+        return
+    keys = pseudonymise(out["crime_id"], salt)
+    table = crimes.drop_duplicates("crime_id").set_index("crime_id")
+    found = keys.isin(table.index)
+    for column in lacking:
+        values = keys.map(table[column].astype(object))
+        out[column] = values.astype(object).where(values.notna(), None)
+        r.report.add(r.source, "from_crime", int(values.notna().sum()), "derived",
+                     f"{column!r} is not in the extract: taken from the crime each row names "
+                     f"({int((~found).sum()):,} rows name no crime in the crimes table and stay empty)")
 
 
 def _fill_and_require(r: _Reading, out: pd.DataFrame) -> None:
