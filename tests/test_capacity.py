@@ -228,6 +228,71 @@ def test_lot_volumes_scenarios_carried_through_and_partial_years_dropped():
     assert got["double"] == pytest.approx(2 * got["baseline"]) and got["baseline"] == pytest.approx(60.0)
 
 
+def _path_forecast(seed: int = 7):
+    """A forecast built by hand: 1,000 paths of 12 months with independent N(100, 10^2) months."""
+    from victimneeds.forecast import ForecastResult
+
+    rng = np.random.default_rng(seed)
+    paths = 100 + 10 * rng.standard_normal((1000, 12))
+    months = pd.period_range("2025-04", periods=12, freq="M")
+    table = pd.DataFrame({"crime_group": "Burglary", "month": months, "mean": paths.mean(axis=0), "method": "hand"})
+    for lv in (80, 95):
+        a = (1 - lv / 100) / 2
+        table[f"lower_{lv}"], table[f"upper_{lv}"] = np.quantile(paths, [a, 1 - a], axis=0)
+    fc = ForecastResult(
+        table=table,
+        backtest=pd.DataFrame(),
+        history=pd.DataFrame(),
+        keys=["crime_group"],
+        paths={("Burglary",): paths},
+    )
+    return fc, paths
+
+
+def test_lot_volumes_takes_yearly_range_from_path_totals_not_summed_monthly_limits():
+    # months independent: the year's total has sd 10 * sqrt(12) ~ 35, while the summed monthly 95% limits
+    # span 12 x 39 ~ 470; the old code (summing monthly limits) gave a range ~3.5 times too wide
+    fc, paths = _path_forecast()
+    rates = pd.DataFrame(
+        {
+            "lot": ["Practical support"],
+            "crime_group": ["Burglary"],
+            "referrals": [40_000],
+            "rate": [0.25],
+            "take_up": [0.5],
+        }
+    )
+    v = cap.lot_volumes(fc, rates)
+    r = v.table.iloc[0]
+    q_lo, q_hi = np.quantile(paths.sum(axis=1), [0.025, 0.975])
+    crimes = paths.mean(axis=0).sum()
+    z = 1.959963984540054
+    sd = math.sqrt((0.25 * (q_hi - q_lo) / (2 * z)) ** 2 + (0.25 * crimes) ** 2 / 40_000)
+    assert r["referrals"] == pytest.approx(0.25 * crimes)
+    assert r["upper_95"] == pytest.approx(0.25 * crimes + z * sd, rel=1e-9)
+    assert r["lower_95"] == pytest.approx(0.25 * crimes - z * sd, rel=1e-9)
+    assert "sample-path totals" in r["method"]
+    # the same table without paths falls back to summed monthly limits, and says so
+    old = cap.lot_volumes(fc.table, rates).table.iloc[0]
+    assert "summed monthly limits" in old["method"]
+    assert (old["upper_95"] - old["lower_95"]) > 2.5 * (r["upper_95"] - r["lower_95"])
+
+
+def test_lot_volumes_scenario_ranges_scale_the_paths():
+    from victimneeds.forecast import scenario
+
+    fc, paths = _path_forecast()
+    rates = pd.DataFrame(
+        {"lot": ["Practical support"], "crime_group": ["Burglary"], "referrals": [10**12], "rate": [1.0]}
+    )
+    s = scenario(fc, uplift={"Burglary": 0.5}, description="up")
+    v = cap.lot_volumes({"baseline": fc, "up": s}, rates).table.set_index("scenario")
+    q_lo, q_hi = np.quantile(1.5 * paths.sum(axis=1), [0.025, 0.975])
+    half = 1.959963984540054 * (q_hi - q_lo) / (2 * 1.959963984540054)
+    assert v.loc["up", "upper_95"] == pytest.approx(1.5 * paths.mean(axis=0).sum() + half, rel=1e-6)
+    assert "sample-path totals" in v.loc["up", "method"]
+
+
 # --- FTE and cost -----------------------------------------------------------------------------------
 
 

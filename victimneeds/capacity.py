@@ -314,19 +314,29 @@ class LotVolumes:
         return ax
 
 
-def _forecasts(forecast: object) -> dict[str, pd.DataFrame]:
+def _forecasts(forecast: object) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """Name -> (monthly forecast table, financial-year totals from sample paths or None without paths)."""
     if isinstance(forecast, Mapping):
-        out: dict[str, pd.DataFrame] = {}
+        out: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
         for name, f in forecast.items():
             out.update({str(name): next(iter(_forecasts(f).values()))})
         return out
     if isinstance(forecast, ScenarioResult):
-        return {forecast.description: forecast.table}
+        return {forecast.description: (forecast.table, _path_years(forecast))}
     if isinstance(forecast, ForecastResult):
-        return {"baseline": forecast.table}
+        return {"baseline": (forecast.table, _path_years(forecast))}
     if isinstance(forecast, pd.DataFrame):
-        return {"baseline": forecast}
+        return {"baseline": (forecast, None)}
     raise TypeError("lot_volumes: `forecast` must be a ForecastResult, ScenarioResult, DataFrame or a dict of them")
+
+
+def _path_years(result: ForecastResult | ScenarioResult) -> pd.DataFrame | None:
+    """Financial-year totals whose limits are quantiles of sample-path totals; None when there are no paths."""
+    if not result.paths:
+        return None
+    fy = result.financial_years()
+    fy = fy[fy["interval"].str.startswith("quantiles")]
+    return fy if len(fy) else None
 
 
 def lot_volumes(
@@ -339,10 +349,13 @@ def lot_volumes(
 
     For each forecast series (district and crime group) and month, expected referrals to a lot are the
     forecast crimes times the lot's referrals per crime for that cell. Months are summed to financial years
-    (April to March), summing their limits as :meth:`ForecastResult.yearly` does (months' errors taken as
-    perfectly correlated, which is cautious). The year's variance of referrals is then
-    ``rate^2 var(crimes) + crimes^2 var(rate)``, with ``var(crimes)`` read from the 95% range
-    (``((upper - lower) / 3.92)^2``) and the rate's relative variance ``1 / referrals`` (Poisson); sums over
+    (April to March). The range of a year's crimes is that of :meth:`ForecastResult.financial_years`: the
+    quantiles of the simulated sample paths' yearly totals, which keep the correlation of months' errors.
+    Only a forecast without sample paths (a table, or a result built by hand) has its monthly limits summed
+    (months' errors taken as perfectly correlated, which is wide); ``method`` says which was used. The year's
+    variance of referrals is then ``rate^2 var(crimes) + crimes^2 var(rate)``, with ``var(crimes)`` read
+    from the year's 95% range (``((upper - lower) / 3.92)^2``) and the rate's relative variance
+    ``1 / referrals`` (Poisson); sums over
     crime groups and districts add variances of independent forecasts, while a rate shared by several cells
     (an area rate) counts its error once for all of them. Ranges are normal, cut at zero.
 
@@ -392,7 +405,7 @@ def lot_volumes(
     rates["rel_var"] = np.where(n > 0, 1 / np.maximum(n, 1), 0.0)
     frames = []
     notes: list[str] = []
-    for name, table in _forecasts(forecast).items():
+    for name, (table, path_years) in _forecasts(forecast).items():
         _need(table, ["crime_group", "month", "mean", "lower_95", "upper_95"], "forecast", "lot_volumes")
         t = table.copy()
         if "district_code" not in t:
@@ -401,9 +414,25 @@ def lot_volumes(
         t["district_code"] = t["district_code"].astype(str)
         t["financial_year"] = financial_year(t["month"]).to_numpy()
         limits = [c for c in ("lower_80", "upper_80", "lower_95", "upper_95") if c in t]
-        y = t.groupby(["district_code", "crime_group", "financial_year"])[["mean", *limits]].sum()
-        y["months"] = t.groupby(["district_code", "crime_group", "financial_year"]).size()
+        cell = ["district_code", "crime_group", "financial_year"]
+        y = t.groupby(cell)[["mean", *limits]].sum()
+        y["months"] = t.groupby(cell).size()
         y = y.reset_index().rename(columns={"mean": "crimes"})
+        y["from_paths"] = False
+        if path_years is not None:
+            p = path_years.copy()
+            if "district_code" not in p:
+                p["district_code"] = _ALL
+            p["crime_group"] = p["crime_group"].astype(str)
+            p["district_code"] = p["district_code"].astype(str)
+            p = p.set_index(cell)
+            idx = pd.MultiIndex.from_frame(y[cell])
+            hit = idx.isin(p.index)
+            for c in ("lower_95", "upper_95"):
+                y.loc[hit, c] = p[c].reindex(idx[hit]).to_numpy()
+            y.loc[hit, "from_paths"] = True
+        # the yearly crimes' variance from the 95% range of the year's total: of the sample paths' totals
+        # when the forecast has them, else of the summed monthly limits (months taken as perfectly correlated)
         y["var_crimes"] = ((y["upper_95"] - y["lower_95"]) / (2 * _Z[95])) ** 2
         r = rates.copy()
         r["crime_group"] = r["crime_group"].astype(str)
@@ -459,6 +488,8 @@ def lot_volumes(
             referrals=("referrals", "sum"),
             supported=("supported", "sum"),
             var_fc=("var_fc", "sum"),
+            paths_all=("from_paths", "all"),
+            paths_any=("from_paths", "any"),
         )
         g["var_rate"] = shared.groupby(keys)["var_rate"].sum()
         g = g.reset_index()
@@ -470,8 +501,14 @@ def lot_volumes(
     for lv in (80, 95):
         out[f"lower_{lv}"] = np.clip(out["referrals"] - _Z[lv] * sd, 0, None)
         out[f"upper_{lv}"] = out["referrals"] + _Z[lv] * sd
-    out["method"] = (
-        "crime forecast x referrals per crime; normal range from the forecast's range and the rate's Poisson error"
+    base = "crime forecast x referrals per crime; normal range from the rate's Poisson error and the forecast's "
+    out["method"] = np.select(
+        [out["paths_all"], out["paths_any"]],
+        [
+            base + "yearly range from sample-path totals",
+            base + "yearly range from sample-path totals where available, else summed monthly limits",
+        ],
+        base + "summed monthly limits (no sample paths; months taken as perfectly correlated, wide)",
     )
     order = {lot: i for i, lot in enumerate(LOTS)}
     out["_o"] = out["lot"].map(order)
@@ -494,9 +531,18 @@ def lot_volumes(
             "method",
         ]
     ].reset_index(drop=True)
+    used = set(d["from_paths"])
+    how = (
+        "the range of the year's total crimes from the forecast's simulated sample paths"
+        if used == {True}
+        else "the forecast's monthly limits summed over the year (no sample paths; months taken as perfectly "
+        "correlated, which is wide)"
+        if used == {False}
+        else "the range of the year's total crimes from sample paths where the forecast has them, else its "
+        "monthly limits summed"
+    )
     notes.append(
-        "Ranges combine the forecast's range (months summed as perfectly correlated) with the rate's "
-        "Poisson error; districts and crime groups are summed as independent."
+        f"Ranges combine {how} with the rate's Poisson error; districts and crime groups are summed as independent."
     )
     return LotVolumes(table=out, detail=detail, notes=notes)
 
@@ -861,8 +907,16 @@ def erlang_c(
     >>> s.agents, round(s.service_level, 3), round(s.staff, 1)
     (14, 0.888, 20.0)
     """
-    _check(calls_per_hour, aht_seconds, target_answer_seconds, service_level, shrinkage, "erlang_c",
-           interval_seconds=interval_seconds, min_agents=min_agents)
+    _check(
+        calls_per_hour,
+        aht_seconds,
+        target_answer_seconds,
+        service_level,
+        shrinkage,
+        "erlang_c",
+        interval_seconds=interval_seconds,
+        min_agents=min_agents,
+    )
     if max_occupancy is not None:
         _number("erlang_c", "max_occupancy", max_occupancy, share="(0, 1]")
     a = calls_per_hour / interval_seconds * aht_seconds
@@ -1040,8 +1094,17 @@ def erlang_a(
     >>> s.agents <= erlang_c(200, 180, 20, 0.8).agents
     True
     """
-    _check(calls_per_hour, aht_seconds, target_answer_seconds, service_level, shrinkage, "erlang_a",
-           patience_seconds=patience_seconds, interval_seconds=interval_seconds, min_agents=min_agents)
+    _check(
+        calls_per_hour,
+        aht_seconds,
+        target_answer_seconds,
+        service_level,
+        shrinkage,
+        "erlang_a",
+        patience_seconds=patience_seconds,
+        interval_seconds=interval_seconds,
+        min_agents=min_agents,
+    )
     if max_abandon is not None:
         _number("erlang_a", "max_abandon", max_abandon, share="(0, 1]")
     n = int(min_agents)
@@ -1053,7 +1116,12 @@ def erlang_a(
     def meets(agents: int) -> bool:
         if agents not in seen:
             seen[agents] = erlang_a_metrics(
-                calls_per_hour, aht_seconds, agents, patience_seconds, target_answer_seconds, shrinkage,
+                calls_per_hour,
+                aht_seconds,
+                agents,
+                patience_seconds,
+                target_answer_seconds,
+                shrinkage,
                 interval_seconds,
             )
         s = seen[agents]

@@ -637,6 +637,57 @@ def _rank_average(paths: Sequence[np.ndarray]) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 
 
+def _block_totals(
+    t: pd.DataFrame,
+    keys: Sequence[str],
+    paths: Mapping[tuple, np.ndarray] | None,
+    calibration: Mapping[float, float],
+    block: pd.Series,
+    what: str,
+) -> pd.DataFrame:
+    """Totals of a forecast table per series and block of months, limits from the sample paths when given.
+
+    ``t`` is a forecast table (keys, ``month``, ``mean``, limits, ``method``); optional columns ``_factor``
+    and ``_add`` (a scenario) scale and shift each month of every path after calibration, as the scenario
+    did to the monthly table.
+    """
+    keys = list(keys)
+    name = str(block.name)
+    t[name] = block.to_numpy()
+    # each series' paths start at its own first forecast month
+    start = t.groupby(keys, observed=True)["month"].transform("min") if keys else t["month"].min()
+    t["_pos"] = (t["month"] - start).map(lambda d: d.n).astype(int)
+    cols = ["mean"] + [c for c in t.columns if c.startswith(("lower_", "upper_"))]
+    grouped = t.groupby([*keys, name], observed=True, sort=True)
+    out = grouped[cols].sum().reset_index()
+    span = grouped["month"].agg(["min", "max", "size"])
+    out["months"] = span["size"].to_numpy()
+    out["period"] = [f"{a} to {b}" for a, b in zip(span["min"], span["max"], strict=True)]
+    out["method"] = grouped["method"].first().to_numpy()
+    out["interval"] = "sum of monthly limits (errors taken as perfectly correlated; conservative)"
+    if not paths:
+        return out
+    limit_cols = [c for c in cols if c != "mean"]
+    for i, (gkey, part) in enumerate(grouped):
+        gkey = gkey if isinstance(gkey, tuple) else (gkey,)
+        p = paths.get(tuple(gkey[: len(keys)]))
+        if p is None or p.shape[1] <= part["_pos"].max():
+            continue
+        sel = np.asarray(p, dtype=float)[:, part["_pos"].to_numpy()]
+        factor = part["_factor"].to_numpy(dtype=float) if "_factor" in part else 1.0
+        add = part["_add"].to_numpy(dtype=float) if "_add" in part else 0.0
+        for c in limit_cols:
+            side, tag = c.split("_", 1)
+            lv = float(tag.replace("_", ".")) / 100
+            q = 0.5 - lv / 2 if side == "lower" else 0.5 + lv / 2
+            totals = (_widen(sel, calibration.get(lv, 1.0)) * factor + add).sum(axis=1)
+            out.loc[i, c] = float(np.quantile(totals, q))
+        out.loc[i, "interval"] = f"quantiles of {len(sel)} simulated {what} totals" + (
+            " (calibrated)" if calibration else ""
+        )
+    return out
+
+
 @dataclass
 class ForecastResult:
     """Forecasts with their backtest.
@@ -741,37 +792,7 @@ class ForecastResult:
         return self._totals(t, financial_year(t["month"]).set_axis(t.index), "financial-year")
 
     def _totals(self, t: pd.DataFrame, block: pd.Series, what: str) -> pd.DataFrame:
-        name = str(block.name)
-        t[name] = block.to_numpy()
-        # each series' paths start at its own first forecast month
-        start = t.groupby(self.keys, observed=True)["month"].transform("min") if self.keys else t["month"].min()
-        t["_pos"] = (t["month"] - start).map(lambda d: d.n).astype(int)
-        cols = ["mean"] + [c for c in t.columns if c.startswith(("lower_", "upper_"))]
-        grouped = t.groupby([*self.keys, name], observed=True, sort=True)
-        out = grouped[cols].sum().reset_index()
-        span = grouped["month"].agg(["min", "max", "size"])
-        out["months"] = span["size"].to_numpy()
-        out["period"] = [f"{a} to {b}" for a, b in zip(span["min"], span["max"], strict=True)]
-        out["method"] = grouped["method"].first().to_numpy()
-        out["interval"] = "sum of monthly limits (errors taken as perfectly correlated; conservative)"
-        if not self.paths:
-            return out
-        limit_cols = [c for c in cols if c != "mean"]
-        for i, (gkey, part) in enumerate(grouped):
-            gkey = gkey if isinstance(gkey, tuple) else (gkey,)
-            p = self.paths.get(tuple(gkey[: len(self.keys)]))
-            if p is None or p.shape[1] <= part["_pos"].max():
-                continue
-            sel = np.asarray(p, dtype=float)[:, part["_pos"].to_numpy()]
-            for c in limit_cols:
-                side, tag = c.split("_", 1)
-                lv = float(tag.replace("_", ".")) / 100
-                q = 0.5 - lv / 2 if side == "lower" else 0.5 + lv / 2
-                out.loc[i, c] = float(np.quantile(_widen(sel, self.calibration.get(lv, 1.0)).sum(axis=1), q))
-            out.loc[i, "interval"] = f"quantiles of {len(sel)} simulated {what} totals" + (
-                " (calibrated)" if self.calibration else ""
-            )
-        return out
+        return _block_totals(t, self.keys, self.paths, self.calibration, block, what)
 
     def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
         """Fan chart for one series: history, forecast mean, 80% and 95% intervals."""
@@ -1477,11 +1498,47 @@ def _reconcile_optimal(
 
 @dataclass
 class ScenarioResult:
-    """A scenario applied to a forecast: ``table`` has baseline and scenario columns per series and month."""
+    """A scenario applied to a forecast: ``table`` has baseline and scenario columns per series and month.
+
+    Made from a :class:`ForecastResult` with sample paths, it keeps them (``paths``, ``calibration``) and the
+    change applied to each row of ``table`` (``adjustment``: factor and added cases), so that
+    :meth:`financial_years` can take the scenario's yearly ranges from path totals.
+    """
 
     table: pd.DataFrame
     keys: list[str]
     description: str
+    paths: dict[tuple, np.ndarray] | None = None
+    calibration: dict[float, float] = field(default_factory=dict)
+    adjustment: tuple[np.ndarray, np.ndarray] | None = None
+
+    def financial_years(self) -> pd.DataFrame:
+        """Scenario totals per financial year, as :meth:`ForecastResult.financial_years`.
+
+        With the baseline's sample paths, each path's months are scaled and shifted as the scenario scaled
+        and shifted the monthly forecast, and the limits are quantiles of the paths' totals; without them the
+        limits are the sums of the monthly limits (``interval`` says which).
+
+        Examples
+        --------
+        >>> months = pd.period_range("2021-04", periods=36, freq="M")
+        >>> t = pd.DataFrame({"crime_group": "Burglary", "month": months, "count": [100.0] * 36})
+        >>> fc = forecast(t, horizon=12, keys=["crime_group"], method="naive", origins=0)
+        >>> fy = scenario(fc, uplift={"Burglary": 0.5}).financial_years()
+        >>> fy[["financial_year", "mean", "lower_95", "upper_95"]].values.tolist()
+        [['2024/25', 1800.0, 1800.0, 1800.0]]
+        """
+        from victimneeds.periods import financial_year
+
+        t = self.table.drop(columns=["scenario"], errors="ignore").copy()
+        paths = self.paths
+        if paths and self.adjustment is not None:
+            t["_factor"], t["_add"] = self.adjustment
+        elif paths:
+            paths = None
+        return _block_totals(
+            t, self.keys, paths, self.calibration, financial_year(t["month"]).set_axis(t.index), "financial-year"
+        )
 
     def summary(self) -> str:
         tot = (
@@ -1591,4 +1648,13 @@ def scenario(
         parts += [f"+{e:,.0f} a year {k}" for k, e in extra.items()]
         description = "; ".join(parts) + f" from {first}" if parts else "no change"
     table["scenario"] = description
+    if isinstance(result, ForecastResult) and result.paths and keys == list(result.keys):
+        return ScenarioResult(
+            table=table,
+            keys=keys,
+            description=description,
+            paths=result.paths,
+            calibration=dict(result.calibration),
+            adjustment=(factor, add),
+        )
     return ScenarioResult(table=table, keys=keys, description=description)
