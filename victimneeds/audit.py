@@ -128,6 +128,7 @@ def _read(pack: Path, meta: Path, detail_dir: Path) -> _Published | None:
             shown, grid_cols, structure.dims, labels, assume_totals=False, blocks=structure.blocks,
             margins=structure.margins, columns_add_up=structure.columns_add_up and not parts,
             block_totals={k: v for k, v in structure.block_totals.items() if k in cols and v in cols},
+            partial=structure.partial,
         )
     else:
         text = [c for c in shown.columns if c not in cols and not pd.api.types.is_numeric_dtype(shown[c])]
@@ -135,7 +136,8 @@ def _read(pack: Path, meta: Path, detail_dir: Path) -> _Published | None:
     if parts:
         # the complement is a variable (0 or more) wherever part or whole is hidden: the lines give it its range
         grid.add_parts(parts, grid_cols, names, keep_missing=True)
-    hidden = np.array([hidden_cells[c][r] for r, c in zip(grid.row_of, grid.col_of, strict=True)], dtype=bool)
+    hidden = np.array([hidden_cells[c][r] if c in hidden_cells else True  # a remainder: never published
+                       for r, c in zip(grid.row_of, grid.col_of, strict=True)], dtype=bool)
     primary = None
     reasons: dict[tuple[int, str], str] = {}
     detail = detail_dir / f"{name}.json"
@@ -303,13 +305,21 @@ def audit_pack(
         try:
             bounds = intervals(cons, targets, integer=integer) if targets else {}
         except RuntimeError:
-            if not cross:
-                raise
             names = ", ".join(p.name for p in members)
-            result.notes.append(f"Tables {names} share a source key but do not add up to each other; each was "
-                                "audited on its own totals only.")
-            cons = Constraints(np.array(lower), np.array(upper), lines)
-            bounds = intervals(cons, targets, integer=integer) if targets else {}
+            bounds = None
+            if cross:
+                result.notes.append(f"Tables {names} share a source key but do not add up to each other; each "
+                                    "was audited on its own totals only.")
+                try:
+                    cons = Constraints(np.array(lower), np.array(upper), lines)
+                    bounds = intervals(cons, targets, integer=integer) if targets else {}
+                except RuntimeError:
+                    bounds = None
+            if bounds is None:
+                # the published values contradict the saved structure: the audit cannot attack this table
+                result.problems.append(f"{names}: the published values do not fit the table's saved structure "
+                                       "(a total is not the sum of its cells); it could not be audited.")
+                bounds = {}
         for g, (pub, k) in enumerate(owners):
             if not pub.hidden[k]:
                 continue

@@ -253,9 +253,12 @@ class Output:
             shares={k: tuple(v) for k, v in structure.shares.items()},
             block_derived=structure.block_derived,
             parts=structure.parts,
+            partial=structure.partial if tidy else (),
             columns_add_up=columns_add_up,
             policy=self.policy,
         )
+        if report.notes:
+            notes = " ".join([notes.strip(), *(n + "." for n in report.notes)]).strip()
         self.tables_dir.mkdir(parents=True, exist_ok=True)
         record = TableRecord(
             name=name,

@@ -39,6 +39,7 @@ from victimneeds.disclosure.grid import (
     _threshold,
     _tidy_grid,
     _wide_grid,
+    drop_false_lines,
 )
 from victimneeds.disclosure.policy import DisclosurePolicy
 from victimneeds.disclosure.protect import _PRIMARY, _SECONDARY, _VISIBLE, _determined, _protect, _Rules
@@ -70,6 +71,8 @@ class DisclosureReport:
         at least two values all within the suppression range (see :func:`victimneeds.disclosure.attack.rate`).
     audit : one row per primary cell: ``row``, ``column``, the attacker's ``low`` and ``high`` bounds and the
         ``protection`` verdict. Internal, like ``suppressed``.
+    notes : sentences for the table's notes: what disclosure control had to do beyond hiding cells (totals
+        that did not add up, blocks hidden whole).
     """
 
     cells: int = 0
@@ -88,6 +91,7 @@ class DisclosureReport:
     audit: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["row", "column", "low", "high", "protection", "position"])
     )
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One paragraph for the notes of a published table."""
@@ -189,6 +193,7 @@ def _suppress(
     strong: bool = True,
     block_derived: Sequence[Hashable] = (),
     parts: Mapping[Hashable, Hashable] | None = None,
+    partial: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     share_map = _shares(shares)
     cols, by_cols, linked_map = _prepare(table, count_columns, by, linked, share_map)
@@ -211,11 +216,11 @@ def _suppress(
         return out, report
     total_labels = {totals} if isinstance(totals, str) else set(totals or ())
     grids: list[_Grid] = []
-    if by_cols and (blocks is not None or block_totals or len(cols) == 1 or margins or parts):
+    if by_cols and (blocks is not None or block_totals or len(cols) == 1 or margins or parts or partial):
         grids.append(
             _tidy_grid(
                 work, grid_cols, by_cols, total_labels, assume_totals, blocks=list(blocks or []), margins=margins,
-                columns_add_up=columns_add_up and not parts, block_totals=block_totals,
+                columns_add_up=columns_add_up and not parts, block_totals=block_totals, partial=partial,
             )
         )
     elif by_cols:  # several count columns on the same dimensions: protected one by one, as before
@@ -237,11 +242,26 @@ def _suppress(
         grids.append(_wide_grid(work, grid_cols, total_labels, labels, columns_add_up and not parts, assume_totals))
     if parts:
         grids[0].add_parts(parts, grid_cols, names)
+    false_lines = sum(drop_false_lines(grid) for grid in grids)
+    if false_lines:
+        report.notes.append(
+            f"{false_lines} total(s) in the table are not the sum of the cells they total; those sums were not "
+            "used in choosing the hidden cells"
+        )
     records = []
     audit_rows = []
     for grid in grids:
         status, unresolved, found = _protect(grid, rules, secondary)
         real = ~grid.virtual if grid.virtual is not None else np.ones(len(status), dtype=bool)
+        if grid.widened:
+            report.notes.append(
+                f"Some small counts could not be protected by hiding single further cells, so {grid.widened} "
+                "further cells were hidden: the whole rows or blocks around them"
+            )
+        if unresolved:  # nothing short of the whole table protects them: withhold every count
+            status = np.where(~np.isnan(grid.values) & (status == _VISIBLE), _SECONDARY, status)
+            report.notes.append("The counts of this table could not be protected one by one and are all hidden")
+            unresolved = 0
         report.cells += int((~np.isnan(grid.values) & real).sum())
         report.primary += int(((status == _PRIMARY) & real).sum())
         report.secondary += int(((status == _SECONDARY) & real).sum())
@@ -594,6 +614,7 @@ def apply(
     policy: DisclosurePolicy | None = None,
     block_derived: Sequence[Hashable] = (),
     parts: Mapping[Hashable, Hashable] | None = None,
+    partial: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, DisclosureReport]:
     """Make a table of counts safe to publish: the one entry point exporters call.
 
@@ -622,6 +643,8 @@ def apply(
     parts : ``{part: whole}`` for a count that is part of another on the same row (``events`` of ``n``). The
         complement (``n - events``) is a count too, published implicitly: when it is small it is protected like
         a hidden cell (never shown, and part or whole hidden so that it cannot be worked out).
+    partial : tidy tables: dimensions whose total row may be more than the sum of the categories shown
+        (victims by sex, when sex is not always recorded); see :func:`grid._tidy_grid`.
 
     Returns
     -------
@@ -631,7 +654,9 @@ def apply(
     -----
     Secondary cells are chosen until the attacker's integer programmes (:mod:`victimneeds.disclosure.attack`)
     leave every primary cell an interval that reaches above the threshold ("strong"), or, where no further
-    cell can widen it, at least two whole numbers ("weak"). A cell left with one value raises ValueError.
+    cell can widen it, at least two whole numbers ("weak"). A cell that no one or two further cells can
+    protect has every shown count of its lines hidden, then of its block, then of the table; the report's
+    ``notes`` say so. Totals that are not the sum of the cells they total are not used (a note says so).
     Missing values (NaN) in a count column are not hidden cells: the attacker knows them.
 
     References
@@ -658,7 +683,7 @@ def apply(
     out, report = _suppress(
         table, count_columns, threshold, symbol, secondary, totals, linked, by, columns_add_up, assume_totals, index,
         blocks=blocks, margins=margins, block_totals=block_totals, shares=shares, rounding=round_to or None,
-        strong=strong, block_derived=block_derived, parts=parts,
+        strong=strong, block_derived=block_derived, parts=parts, partial=partial,
     )
     if report.unresolved:
         raise ValueError(

@@ -17,6 +17,7 @@ class _Grid:
     row_of: np.ndarray  # position of the cell's row in the table
     col_of: list[Hashable]  # the cell's column name
     virtual: np.ndarray | None = None  # cells never published (a complement such as n - events): always hidden
+    widened: int = 0  # cells hidden by the last resort (whole lines or blocks), see protect._hide_groups
 
     def add_parts(
         self,
@@ -30,11 +31,12 @@ class _Grid:
         ``keep_missing`` keeps rows whose complement is unknown (the audit: part or whole hidden)."""
         n_cols = len(columns)
         ci = {c: i for i, c in enumerate(columns)}
-        n_rows = len(self.values) // n_cols if n_cols else 0
-        virtual = np.zeros(len(self.values), dtype=bool)
+        n_rows = int(self.row_of.max()) + 1 if len(self.row_of) else 0
+        virtual = self.virtual.copy() if self.virtual is not None else np.zeros(len(self.values), dtype=bool)
         for part, whole in parts.items():
             v = ci[names[part]]
-            virtual[np.arange(n_rows) * n_cols + v] = True
+            if n_rows:
+                virtual[np.arange(n_rows) * n_cols + v] = True
             for r in range(n_rows):
                 c = self.values[r * n_cols + v]
                 if (np.isnan(c) and not keep_missing) or c < 0:  # no whole or part, or a part larger than its whole
@@ -42,6 +44,21 @@ class _Grid:
                 self.groups.append((np.array([r * n_cols + ci[part], r * n_cols + v]), r * n_cols + ci[whole]))
                 self.equation.append(True)
         self.virtual = virtual
+
+
+def drop_false_lines(grid: _Grid) -> int:
+    """Unhook (in place) each line's total cell when it is not the sum of the line's members in the true values:
+    the declared structure is wrong there, and no attacker can use a false equation. The members' own sum is
+    still taken as published elsewhere (the safe assumption). Returns how many lines changed."""
+    dropped = 0
+    for g, ((members, total), eq) in enumerate(zip(grid.groups, grid.equation, strict=True)):
+        if not eq or total < 0 or np.isnan(grid.values[total]):
+            continue
+        if abs(float(np.nansum(grid.values[members])) - float(grid.values[total])) > 1e-6:
+            grid.groups[g] = (members, -1)
+            grid.equation[g] = len(members) >= 2
+            dropped += 1
+    return dropped
 
 
 def _threshold(threshold: tuple[int, int]) -> tuple[float, float]:
@@ -152,6 +169,7 @@ def _tidy_grid(
     margins: Sequence[str] = (),
     columns_add_up: bool = False,
     block_totals: Mapping[Hashable, Hashable] | None = None,
+    partial: Sequence[str] = (),
 ) -> _Grid:
     """Lines of a tidy table (one row per combination of the ``by`` columns).
 
@@ -161,6 +179,11 @@ def _tidy_grid(
     dimension. ``block_totals`` maps a count column holding, on every row of
     a block, the block's total of another count column (``{"total": "crimes"}``). ``columns_add_up`` adds one
     line per row across the count columns (a count column named in ``totals`` is that line's total).
+
+    ``partial`` names dimensions whose total row may exceed the sum of the categories shown (victims by sex,
+    where sex is sometimes not recorded): each of their lines gets an unpublished remainder cell (at least 0,
+    always hidden, and protected like a count when it is small), so the line reads ``members + remainder =
+    total``. A line whose members add to more than its total is no line: it is left out.
     """
     cols = list(count_columns) if isinstance(count_columns, list | tuple) else [count_columns]
     block_totals = dict(block_totals or {})
@@ -188,12 +211,27 @@ def _tidy_grid(
         any_total |= is_tot[d]
     groups: list[tuple[np.ndarray, int]] = []
     equation: list[bool] = []
+    extra_values: list[float] = []
+    extra_rows: list[int] = []
+    extra_cols: list[Hashable] = []
 
     def add(members: np.ndarray, total: int) -> None:
         if len(members) + (total >= 0) >= 2:
             groups.append((members.astype(int), total))
             equation.append(total >= 0 or (assume_totals and len(members) >= 2))
 
+    def add_partial(members: np.ndarray, total: int, col: Hashable) -> None:
+        rest = values[total] - np.nansum(values[members])  # the audit marks remainders hidden whatever this is
+        if rest < -1e-9:
+            return
+        k = len(values) + len(extra_values)
+        extra_values.append(float(rest))
+        extra_rows.append(total // n_cols)
+        extra_cols.append(f"{col} not in categories")
+        groups.append((np.append(members.astype(int), k), total))
+        equation.append(True)
+
+    partial = [d for d in partial if d in by]
     inner = [d for d in by if d not in blocks]
     for dim in [*inner, *[m for m in margins if m in blocks]]:
         others = [d for d in by if d != dim]
@@ -208,7 +246,11 @@ def _tidy_grid(
                     f"other columns (rows {list(table.index[tots])})"
                 )
             for c in plain:
-                add(members * n_cols + ci[c], int(tots[0]) * n_cols + ci[c] if len(tots) else -1)
+                total = int(tots[0]) * n_cols + ci[c] if len(tots) else -1
+                if dim in partial and total >= 0:
+                    add_partial(members * n_cols + ci[c], total, c)
+                else:
+                    add(members * n_cols + ci[c], total)
     block_index = keys.groupby(blocks, dropna=False, sort=False).indices if blocks else {(): np.arange(n_rows)}
     # The grand total of a column is the sum of its blocks' totals, which are lines already: no line of its own
     # (it would join every hidden cell of the column into one programme).
@@ -234,4 +276,11 @@ def _tidy_grid(
             members = np.array([r * n_cols + c for c in body_cols], dtype=int)
             add(members, r * n_cols + ci[total_cols[0]] if total_cols else -1)
     row_of = np.repeat(np.arange(n_rows), n_cols)
-    return _Grid(values, groups, equation, row_of, list(cols) * n_rows)
+    col_of = list(cols) * n_rows
+    virtual = None
+    if extra_values:
+        virtual = np.r_[np.zeros(len(values), dtype=bool), np.ones(len(extra_values), dtype=bool)]
+        values = np.r_[values, extra_values]
+        row_of = np.r_[row_of, extra_rows]
+        col_of += extra_cols
+    return _Grid(values, groups, equation, row_of, col_of, virtual)

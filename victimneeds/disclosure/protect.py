@@ -304,5 +304,44 @@ def _protect(
         stuck.clear()
         pairs_tried.clear()
     found = bounds(status, primaries.tolist())
-    exposed = sum(rate(iv, int(rules.lo), int(rules.hi)) == "exposed" for iv in found.values())
-    return status, int(exposed), found
+    exposed = [k for k, iv in found.items() if rate(iv, lo_i, hi_i) == "exposed"]
+    if exposed:
+        before = status != _VISIBLE
+        status = _hide_groups(grid, status, rules, exposed, groups_of)
+        grid.widened = int(((status != _VISIBLE) & ~before).sum())
+        found = bounds(status, primaries.tolist())
+        exposed = [k for k, iv in found.items() if rate(iv, lo_i, hi_i) == "exposed"]
+    return status, len(exposed), found
+
+
+def _hide_groups(
+    grid: _Grid, status: np.ndarray, rules: _Rules, exposed: list[int], groups_of: list[list[int]]
+) -> np.ndarray:
+    """The last resort for cells that hiding one or two more cells cannot protect: hide every shown count (not
+    zeros where zeros are shown) of every line through them, then of their whole component, then of the
+    table, until none is disclosed. Returns the new status."""
+    status = status.copy()
+    lo_i, hi_i = int(rules.lo), int(rules.hi)
+
+    def still(st: np.ndarray) -> list[int]:
+        cons = constraints(grid, st, rules)
+        found = intervals(cons, exposed, integer=rules.integer)
+        return [k for k, iv in found.items() if rate(iv, lo_i, hi_i) == "exposed"]
+
+    for stage in ("lines", "component", "table"):
+        ok = _eligible(grid, status, rules)
+        if stage == "lines":
+            cells = {int(c) for k in exposed for g in groups_of[k] for c in grid.groups[g][0]}
+            cells |= {grid.groups[g][1] for k in exposed for g in groups_of[k] if grid.groups[g][1] >= 0}
+        elif stage == "component":
+            labels = constraints(grid, status, rules).components()
+            cells = {int(c) for k in exposed if labels[k] >= 0 for c in np.flatnonzero(labels == labels[k])}
+            cells |= {int(c) for k in cells for g in groups_of[k] for c in grid.groups[g][0]}
+        else:
+            cells = set(range(len(status)))
+        cells = [c for c in cells if ok[c]]
+        status[cells] = _SECONDARY
+        exposed = still(status)
+        if not exposed:
+            break
+    return status

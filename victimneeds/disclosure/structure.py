@@ -42,6 +42,7 @@ class TableStructure:
     dims: list[str] = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)
     margins: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
     block_totals: dict[str, str] = field(default_factory=dict)
     linked: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, list] = field(default_factory=dict)
@@ -121,6 +122,34 @@ def _infer_block_totals(table: pd.DataFrame, counts: list[str], blocks: list[str
     return found
 
 
+def _partial_dims(
+    table: pd.DataFrame, counts: list[str], dims: list[str], lines_along: list[str], totals: Sequence[str]
+) -> list[str]:
+    """Dimensions whose total row is not the sum of the categories shown (sex, when it is not always
+    recorded): some line along them has members adding to less than its total."""
+    labels = set(totals)
+    out = []
+    for dim in lines_along:
+        others = [d for d in dims if d != dim]
+        is_total = table[dim].astype(object).map(lambda v: isinstance(v, str) and v in labels).to_numpy(dtype=bool)
+        if not is_total.any():
+            continue
+        found = False
+        for c in counts:
+            values = pd.to_numeric(table[c], errors="coerce")
+            body = values[~is_total].groupby([table[d][~is_total] for d in others], dropna=False).sum() if others \
+                else pd.Series([values[~is_total].sum()])
+            tots = values[is_total].groupby([table[d][is_total] for d in others], dropna=False).sum() if others \
+                else pd.Series([values[is_total].sum()])
+            joined = pd.concat([body.rename("body"), tots.rename("total")], axis=1).dropna()
+            if (joined["body"] < joined["total"] - 1e-9).any():
+                found = True
+                break
+        if found:
+            out.append(dim)
+    return out
+
+
 def declare(
     table: pd.DataFrame,
     counts: Sequence[str] = (),
@@ -191,6 +220,10 @@ def declare(
             stacklevel=3,
         )
         blocks = []
+    partial = (
+        _partial_dims(table, counts, dims, [d for d in dims if d not in blocks or d in margins], totals)
+        if counts and tidy else []
+    )
     if block_totals is None:
         inferred = _infer_block_totals(table, counts, blocks) if counts and tidy else {}
     else:
@@ -221,6 +254,7 @@ def declare(
         dims=dims,
         blocks=blocks,
         margins=list(margins),
+        partial=partial,
         block_totals=inferred,
         linked=linked,
         shares={k: list(v) if isinstance(v, tuple) else [v, 100.0] for k, v in shares.items()},
