@@ -10,7 +10,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from victimneeds.audit import LOG_COLUMNS, audit_pack
-from victimneeds.report import Output, read_table, write_workbook
+from victimneeds.report import Output, internal_dir, read_table, write_workbook
 
 C = "[c]"
 
@@ -42,7 +42,7 @@ def test_a_pack_written_by_output_passes_and_logs_every_hidden_cell():
     out.table(_crimes(), "01_crimes", "Crimes", counts=["crimes"], index=["district", "crime_group"])
     result = audit_pack(out.out_dir)
     assert result.passed, result.summary()
-    log = pd.read_csv(out.out_dir / "disclosure_log.csv")
+    log = pd.read_csv(internal_dir(out.out_dir) / "disclosure_log.csv")
     assert list(log.columns) == LOG_COLUMNS
     safe = read_table(out.out_dir / "tables" / "01_crimes.csv")
     assert len(log) == int((safe["crimes"] == C).sum()) == result.hidden
@@ -127,3 +127,16 @@ def test_a_rounded_pack_is_audited_with_the_rounding_ranges():
     # least 1, so A is at most 92 - 23 - 48 - 1 = 20.
     (low, high), = result.log.loc[result.log["reason"] == "primary", ["low", "high"]].itertuples(index=False)
     assert result.passed and (low, high) == (1.0, 20.0)
+
+
+def test_by_default_the_internal_records_are_written_beside_the_pack_not_in_it():
+    # Which hidden cells are primary tells a reader they hold 1 to 4: nothing of it may be inside the pack.
+    pack = Path(tempfile.mkdtemp()) / "example"
+    out = Output(pack, source="Source: test.")
+    out.table(_crimes(), "01_crimes", "Crimes", counts=["crimes"], index=["district", "crime_group"])
+    result = audit_pack(pack)
+    inside = {p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file()}
+    assert inside == {"tables/01_crimes.csv", "tables/01_crimes.json"}
+    assert (pack.parent / ".disclosure" / "example" / "01_crimes.json").exists()
+    assert (pack.parent / ".disclosure" / "example" / "disclosure_log.csv").exists()
+    assert result.passed and result.checked > 0

@@ -7,8 +7,9 @@ a table on fewer dimensions gives sums of the finer table's cells), and bounds e
 attacker's integer programmes of :mod:`victimneeds.disclosure.attack`. It writes ``disclosure_log.csv`` (one
 row per hidden cell: table, rule, reason, bounds and verdict) and returns an :class:`AuditResult`.
 
-The log and ``disclosure/`` (which hidden cells are primary) say which hidden cells are small: they are for the
-team that publishes the pack, not for publication.
+The log and the per-table records of which hidden cells are primary say which hidden cells are small: they are
+for the team that publishes the pack, not for publication, and live outside it
+(:func:`victimneeds.report.internal_dir`: ``<parent>/.disclosure/<pack name>/``).
 
 References
 ----------
@@ -218,21 +219,29 @@ def _check_workbook(pack: Path, tables: dict[str, _Published]) -> list[str]:
     return problems
 
 
+def _internal(pack: Path) -> Path:
+    from victimneeds.report import internal_dir
+
+    return internal_dir(pack)
+
+
 def audit_pack(
     pack_dir: str | Path,
     integer: bool = True,
     detail_dir: str | Path | None = None,
     log_path: str | Path | None = None,
 ) -> AuditResult:
-    """Attack every published table of an evidence pack and write ``pack_dir/disclosure_log.csv``.
+    """Attack every published table of an evidence pack and write its disclosure log (outside the pack).
 
     Parameters
     ----------
     pack_dir : the folder :func:`victimneeds.build.build` wrote (with ``tables/``).
     integer : bound hidden counts with integer programmes (the attacker knows counts are whole numbers).
     detail_dir : the folder of :meth:`victimneeds.report.Output.table`'s internal records (which hidden cells
-        are primary); default ``pack_dir/disclosure``. Without them every hidden cell is bounded.
-    log_path : where to write the log; default ``pack_dir/disclosure_log.csv``.
+        are primary); default :func:`victimneeds.report.internal_dir` of ``pack_dir``, where ``Output`` writes
+        them. Without them every hidden cell is bounded.
+    log_path : where to write the log; default ``disclosure_log.csv`` in that same internal folder (it says
+        which hidden cells are small: never inside the published pack).
 
     Returns
     -------
@@ -254,7 +263,7 @@ def audit_pack(
     result = AuditResult()
     published: dict[str, _Published] = {}
     for meta in sorted((pack / "tables").glob("*.json")):
-        pub = _read(pack, meta, Path(detail_dir) if detail_dir is not None else pack / "disclosure")
+        pub = _read(pack, meta, Path(detail_dir) if detail_dir is not None else _internal(pack))
         if pub is not None:
             published[pub.name] = pub
     result.tables = len(published)
@@ -351,5 +360,7 @@ def audit_pack(
     result.problems += _check_workbook(pack, published)
     result.passed = not result.problems
     result.log = pd.DataFrame(log_rows, columns=LOG_COLUMNS)
-    result.log.to_csv(Path(log_path) if log_path is not None else pack / "disclosure_log.csv", index=False)
+    log_file = Path(log_path) if log_path is not None else _internal(pack) / "disclosure_log.csv"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    result.log.to_csv(log_file, index=False)
     return result

@@ -13,9 +13,12 @@ Layout under an output folder::
     tables/<name>.csv     the table as published (suppressed), with '#' note lines above the header
     tables/<name>.json    title, units, source, period, suppression counts, the table's declared structure
                           (counts, blocks, block totals, derived and modelled columns) and disclosure policy
-    disclosure/<name>.json  which hidden cells are primary or secondary and the attacker's bounds (internal:
-                          not for publication, it says which hidden cells are small)
-    disclosure_log.csv    written by victimneeds.audit.audit_pack (internal too)
+
+Outside the pack, in ``internal_dir(out_dir)`` = ``<parent>/.disclosure/<name>/`` (never published: they say
+which hidden cells are small)::
+
+    <name>.json           per table, which hidden cells are primary or secondary and the attacker's bounds
+    disclosure_log.csv    written by victimneeds.audit.audit_pack
     figures/<name>.png|svg|json
     notebooks/<notebook>.ipynb, html/<notebook>.html
     <area>_evidence_tables.xlsx
@@ -76,8 +79,9 @@ class Output:
         replaces ``min_count`` and ``max_suppressed``.
     strict : refuse tables with undeclared numeric columns (see :func:`victimneeds.disclosure.structure.declare`)
         instead of hiding them with their row's counts and warning.
-    disclosure_dir : where the internal record of primary and secondary cells goes (default
-        ``out_dir/disclosure``); keep it out of anything published.
+    disclosure_dir : where the internal record of primary and secondary cells goes; default
+        :func:`internal_dir` (``<parent>/.disclosure/<name>/`` beside ``out_dir``, outside the pack, since it
+        says which hidden cells are small).
 
     Examples
     --------
@@ -111,7 +115,7 @@ class Output:
         self.policy = policy or disclosure.DisclosurePolicy(min_count=min_count, threshold=max_suppressed)
         self.min_count, self.max_suppressed = self.policy.range
         self.strict = strict
-        self.disclosure_dir = Path(disclosure_dir) if disclosure_dir is not None else self.out_dir / "disclosure"
+        self.disclosure_dir = Path(disclosure_dir) if disclosure_dir is not None else internal_dir(self.out_dir)
         self.tables: list[TableRecord] = []
         self.figures: list[FigureRecord] = []
         self.findings: dict[str, list[str]] = {}
@@ -294,6 +298,19 @@ class Output:
         _write_disclosure_detail(self.disclosure_dir, name, report)
         self.tables.append(record)
         return safe
+
+
+def internal_dir(out_dir: str | Path) -> Path:
+    """The folder for a pack's internal disclosure records (which hidden cells are small, the audit's log):
+    ``<parent>/.disclosure/<name>/`` beside the pack ``out_dir``, never inside it.
+
+    Examples
+    --------
+    >>> internal_dir("build/example").as_posix()
+    'build/.disclosure/example'
+    """
+    out_dir = Path(out_dir)
+    return out_dir.parent / ".disclosure" / out_dir.name
 
 
 def _write_disclosure_detail(folder: Path, name: str, report: disclosure.DisclosureReport) -> None:
