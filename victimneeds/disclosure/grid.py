@@ -183,7 +183,8 @@ def _tidy_grid(
     ``partial`` names dimensions whose total row may exceed the sum of the categories shown (victims by sex,
     where sex is sometimes not recorded): each of their lines gets an unpublished remainder cell (at least 0,
     always hidden, and protected like a count when it is small), so the line reads ``members + remainder =
-    total``. A line whose members add to more than its total is no line: it is left out.
+    total``. A line whose members add to more than its total is not a line of that total: the members' own sum
+    is taken as published elsewhere.
     """
     cols = list(count_columns) if isinstance(count_columns, list | tuple) else [count_columns]
     block_totals = dict(block_totals or {})
@@ -222,7 +223,8 @@ def _tidy_grid(
 
     def add_partial(members: np.ndarray, total: int, col: Hashable) -> None:
         rest = values[total] - np.nansum(values[members])  # the audit marks remainders hidden whatever this is
-        if rest < -1e-9:
+        if rest < -1e-9:  # not a total of these members: their own sum is taken as published elsewhere
+            add(members, -1)
             return
         k = len(values) + len(extra_values)
         extra_values.append(float(rest))

@@ -126,7 +126,7 @@ def _partial_dims(
     table: pd.DataFrame, counts: list[str], dims: list[str], lines_along: list[str], totals: Sequence[str]
 ) -> list[str]:
     """Dimensions whose total row is not the sum of the categories shown (sex, when it is not always
-    recorded): some line along them has members adding to less than its total."""
+    recorded): some line along them has members adding to another number than its total."""
     labels = set(totals)
     out = []
     for dim in lines_along:
@@ -142,7 +142,7 @@ def _partial_dims(
             tots = values[is_total].groupby([table[d][is_total] for d in others], dropna=False).sum() if others \
                 else pd.Series([values[is_total].sum()])
             joined = pd.concat([body.rename("body"), tots.rename("total")], axis=1).dropna()
-            if (joined["body"] < joined["total"] - 1e-9).any():
+            if ((joined["body"] - joined["total"]).abs() > 1e-9).any():
                 found = True
                 break
         if found:
@@ -181,6 +181,9 @@ def declare(
     modelled : numeric columns that are not derived from this table's counts.
     shares : share column -> the count it is a percentage of (or ``(count, scale)``).
     block_totals : total column -> count column; inferred when not given.
+    (Dimensions whose total rows are not the sums of the categories shown, such as sex when it is not always
+    recorded, are found from the numbers and saved as ``partial``: each of their lines gets an unpublished
+    remainder, see :func:`victimneeds.disclosure.grid._tidy_grid`.)
     parts : part column -> whole column, for a count that is part of another on the same row (``events`` of
         ``n``): the complement ``n - events`` is protected too.
     block_linked : columns with one value per block computed from the block's counts (a block's share still
