@@ -29,7 +29,7 @@ the inequality study is the short form of bench/calibration_inequality.py (BCa o
 Each rate in the table is a share of data sets (for per-unit flags: of units) with its Monte Carlo standard
 error in brackets. "n" is the number of data sets with no effect + with the effect planted.
 
-    python bench/calibration.py            # 400 data sets a study (200 for forecasts), about 10 minutes
+    python bench/calibration.py            # 400 data sets a study (200 for forecasts), about 5 minutes
     python bench/calibration.py --quick    # 60 data sets a study (30 for forecasts), about 1-2 minutes
 """
 
