@@ -1,7 +1,9 @@
 """Benchmark: rolling-origin forecast accuracy and interval coverage on every force in the shared police.uk data.
 
 For each force folder under ``/work/shared/data/policeuk`` (read with :func:`victimneeds.io.read_policeuk`),
-monthly counts per crime type (force x crime type) are forecast 12 months ahead from several rolling origins
+monthly counts per crime type (force x crime type; with ``--level district``, district x crime type, the crimes
+read through an area configuration with :func:`victimneeds.load`, see :data:`AREAS`) are forecast 12 months
+ahead from several rolling origins
 (the last origin leaves exactly 12 months to score; earlier ones are ``--step`` months apart). Per method it
 prints the geometric mean over series of MAE relative to seasonal naive (each series' MAE over all origins and
 horizons 1-12), the mean MASE, and the share of held-out months inside the 80% and 95% intervals (pooled), with
@@ -12,7 +14,14 @@ window's own backtest when it has 3 origins), and a peer from statsforecast (Aut
 ``yearly_coverage_80/95`` is the share of 12-month totals (series x origin) inside the year-ahead range of
 :meth:`~victimneeds.forecast.ForecastResult.yearly`.
 
-Run: ``python bench/forecast_origins.py [--origins 4] [--step 2] [--jobs 2] [--force leicestershire]``.
+With ``--level district`` it first times "forecasting every district x crime-type series of the force with its
+backtest" (the default method, 24 months ahead, ``--jobs`` processes) on all the months the area has.
+``--only`` picks forecasters by name (separated by ";"; ``snaive`` is always added, as the reference).
+
+Run: ``python bench/forecast_origins.py [--origins 4] [--step 2] [--jobs 2] [--force leicestershire]
+[--level district] [--only "naive;combination snaive+naive+sarimax (default)"]``.
+The Avon and Somerset area configuration is made with
+``victimneeds init avon-and-somerset --dest /tmp/avon --data-dir /work/shared/data``.
 """
 
 from __future__ import annotations
@@ -28,6 +37,11 @@ import victimneeds as vn
 from victimneeds import forecast as F
 
 DATA = Path("/work/shared/data/policeuk")
+#: force -> area configuration, for ``--level district`` (Leicestershire's keeps its 36 consecutive months)
+AREAS = {
+    "leicestershire": Path(__file__).resolve().parents[1] / "data/areas/leicestershire.toml",
+    "avon-and-somerset": Path("/tmp/avon/avon-and-somerset.toml"),
+}
 H = 12
 #: name -> forecast() arguments (single methods alone, uncalibrated, as the models give them)
 FORECASTERS = {
@@ -36,14 +50,47 @@ FORECASTERS = {
     "combination snaive+naive+sarimax (default)": dict(method="combination"),
     "combination snaive+naive+sarimax, calibrate=False": dict(method="combination", calibrate=False),
     "combination ets+sarimax+naive": dict(method="combination", combination=("ets", "sarimax", "naive")),
+    # calibration allowed with fewer backtest origins (the library default needs 3 for every series)
+    "combination default, calibrated from 1 origin": dict(method="combination", _min_origins=1),
+    "combination default, calibrated from 2 origins": dict(method="combination", _min_origins=2),
+    # the Theta method alone and as a fourth member (a candidate improvement, not the default)
+    "theta": dict(method="theta", origins=0),
+    "combination snaive+naive+sarimax+theta": dict(
+        method="combination", combination=("snaive", "naive", "sarimax", "theta")
+    ),
 }
+_COMBO = ("snaive", "naive", "sarimax")
 
 
-def monthly(force: str) -> pd.DataFrame:
+def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> F.ForecastResult:
+    kw = dict(kw)
+    min_origins = kw.pop("_min_origins", None)
+    if kw.get("method") == "combination":
+        # only the members' backtests matter for a combination's forecast and calibration (seeded, so the
+        # forecast is the same as with every candidate backtested, only faster)
+        kw.setdefault("methods", tuple(kw.get("combination", _COMBO)))
+    saved = F._CALIBRATE_MIN_ORIGINS
+    try:
+        if min_origins is not None:
+            F._CALIBRATE_MIN_ORIGINS = min_origins
+        return F.forecast(train, horizon=H, keys=keys, n_jobs=jobs, **kw)
+    finally:
+        F._CALIBRATE_MIN_ORIGINS = saved
+
+
+def monthly(force: str, level: str = "force") -> pd.DataFrame:
+    """Monthly counts per crime type (and district, with ``level="district"``), in column ``series``."""
+    if level == "district":
+        crimes = vn.load(AREAS[force]).crimes
+        crimes = crimes[crimes["district_code"].notna()]
+        t = crimes.groupby(["district_code", "crime_type", "month"], observed=True).size().rename("count")
+        t = t.reset_index()
+        t["series"] = t["district_code"].astype(str) + " | " + t["crime_type"].astype(str)
+        return t[["series", "month", "count"]]
     crimes = vn.io.read_policeuk(DATA / force, force=force, cache_dir=False).crimes
     t = crimes.groupby(["crime_type", "month"], observed=True).size().rename("count").reset_index()
-    t["crime_type"] = t["crime_type"].astype(str)
-    return t
+    t["series"] = t["crime_type"].astype(str)
+    return t[["series", "month", "count"]]
 
 
 def _statsforecast(train: pd.DataFrame) -> pd.DataFrame | None:
@@ -53,13 +100,13 @@ def _statsforecast(train: pd.DataFrame) -> pd.DataFrame | None:
     except ImportError:
         return None
     df = pd.DataFrame(
-        {"unique_id": train["crime_type"], "ds": train["month"].dt.to_timestamp(), "y": train["count"].astype(float)}
+        {"unique_id": train["series"], "ds": train["month"].dt.to_timestamp(), "y": train["count"].astype(float)}
     )
     sf = StatsForecast(models=[AutoETS(season_length=12)], freq="MS")
     out = sf.forecast(df=df, h=H, level=[80, 95]).reset_index()
     out = out.rename(
         columns={
-            "unique_id": "crime_type",
+            "unique_id": "series",
             "AutoETS": "mean",
             "AutoETS-lo-80": "lower_80",
             "AutoETS-hi-80": "upper_80",
@@ -71,7 +118,9 @@ def _statsforecast(train: pd.DataFrame) -> pd.DataFrame | None:
     return out
 
 
-def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.DataFrame:
+def evaluate(
+    counts: pd.DataFrame, origins: int, step: int, jobs: int, forecasters: dict | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     last = counts["month"].max()
     cuts = [last - H - step * k for k in range(origins)][::-1]
     rows, yearly, seconds = [], [], {}
@@ -79,14 +128,14 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
     for cut in cuts:
         train, test = counts[counts["month"] <= cut], counts[(counts["month"] > cut) & (counts["month"] <= cut + H)]
         tables = {}
-        for name, kw in FORECASTERS.items():
+        for name, kw in (forecasters or FORECASTERS).items():
             start = time.perf_counter()
-            fc = F.forecast(train, horizon=H, keys=["crime_type"], n_jobs=jobs, **kw)
+            fc = _run(train, ["series"], jobs, kw)
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
             tables[name] = fc.table
             # the 12-month total: the year_ahead 1 range from yearly() against the true total
-            total = test.groupby("crime_type")["count"].agg(["sum", "size"])
-            yr = fc.yearly().query("year_ahead == 1").join(total, on="crime_type")
+            total = test.groupby("series")["count"].agg(["sum", "size"])
+            yr = fc.yearly().query("year_ahead == 1").join(total, on="series")
             yr = yr[yr["size"] == H]
             yearly.append(
                 pd.DataFrame(
@@ -103,7 +152,7 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
         else:
             tables["statsforecast AutoETS"] = peer
         for m, t in tables.items():
-            merged = t.merge(test, on=["crime_type", "month"])
+            merged = t.merge(test, on=["series", "month"])
             merged["origin"] = str(cut)
             merged["forecaster"] = m
             merged["h"] = (merged["month"] - cut).map(lambda d: d.n)
@@ -111,7 +160,7 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
                 merged[
                     [
                         "forecaster",
-                        "crime_type",
+                        "series",
                         "origin",
                         "month",
                         "h",
@@ -130,7 +179,7 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
     scored["ae"] = (scored["count"] - scored["mean"]).abs()
     scored["in80"] = (scored["count"] >= scored["lower_80"]) & (scored["count"] <= scored["upper_80"])
     scored["in95"] = (scored["count"] >= scored["lower_95"]) & (scored["count"] <= scored["upper_95"])
-    mae = scored.groupby(["forecaster", "crime_type"])["ae"].mean().unstack("forecaster")
+    mae = scored.groupby(["forecaster", "series"])["ae"].mean().unstack("forecaster")
     rel = mae.div(mae["snaive"], axis=0).replace([np.inf, 0], np.nan)
     out = pd.DataFrame(
         {
@@ -147,27 +196,53 @@ def evaluate(counts: pd.DataFrame, origins: int, step: int, jobs: int) -> pd.Dat
     return out.sort_values("gmean_relMAE_vs_snaive"), scored
 
 
+def time_full(counts: pd.DataFrame, jobs: int) -> float:
+    """Seconds to forecast every series 24 months ahead with the default method and its backtest."""
+    start = time.perf_counter()
+    F.forecast(counts, horizon=24, keys=["series"], n_jobs=jobs)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--origins", type=int, default=4)
     parser.add_argument("--step", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--force", action="append")
+    parser.add_argument("--level", choices=["force", "district"], default="force")
+    parser.add_argument("--only", help="forecaster names separated by ';' (snaive is always added)")
+    parser.add_argument("--no-timing", action="store_true", help="skip the full-forecast timing (district level)")
     parser.add_argument("--save", type=Path, help="write the scored months (CSV) here")
     args = parser.parse_args()
     pd.set_option("display.width", 160)
+    forecasters = FORECASTERS
+    if args.only:
+        names = ["snaive", *[n.strip() for n in args.only.split(";") if n.strip() != "snaive"]]
+        unknown = [n for n in names if n not in FORECASTERS]
+        if unknown:
+            raise SystemExit(f"unknown forecasters {unknown}; choose from {list(FORECASTERS)}")
+        forecasters = {n: FORECASTERS[n] for n in names}
     forces = args.force or sorted(p.name for p in DATA.iterdir() if p.is_dir())
     for force in forces:
-        counts = monthly(force)
+        counts = monthly(force, args.level)
         print(
-            f"\n{force}: {counts['crime_type'].nunique()} crime types, {counts['month'].min()} to "
+            f"\n{force} ({args.level} x crime type): {counts['series'].nunique()} series, {counts['month'].min()} to "
             f"{counts['month'].max()} ({counts['month'].nunique()} months with data); {args.origins} origins "
-            f"{args.step} months apart, horizons 1-{H}"
+            f"{args.step} months apart, horizons 1-{H}",
+            flush=True,
         )
-        table, scored = evaluate(counts, args.origins, args.step, args.jobs)
-        print(table.round(3).to_string())
+        if args.level == "district" and not args.no_timing:
+            secs = time_full(counts, args.jobs)
+            print(
+                f"  forecasting all {counts['series'].nunique()} series 24 months ahead, default method with its "
+                f"backtest, {args.jobs} processes: {secs:.1f} s",
+                flush=True,
+            )
+        table, scored = evaluate(counts, args.origins, args.step, args.jobs, forecasters)
+        print(table.round(3).to_string(), flush=True)
         if args.save:
-            scored.assign(force=force).to_csv(args.save.with_name(f"{args.save.stem}_{force}.csv"), index=False)
+            name = f"{args.save.stem}_{force}_{args.level}.csv"
+            scored.assign(force=force).to_csv(args.save.with_name(name), index=False)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ _METHOD_NAMES = {
     "ets": "ETS (damped trend, log scale, seasonally adjusted)",
     "sarimax": "SARIMAX (log scale, lockdown term)",
     "glm": "negative binomial GLM (trend, Fourier, lockdown)",
+    "theta": "Theta (theta = 2, log scale, seasonally adjusted)",
     "combination": "combination",
 }
 _SEASON = 12
@@ -395,7 +396,52 @@ def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
     return _from_paths(np.exp(eta + se**2 / 2), paths, levels, fitted)
 
 
-_FITTERS = {"snaive": _snaive, "naive": _naive, "ets": _ets, "sarimax": _sarimax, "glm": _glm}
+def _theta(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+    """The Theta method (statsmodels ``ThetaModel``, theta = 2) on log(count + 1), with simulated SES paths."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    y = y.copy()
+    if lockdown:
+        flag = _lockdown_flag(months).astype(bool)
+        if flag.any() and (~flag & np.isfinite(y)).sum() >= 12:
+            y[flag] = np.nan
+    seen = np.isfinite(y)
+    ly = _fill_log(y)
+    n = len(ly)
+    # seasonal adjustment (additive on the log scale, classical decomposition) when two years are available
+    # and the seasonal autocorrelation test of Assimakopoulos and Nikolopoulos finds seasonality
+    seasonal = n >= 2 * _SEASON
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ThetaModel(ly, period=_SEASON, deseasonalize=seasonal, method="additive").fit()
+        mean_log = np.asarray(res.forecast(h), dtype=float)
+        b0, alpha = float(res.params.iloc[0]), float(res.params.iloc[1])
+        sigma2 = float(res.sigma2)
+    alpha = min(max(alpha, 1e-6), 1.0)
+    # sample paths: the theta forecast plus the h-step errors of simple exponential smoothing in
+    # innovations form, e_{n+j} + alpha (e_{n+1} + ... + e_{n+j-1}) (variance sigma^2 (1 + (j - 1) alpha^2))
+    rng = np.random.default_rng(_SEED)
+    e = np.sqrt(max(sigma2, 0.0)) * rng.standard_normal((N_PATHS, h))
+    dev = e + alpha * np.concatenate([np.zeros((N_PATHS, 1)), np.cumsum(e, axis=1)[:, :-1]], axis=1)
+    log_paths = mean_log + dev
+    # one-step in-sample predictions: SES of the seasonally adjusted series plus the theta line's drift
+    season = np.zeros(n)
+    comp = np.asarray(getattr(res, "_seasonal", np.empty(0)), dtype=float)
+    if comp.size:
+        season = comp[np.arange(n) % comp.size]
+    adj = ly - season
+    level = adj[0]
+    fitted_log = np.full(n, np.nan)
+    for t in range(1, n):
+        fitted_log[t] = level + b0 * (1 / alpha - (1 - alpha) ** t / alpha) + season[t]
+        level = alpha * adj[t] + (1 - alpha) * level
+    fitted = np.expm1(fitted_log + sigma2 / 2)
+    fitted[~seen] = np.nan
+    mean = np.expm1(mean_log + np.var(log_paths, axis=0) / 2)
+    return _from_paths(mean, np.expm1(log_paths), levels, fitted)
+
+
+_FITTERS = {"snaive": _snaive, "naive": _naive, "ets": _ets, "sarimax": _sarimax, "glm": _glm, "theta": _theta}
 
 
 def _run(method: str, y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
