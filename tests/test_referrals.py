@@ -195,10 +195,40 @@ def test_standardised_referrals_by_hand():
     assert out.loc["A", "expected"] == pytest.approx(50.0)
     assert out.loc["B", "expected"] == pytest.approx(70.0)
     assert out.loc["A", "ratio"] == pytest.approx(70 / 50)
-    # Exact Poisson limits for 70 events (chi-square form), divided by the expected count.
-    assert out.loc["A", "lowercl"] == pytest.approx(sst.chi2.ppf(0.025, 140) / 2 / 50)
-    assert out.loc["A", "uppercl"] == pytest.approx(sst.chi2.ppf(0.975, 142) / 2 / 50)
+    # Binomial variance under the area's rates: A = 100*0.4*0.6 + 100*0.1*0.9 = 33, so z = 0.4 / (sqrt(33) / 50).
+    assert out.loc["A", "z"] == pytest.approx(0.4 / (np.sqrt(33) / 50))
+    assert out.loc["A", "variance_factor"] == pytest.approx(33 / 50)
+    # The interval uses the variance at the estimated ratio 1.4: rates 0.56 and 0.14, 24.64 + 12.04 = 36.68.
+    half = sst.norm.ppf(0.975) * np.sqrt(36.68) / 50
+    assert out.loc["A", "lowercl"] == pytest.approx(1.4 - half)
+    assert out.loc["A", "uppercl"] == pytest.approx(1.4 + half)
+    # 95% funnel limits at A: 1 +/- 1.96 sqrt(33) / 50, so A (1.4) is above them.
+    assert out.loc["A", "upper_95"] == pytest.approx(1 + sst.norm.ppf(0.975) * np.sqrt(33) / 50)
+    assert out.loc["A", "flag"] == "above 99.8%"
     assert out.loc["A", "victims"] == 200
+
+
+def test_standardised_referrals_calibrated_on_binomial_data():
+    """No district effect: about 5% of districts outside the 95% limits (Poisson limits gave 0.1%); a planted
+    ratio is covered about 95% of the time (Poisson: 99.8%)."""
+    rng = np.random.default_rng(5)
+    outside = covered = total = 0
+    for _ in range(150):
+        rows = []
+        for d in range(12):
+            for g, p in (("DA", 0.75), ("Other", 0.6)):
+                n = 300
+                p_d = p * (0.85 if d == 0 else 1.0)
+                rows.append({"district": f"D{d}", "group": g, "referred": rng.binomial(n, p_d), "victims": n})
+        out = R.standardised_referrals(pd.DataFrame(rows), "referred", "victims", "district", "group")
+        others = out[out["district"] != "D0"]
+        outside += (others["flag"] != "within 95%").sum()
+        total += len(others)
+        d0 = out[out["district"] == "D0"].iloc[0]
+        truth = 0.85 / (1 - 0.15 / 12)  # the area's rates include D0's own shortfall
+        covered += d0["lowercl"] <= truth <= d0["uppercl"]
+    assert 0.02 <= outside / total <= 0.08, outside / total
+    assert covered / 150 >= 0.88, covered
 
 
 def test_referral_ratios_tiny():

@@ -735,7 +735,16 @@ class ReferralRatios:
             _, ax = plt.subplots(figsize=(8, 5))
         top = max(float(t["expected"].max()) * 1.1, 10.0)
         grid = np.linspace(max(1.0, float(t["expected"].min()) * 0.5), top, 200)
-        lim = stats.funnel_limits(1.0, grid, kind="ratio", overdispersion=self.overdispersion)
+        factor = float(t.attrs.get("variance_factor", np.nanmean(t.get("variance_factor", pd.Series([1.0])))))
+        od = self.overdispersion if self.overdispersion is not None and self.overdispersion.adjusts else None
+        tau2 = od.tau2 if od is not None and od.method == "additive" else 0.0
+        phi = od.phi if od is not None and od.method == "multiplicative" else 1.0
+        rows = []
+        for level in (0.95, 0.998):
+            half = stats._z(level) * np.sqrt(phi * factor / grid + tau2)
+            rows.append(pd.DataFrame({"level": level, "denominator": grid, "lower": np.maximum(1 - half, 0),
+                                      "upper": 1 + half}))
+        lim = pd.concat(rows, ignore_index=True)
         for level, style in ((0.95, "--"), (0.998, ":")):
             part = lim[lim["level"] == level]
             ax.plot(
@@ -793,9 +802,12 @@ def standardised_referrals(
     """Observed vs expected counts by unit from a table of counts by unit and stratum, placed on a funnel.
 
     Expected counts use the whole table's rate in each stratum (indirect standardisation,
-    :func:`victimneeds.stats.expected_counts`); the ratio has an exact Poisson interval
-    (:func:`victimneeds.stats.standardised_ratio`); the funnel limits around 1 are exact Poisson, or allow for
-    over-dispersion (:func:`victimneeds.stats.funnel_flags`).
+    :func:`victimneeds.stats.expected_counts`). A referral is a yes/no outcome of each eligible victim, so the
+    observed count's variance under the area's rates is binomial, sum n p (1 - p) over strata (Poisson's sum n p
+    overstates it badly when most victims are referred). The ratio's interval is normal on the binomial
+    variance at the estimated ratio; the funnel limits around 1 are 1 +/- z s with s = sqrt(variance) /
+    expected, widened for over-dispersion (Spiegelhalter 2005: multiplicative phi, or additive tau2 from
+    :func:`victimneeds.stats.estimate_overdispersion`).
 
     Parameters
     ----------
@@ -808,8 +820,9 @@ def standardised_referrals(
 
     Returns
     -------
-    One row per unit: ``by, victims, observed, expected, ratio, lowercl, uppercl, z, lower_95, upper_95,
-    lower_99_8, upper_99_8, flag, method``.
+    One row per unit: ``by, victims, observed, expected, ratio, lowercl, uppercl, z`` (and ``z_adjusted`` when
+    over-dispersion widens the limits), ``lower_95, upper_95, lower_99_8, upper_99_8, flag, variance_factor``
+    (the binomial variance over the expected count: 1 - p on average), ``method``.
 
     References
     ----------
@@ -828,21 +841,63 @@ def standardised_referrals(
     """
     exp = stats.expected_counts(table, x, n, by=by, strata=strata)
     exp = exp.rename(columns={"population": "victims"})
-    ratio = stats.standardised_ratio(exp, "observed", "expected", confidence)
-    flagged = stats.funnel_flags(exp, "observed", "expected", target=1.0, kind="ratio", overdispersion=overdispersion)
+    strata = [strata] if isinstance(strata, str) else list(strata)
+    # A referral is a yes/no outcome of each eligible victim: under the area's rates the observed count has the
+    # binomial variance sum n p (1 - p), not the Poisson sum n p. With most eligible victims referred (p near
+    # 0.7 and above) Poisson limits are far too wide: districts were almost never flagged, and a 95% interval
+    # held the true ratio 99.8% of the time (bench/calibration.py).
+    pooled = table.groupby(strata, observed=True)[[x, n]].sum()
+    rate = (pooled[x] / pooled[n]).rename("_p")
+    work = table.merge(rate, left_on=strata, right_index=True, how="left")
+    work["_v"] = work[n] * work["_p"] * (1 - work["_p"])
+    variance = work.groupby(by, observed=True)["_v"].sum()
     out = exp[[by, "victims", "observed", "expected"]].copy()
-    out["ratio"] = ratio["value"].to_numpy()
-    out["lowercl"] = ratio["lowercl"].to_numpy()
-    out["uppercl"] = ratio["uppercl"].to_numpy()
-    keep = ["z", "lower_95", "upper_95", "lower_99_8", "upper_99_8", "flag"]
-    if "z_adjusted" in flagged.columns:
-        keep.insert(1, "z_adjusted")
-    for col in keep:
-        out[col] = flagged[col].to_numpy()
+    expected = out["expected"].to_numpy(dtype=float)
+    observed = out["observed"].to_numpy(dtype=float)
+    null_var = out[by].map(variance).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(expected > 0, observed / expected, np.nan)
+        s_null = np.where(expected > 0, np.sqrt(null_var) / expected, np.nan)
+        z = (ratio - 1) / s_null
+    # The interval of the ratio uses the variance at the estimated ratio (each stratum's rate times the ratio).
+    alt = work.assign(_r=work[by].map(dict(zip(out[by], ratio, strict=True))))
+    p_alt = np.clip(alt["_p"] * alt["_r"], 0, 1)
+    alt_var = (alt[n] * p_alt * (1 - p_alt)).groupby(alt[by], observed=True).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_alt = np.where(expected > 0, np.sqrt(out[by].map(alt_var).to_numpy(dtype=float)) / expected, np.nan)
+    zc = stats._z(confidence)
+    out["ratio"] = ratio
+    out["lowercl"] = np.maximum(ratio - zc * s_alt, 0)
+    out["uppercl"] = ratio + zc * s_alt
+    out["z"] = z
+    method = "no over-dispersion allowed for"
+    od = None
+    se = s_null
+    if overdispersion:
+        kind = "additive" if overdispersion is True else str(overdispersion)
+        ok = np.isfinite(z) & np.isfinite(s_null) & (s_null > 0)
+        od = stats.estimate_overdispersion(z[ok], s_null[ok], method=kind)
+        if od.adjusts:
+            se = s_null * np.sqrt(od.phi) if kind == "multiplicative" else np.sqrt(s_null**2 + od.tau2)
+            out["z_adjusted"] = (ratio - 1) / se
+        method = od.describe()
+    flag = np.full(len(out), "within 95%", dtype=object)
+    for level, word in ((0.95, "95%"), (0.998, "99.8%")):
+        half = stats._z(level) * se
+        tag = "99_8" if level == 0.998 else "95"
+        out[f"lower_{tag}"] = np.maximum(1 - half, 0)
+        out[f"upper_{tag}"] = 1 + half
+        flag = np.where(ratio > 1 + half, f"above {word}", np.where(ratio < 1 - half, f"below {word}", flag))
+    flag = np.where(np.isfinite(ratio), flag, "not assessed: no expected referrals")
+    out["flag"] = flag
+    out["variance_factor"] = np.where(expected > 0, null_var / expected, np.nan)
     out["method"] = (
-        f"{exp['method'].iloc[0]}; ratio interval {ratio['method'].iloc[0]}; funnel {flagged['method'].iloc[0]}"
+        f"{exp['method'].iloc[0]}; binomial variance of the observed count under the area's rates, sum n p (1 - p); "
+        f"{int(round(100 * confidence))}% normal interval of the ratio at its estimate; funnel limits 1 +/- z s "
+        f"({method})"
     )
-    out.attrs["overdispersion"] = flagged.attrs.get("overdispersion")
+    out.attrs["overdispersion"] = od
+    out.attrs["variance_factor"] = float(np.nansum(null_var) / np.nansum(expected)) if np.nansum(expected) else 1.0
     return out
 
 
