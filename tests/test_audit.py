@@ -129,14 +129,15 @@ def test_a_rounded_pack_is_audited_with_the_rounding_ranges():
     assert result.passed and (low, high) == (1.0, 20.0)
 
 
-def test_by_default_the_internal_records_are_written_beside_the_pack_not_in_it():
-    # Which hidden cells are primary tells a reader they hold 1 to 4: nothing of it may be inside the pack.
+def test_by_default_the_internal_records_are_written_outside_the_pack_and_its_folder():
+    # Which hidden cells are primary tells a reader they hold 1 to 4: nothing of it may be inside the pack, nor
+    # beside it (where a build would copy or publish the folder).
     pack = Path(tempfile.mkdtemp()) / "example"
     out = Output(pack, source="Source: test.")
     out.table(_crimes(), "01_crimes", "Crimes", counts=["crimes"], index=["district", "crime_group"])
     result = audit_pack(pack)
-    inside = {p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file()}
-    assert inside == {"tables/01_crimes.csv", "tables/01_crimes.json"}
-    assert (pack.parent / ".disclosure" / "example" / "01_crimes.json").exists()
-    assert (pack.parent / ".disclosure" / "example" / "disclosure_log.csv").exists()
+    inside = {p.relative_to(pack.parent).as_posix() for p in pack.parent.rglob("*") if p.is_file()}
+    assert inside == {"example/tables/01_crimes.csv", "example/tables/01_crimes.json"}
+    assert (internal_dir(pack) / "01_crimes.json").exists()
+    assert (internal_dir(pack) / "disclosure_log.csv").exists()
     assert result.passed and result.checked > 0

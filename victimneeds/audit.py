@@ -9,7 +9,7 @@ row per hidden cell: table, rule, reason, bounds and verdict) and returns an :cl
 
 The log and the per-table records of which hidden cells are primary say which hidden cells are small: they are
 for the team that publishes the pack, not for publication, and live outside it
-(:func:`victimneeds.report.internal_dir`: ``<parent>/.disclosure/<pack name>/``).
+(:func:`victimneeds.report.internal_dir`, under the system's temporary directory, unless given).
 
 References
 ----------

@@ -14,8 +14,8 @@ Layout under an output folder::
     tables/<name>.json    title, units, source, period, suppression counts, the table's declared structure
                           (counts, blocks, block totals, derived and modelled columns) and disclosure policy
 
-Outside the pack, in ``internal_dir(out_dir)`` = ``<parent>/.disclosure/<name>/`` (never published: they say
-which hidden cells are small)::
+Outside the pack, in :func:`internal_dir` (a folder of the system's temporary directory named after the
+pack's path; never published: they say which hidden cells are small)::
 
     <name>.json           per table, which hidden cells are primary or secondary and the attacker's bounds
     disclosure_log.csv    written by victimneeds.audit.audit_pack
@@ -26,8 +26,10 @@ which hidden cells are small)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +82,7 @@ class Output:
     strict : refuse tables with undeclared numeric columns (see :func:`victimneeds.disclosure.structure.declare`)
         instead of hiding them with their row's counts and warning.
     disclosure_dir : where the internal record of primary and secondary cells goes; default
-        :func:`internal_dir` (``<parent>/.disclosure/<name>/`` beside ``out_dir``, outside the pack, since it
-        says which hidden cells are small).
+        :func:`internal_dir` (outside the pack and its folder, since it says which hidden cells are small).
 
     Examples
     --------
@@ -302,15 +303,19 @@ class Output:
 
 def internal_dir(out_dir: str | Path) -> Path:
     """The folder for a pack's internal disclosure records (which hidden cells are small, the audit's log):
-    ``<parent>/.disclosure/<name>/`` beside the pack ``out_dir``, never inside it.
+    ``<temp>/victimneeds-internal/<name>-<hash of the pack's full path>/``, outside the pack and outside the
+    folder that holds it (so nothing of it is published, copied with the pack, or left beside it).
 
     Examples
     --------
-    >>> internal_dir("build/example").as_posix()
-    'build/.disclosure/example'
+    >>> internal_dir("build/example").name.startswith("example-")
+    True
+    >>> internal_dir("build/example") == internal_dir(Path("build") / "." / "example")
+    True
     """
-    out_dir = Path(out_dir)
-    return out_dir.parent / ".disclosure" / out_dir.name
+    out_dir = Path(out_dir).resolve()
+    key = hashlib.sha256(str(out_dir).encode("utf-8")).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "victimneeds-internal" / f"{out_dir.name}-{key}"
 
 
 def _write_disclosure_detail(folder: Path, name: str, report: disclosure.DisclosureReport) -> None:
