@@ -138,10 +138,10 @@ def test_undeclared_numbers_are_hidden_with_their_row_and_named():
     t = pd.DataFrame({"district": ["A", "B", "C"], "recorded": [2, 40, 30], "expected": [12.5, 60.0, 41.25],
                       "unreported": [10.5, 20.0, 11.25]})
     with pytest.warns(dc.DisclosureWarning, match="expected"):
-        safe = _out().table(t, "01_t", "t", counts=["recorded"], index="district")
+        safe = _out(strict=False).table(t, "01_t", "t", counts=["recorded"], index="district")
     assert safe.loc[0, "expected"] == C and safe.loc[0, "unreported"] == C
     with pytest.raises(ValueError, match="neither counts"):
-        _out(strict=True).table(t, "01_t", "t", counts=["recorded"], index="district")
+        _out().table(t, "01_t", "t", counts=["recorded"], index="district")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         shown = _out().table(t, "01_t", "t", counts=["recorded"], index="district",
@@ -153,7 +153,7 @@ def test_a_p_value_beside_two_hidden_counts_is_hidden():
     t = pd.DataFrame({"group": ["a", "b", "c"], "responses_1": [3, 50, 60], "responses_2": [2, 45, 70],
                       "p_value": [0.41, 0.2, 0.03]})
     with pytest.warns(dc.DisclosureWarning):
-        safe = _out().table(t, "05_t", "t", counts=["responses_1", "responses_2"], index="group")
+        safe = _out(strict=False).table(t, "05_t", "t", counts=["responses_1", "responses_2"], index="group")
     assert safe.loc[0, "p_value"] == C
 
 
@@ -161,7 +161,7 @@ def test_a_column_with_one_value_per_block_is_hidden_across_the_block():
     t = _attrition_like()
     t["pct_open"] = np.where(t["crime_group"] == "violence", 74 / 119 * 100, 12 / 116 * 100)
     with pytest.warns(dc.DisclosureWarning, match="pct_open"):
-        safe = _out().table(t, "06_t", "t", counts=["crimes", "total"], linked={"crimes": ["value"]},
+        safe = _out(strict=False).table(t, "06_t", "t", counts=["crimes", "total"], linked={"crimes": ["value"]},
                             index=["crime_group", "outcome_group"])
     assert (safe.loc[safe["crime_group"] == "violence", "pct_open"] == C).all()
     with warnings.catch_warnings():

@@ -78,9 +78,11 @@ class Output:
     period : the data period in words, e.g. "April 2019 to March 2025".
     min_count, max_suppressed : disclosure threshold: counts from ``min_count`` to ``max_suppressed`` are hidden.
     policy : a :class:`victimneeds.disclosure.DisclosurePolicy` (rule, threshold, rounding); when given it
-        replaces ``min_count`` and ``max_suppressed``.
-    strict : refuse tables with undeclared numeric columns (see :func:`victimneeds.disclosure.structure.declare`)
-        instead of hiding them with their row's counts and warning.
+        replaces ``min_count`` and ``max_suppressed``. None (an area without a ``[disclosure]`` section, as
+        ``AreaData.disclosure`` is then) means the default policy with those two.
+    strict : refuse tables with counts and numeric columns that are not declared (see
+        :func:`victimneeds.disclosure.structure.declare`); the default, so that a new column cannot be published
+        unprotected by oversight. False hides them with their row's (or block's) counts and warns.
     disclosure_dir : where the internal record of primary and secondary cells goes; default
         :func:`internal_dir` (outside the pack and its folder, since it says which hidden cells are small).
 
@@ -105,7 +107,7 @@ class Output:
         min_count: int = 1,
         max_suppressed: int = 4,
         policy: disclosure.DisclosurePolicy | None = None,
-        strict: bool = False,
+        strict: bool = True,
         disclosure_dir: str | Path | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
