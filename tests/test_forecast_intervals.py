@@ -143,6 +143,24 @@ def test_conformal_calibration_brings_naive_intervals_to_nominal():
     assert 0.9 <= cover[True][1] <= 0.99
 
 
+def test_calibration_not_blocked_by_a_series_too_short_for_a_backtest():
+    """A series first recorded late (10 months, no backtest origin) takes the factor pooled over the series
+    that have a backtest; before, it switched calibration off for every series."""
+    train, _ = _iid_panel(13, 4, 48)
+    months = pd.period_range("2021-03", periods=10, freq="M")  # ends with the others (2022-12)
+    short = pd.DataFrame({"s": 99, "month": months, "count": np.arange(10, 20, dtype=float)})
+    kw = dict(horizon=H, keys=["s"], method="naive", methods=("naive",), origins=3, lockdown=False)
+    alone = F.forecast(train, **kw)
+    both = F.forecast(pd.concat([train, short], ignore_index=True), **kw)
+    assert alone.calibration and both.calibration == alone.calibration
+    raw = F.forecast(pd.concat([train, short], ignore_index=True), calibrate=False, **kw)
+    got = both.table[both.table["s"] == 99]
+    before = raw.table[raw.table["s"] == 99]
+    # the short series' intervals changed by the pooled factor (narrower: naive is too wide on iid months)
+    assert alone.calibration[0.8] < 1
+    assert ((got["upper_80"] - got["lower_80"]).to_numpy() < (before["upper_80"] - before["lower_80"]).to_numpy()).all()
+
+
 def test_combination_is_the_mean_of_its_members():
     train, _ = _iid_panel(12, 2, 36)
     fc = F.forecast(train, horizon=6, keys=["s"], method="combination", combination=("snaive", "naive"))

@@ -22,6 +22,12 @@ Candidate methods
              AR(1)-robust sandwich covariance, and months' extra-Poisson variation as a latent AR(1)
              log-rate deviation (variance log(1 + alpha), lag-one correlation from the Pearson residuals),
              so persistent high or low runs of months widen yearly totals.
+``theta``    the Theta method (statsmodels ``ThetaModel``, theta = 2: simple exponential smoothing plus half
+             the slope of a linear trend; Assimakopoulos and Nikolopoulos 2000, Hyndman and Billah 2003) on
+             log(count + 1), seasonally adjusted (additive, classical decomposition) when two years are
+             available and seasonality tests significant; gaps and lockdown months as for ``ets``. Sample
+             paths add simple exponential smoothing's h-step errors to the Theta forecast. Not among the
+             default candidates (:data:`METHODS`); name it in ``method``, ``methods`` or ``combination``.
 
 Intervals and yearly totals come from :data:`N_PATHS` simulated sample paths per series: ``ets`` and
 ``sarimax`` from statsmodels' own state-space simulation started at the end of the series (so the h-step
@@ -99,7 +105,8 @@ _METHOD_NAMES = {
 _SEASON = 12
 #: Interval calibration needs every series' backtest to have this many origins (with fewer, the held-out
 #: windows are few and early, and in the rolling evaluation their errors, from the 2020-21 disruption,
-#: widened intervals that already covered their share).
+#: widened intervals that already covered their share). Series too short for any backtest (a crime type
+#: first recorded late in a district) do not count: they take the factor pooled over the others.
 _CALIBRATE_MIN_ORIGINS = 3
 
 
@@ -397,7 +404,15 @@ def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
 
 
 def _theta(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
-    """The Theta method (statsmodels ``ThetaModel``, theta = 2) on log(count + 1), with simulated SES paths."""
+    """The Theta method (statsmodels ``ThetaModel``, theta = 2) on log(count + 1), with simulated SES paths.
+
+    References
+    ----------
+    Assimakopoulos V, Nikolopoulos K (2000). The theta model: a decomposition approach to forecasting.
+    International Journal of Forecasting 16:521-530. Hyndman RJ, Billah B (2003). Unmasking the Theta method.
+    International Journal of Forecasting 19:287-290. Hyndman RJ, Koehler AB, Ord JK, Snyder RD (2008).
+    Forecasting with Exponential Smoothing, table 6.1 (h-step variance of simple exponential smoothing).
+    """
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     y = y.copy()
@@ -885,7 +900,7 @@ def forecast(
     value: str = "count",
     method: str = "combination",
     levels: Sequence[float] = (80, 95),
-    methods: Sequence[str] = AUTO_METHODS,
+    methods: Sequence[str] | None = None,
     backtest_horizon: int = 12,
     origins: int = 3,
     step: int = 6,
@@ -908,13 +923,16 @@ def forecast(
     value : count column.
     method : ``"combination"`` (default: the equal-weight mean of the methods in ``combination``, the same
         for every series), ``"auto"`` (per series, the method with the lowest backtest MASE, or the mean of
-        the best ``combine``), or one of ``snaive, naive, ets, sarimax, glm``. The default was chosen on a
-        rolling-origin evaluation over two forces' crime types (``bench/forecast_origins.py``): the
+        the best ``combine``), or one of ``snaive, naive, ets, sarimax, glm, theta``. The default was chosen
+        on a rolling-origin evaluation over two forces' crime types (``bench/forecast_origins.py``): the
         combination of seasonal naive, naive and SARIMAX had a geometric-mean MAE 0.73 and 0.74 of seasonal
         naive's, against 0.80 and 0.81 for ``"auto"``, whose per-series pick from three short backtest
         windows is noisy.
     levels : interval levels in percent (or fractions).
     methods : the candidates ``"auto"`` chooses among (all are backtested and reported in ``backtest``).
+        Default (None): :data:`AUTO_METHODS` for ``"auto"`` and a named method; for ``"combination"``, only
+        its members (the other candidates' backtests would not change the forecast and took about half the
+        time); give ``methods`` to have more methods backtested alongside.
     backtest_horizon, origins, step, min_train : the rolling-origin backtest: up to ``origins`` forecast
         origins, ``step`` months apart, each forecasting ``backtest_horizon`` months, with at least
         ``min_train`` months before each origin (shorter series get shorter test windows). ``origins=0``
@@ -925,11 +943,11 @@ def forecast(
     n_jobs : processes to use across series (-1 = all cores).
     combination : the methods ``method="combination"`` averages (:data:`COMBINATION` by default); its
         intervals come from the members' sample paths averaged rank by rank (quantile averaging).
-    calibrate : when the backtest ran with its full ``origins`` (at least 3) for every series, widen or
-        narrow each level's intervals by a split-conformal factor pooled over the series (the share of
-        backtest months, lockdown months excepted, that intervals of that width would have held; see
-        ``ForecastResult.calibration`` and ``notes``). Backtest windows that are few, or fall in 2020-21,
-        are not used.
+    calibrate : when the backtest ran with its full ``origins`` (at least 3) for every series long enough
+        to have a backtest, widen or narrow each level's intervals (of all series) by a split-conformal factor
+        pooled over the series (the share of backtest months, lockdown months excepted, that intervals of
+        that width would have held; see ``ForecastResult.calibration`` and ``notes``). Backtest windows that
+        are few, or fall in 2020-21, are not used.
 
     Returns
     -------
@@ -965,6 +983,8 @@ def forecast(
     bad = [m for m in combination if m not in _FITTERS]
     if bad or not combination:
         raise ValueError(f"forecast: combination must name methods from {list(_FITTERS)}, not {list(combination)}")
+    if methods is None:
+        methods = tuple(combination) if method == "combination" else AUTO_METHODS
     bad = [m for m in methods if m not in _FITTERS]
     if bad:
         raise ValueError(f"forecast: unknown candidate methods {bad}; choose from {list(_FITTERS)}")
@@ -1056,7 +1076,8 @@ def forecast(
             )
         )
     table = pd.DataFrame(rows)
-    enough = min(r[3]["calibration_origins"] for r in results) >= _CALIBRATE_MIN_ORIGINS
+    tested = [r[3]["calibration_origins"] for r in results if r[3]["calibration_origins"] > 0]
+    enough = bool(tested) and min(tested) >= _CALIBRATE_MIN_ORIGINS
     cal = _calibrate(table, [r[3]["calibration"] for r in results], lv) if calibrate and enough else {}
     table = table.drop(columns="_median")
     if cal:
