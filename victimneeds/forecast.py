@@ -931,8 +931,8 @@ def forecast(
     levels : interval levels in percent (or fractions).
     methods : the candidates ``"auto"`` chooses among (all are backtested and reported in ``backtest``).
         Default (None): :data:`AUTO_METHODS` for ``"auto"`` and a named method; for ``"combination"``, only
-        its members (the other candidates' backtests would not change the forecast and took about half the
-        time); give ``methods`` to have more methods backtested alongside.
+        its members (the other candidates' backtests would not change the forecast, only take time); give
+        ``methods`` to have more methods backtested alongside.
     backtest_horizon, origins, step, min_train : the rolling-origin backtest: up to ``origins`` forecast
         origins, ``step`` months apart, each forecasting ``backtest_horizon`` months, with at least
         ``min_train`` months before each origin (shorter series get shorter test windows). ``origins=0``
