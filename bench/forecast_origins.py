@@ -12,7 +12,8 @@ equal-weight combinations (with intervals from their rank-averaged sample paths,
 window's own backtest when it has 3 origins), and a peer from statsforecast (AutoETS) when that package is installed
 (skipped, with a message, when it is not). Naive (the last value repeated) is among the candidates.
 ``yearly_coverage_80/95`` is the share of 12-month totals (series x origin) inside the year-ahead range of
-:meth:`~victimneeds.forecast.ForecastResult.yearly`.
+:meth:`~victimneeds.forecast.ForecastResult.yearly` (sample-path totals); ``yearly_summed_limits_80/95`` the share
+inside the sums of the monthly limits.
 
 With ``--level district`` it first times "forecasting every district x crime-type series of the force with its
 backtest" (the default method, 24 months ahead, ``--jobs`` processes) on all the months the area has.
@@ -192,6 +193,16 @@ def evaluate(
     yr = pd.concat(yearly, ignore_index=True).groupby("forecaster")
     out["yearly_coverage_80"] = yr["in80"].mean()
     out["yearly_coverage_95"] = yr["in95"].mean()
+    # the same 12-month totals against the sums of the monthly limits (the old, cautious yearly range)
+    g = scored.groupby(["forecaster", "series", "origin"]).agg(
+        n=("count", "size"),
+        y=("count", "sum"),
+        **{c: (c, "sum") for c in ("lower_80", "upper_80", "lower_95", "upper_95")},
+    )
+    g = g[g["n"] == H]
+    for lv in (80, 95):
+        inside = (g["y"] >= g[f"lower_{lv}"]) & (g["y"] <= g[f"upper_{lv}"])
+        out[f"yearly_summed_limits_{lv}"] = inside.groupby("forecaster").mean()
     out["seconds"] = pd.Series(seconds)
     return out.sort_values("gmean_relMAE_vs_snaive"), scored
 

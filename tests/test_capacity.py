@@ -276,6 +276,9 @@ def test_lot_volumes_takes_yearly_range_from_path_totals_not_summed_monthly_limi
     old = cap.lot_volumes(fc.table, rates).table.iloc[0]
     assert "summed monthly limits" in old["method"]
     assert (old["upper_95"] - old["lower_95"]) > 2.5 * (r["upper_95"] - r["lower_95"])
+    # asked for, the summed monthly limits are used even with paths
+    summed = cap.lot_volumes(fc, rates, year_ranges="monthly_sum").table.iloc[0]
+    assert summed["upper_95"] == pytest.approx(old["upper_95"]) and "summed monthly limits" in summed["method"]
 
 
 def test_lot_volumes_scenario_ranges_scale_the_paths():
