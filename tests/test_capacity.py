@@ -262,7 +262,7 @@ def test_lot_volumes_takes_yearly_range_from_path_totals_not_summed_monthly_limi
             "take_up": [0.5],
         }
     )
-    v = cap.lot_volumes(fc, rates)
+    v = cap.lot_volumes(fc, rates, year_ranges="paths")
     r = v.table.iloc[0]
     q_lo, q_hi = np.quantile(paths.sum(axis=1), [0.025, 0.975])
     crimes = paths.mean(axis=0).sum()
@@ -276,8 +276,8 @@ def test_lot_volumes_takes_yearly_range_from_path_totals_not_summed_monthly_limi
     old = cap.lot_volumes(fc.table, rates).table.iloc[0]
     assert "summed monthly limits" in old["method"]
     assert (old["upper_95"] - old["lower_95"]) > 2.5 * (r["upper_95"] - r["lower_95"])
-    # asked for, the summed monthly limits are used even with paths
-    summed = cap.lot_volumes(fc, rates, year_ranges="monthly_sum").table.iloc[0]
+    # by default (the measured-calibrated choice) the summed monthly limits are used even with paths
+    summed = cap.lot_volumes(fc, rates).table.iloc[0]
     assert summed["upper_95"] == pytest.approx(old["upper_95"]) and "summed monthly limits" in summed["method"]
 
 
@@ -289,7 +289,7 @@ def test_lot_volumes_scenario_ranges_scale_the_paths():
         {"lot": ["Practical support"], "crime_group": ["Burglary"], "referrals": [10**12], "rate": [1.0]}
     )
     s = scenario(fc, uplift={"Burglary": 0.5}, description="up")
-    v = cap.lot_volumes({"baseline": fc, "up": s}, rates).table.set_index("scenario")
+    v = cap.lot_volumes({"baseline": fc, "up": s}, rates, year_ranges="paths").table.set_index("scenario")
     q_lo, q_hi = np.quantile(1.5 * paths.sum(axis=1), [0.025, 0.975])
     half = 1.959963984540054 * (q_hi - q_lo) / (2 * 1.959963984540054)
     assert v.loc["up", "upper_95"] == pytest.approx(1.5 * paths.mean(axis=0).sum() + half, rel=1e-6)
