@@ -334,7 +334,8 @@ def _sarimax(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float],
     with np.errstate(invalid="ignore", over="ignore"):
         log_paths = np.asarray(sim, dtype=float).reshape(h, N_PATHS).T
         log_paths = np.clip(np.nan_to_num(log_paths, nan=cap, posinf=cap, neginf=0.0), None, cap)
-    return _from_paths(np.expm1(mean + var / 2), np.expm1(log_paths), levels, fitted)
+    with np.errstate(over="ignore"):  # exploding paths become inf here and are capped by _from_paths' callers
+        return _from_paths(np.expm1(mean + var / 2), np.expm1(log_paths), levels, fitted)
 
 
 def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
