@@ -53,3 +53,18 @@ def test_load_error_names_no_command_line_flag():
     with pytest.raises(ValueError, match="the area must be 'example'") as err:
         vn.load("x")
     assert "--area" not in str(err.value)
+
+
+def test_build_hands_its_area_to_the_kernels_and_only_for_that_area(tmp_path, monkeypatch):
+    import pickle
+
+    from victimneeds.build import HANDOFF, load
+    from victimneeds.datamodel import AreaData
+
+    marker = AreaData(name="handed over", areas=None)
+    path = tmp_path / "area.pickle"
+    path.write_bytes(pickle.dumps(("example", marker)))
+    monkeypatch.setenv(HANDOFF, str(path))
+    assert load("example").name == "handed over"
+    path.write_bytes(pickle.dumps(("/somewhere/else.toml", marker)))
+    assert load("example").name != "handed over"
