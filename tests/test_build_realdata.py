@@ -61,3 +61,12 @@ def test_sections_without_public_data_are_skipped_and_said(real_pack):
     _, summary = real_pack
     assert any("referrals table" in text for text in summary.skipped)
     assert "sections skipped for lack of input" in str(summary)
+
+
+@pytest.mark.realdata
+def test_public_data_never_shows_domestic_abuse_as_zero_recorded(real_pack):
+    out, _ = real_pack
+    hidden = read_table(out / "tables" / "01_hidden_demand.csv")
+    da = hidden[hidden["crime_group"] == "Domestic abuse"]
+    assert len(da) and da["recorded"].isna().all() and da["unreported"].isna().all()
+    assert (da["expected"] > 0).all()

@@ -604,8 +604,15 @@ class HiddenDemand:
 
     def summary(self) -> str:
         lines = ["Hidden demand (survey prevalence x residents, against recorded)", "=" * 62]
-        tot = self.table.groupby("crime_group", observed=True)[["expected", "recorded", "unreported"]].sum()
+        tot = self.table.groupby("crime_group", observed=True)[["expected", "recorded", "unreported"]].sum(
+            min_count=1)
         for g, r in tot.iterrows():
+            if pd.isna(r["recorded"]):
+                lines.append(
+                    f"{g}: about {r['expected']:,.0f} victims a year expected; recorded and not recorded: not "
+                    "available (the crime data carry no flag for this group; supply a force extract)"
+                )
+                continue
             share = r["recorded"] / r["expected"] if r["expected"] > 0 else np.nan
             lines.append(
                 f"{g}: about {r['expected']:,.0f} victims a year expected, {r['recorded']:,.0f} recorded "
@@ -678,6 +685,7 @@ def hidden(
     by: str | None = "district_code",
     value: str = "count",
     confidence: float = 0.95,
+    unavailable: Sequence[str] = (),
 ) -> HiddenDemand:
     """Hidden demand: how many residents are victims each year, and how many of them the police record.
 
@@ -704,6 +712,9 @@ def hidden(
     by : ``"district_code"`` for one row per district, or None for the whole area.
     value : the count column in ``recorded``.
     confidence : level of the intervals.
+    unavailable : crime groups the crime data cannot identify (see
+        :func:`victimneeds.profile.unidentifiable_groups`): their recorded and unreported counts are not available
+        (NaN, with a note), never zero.
 
     Returns
     -------
@@ -814,10 +825,17 @@ def hidden(
                     if r == 0
                     else ""
                 )
+            if group in set(unavailable):
+                # The crime data cannot identify the group (no flag): not zero recorded, but not available.
+                row.update(recorded=np.nan, reporting_share=np.nan, reporting_share_lower=np.nan,
+                           reporting_share_upper=np.nan)
+                note = ("not available: the crime data carry no flag for this group (police.uk data have no "
+                        "domestic-abuse or sexual-offence flag); supply a force crime extract")
+                r = np.nan
             row.update(
-                unreported=max(expected - r, 0.0),
-                unreported_lower=max(row["expected_lower"] - r, 0.0),
-                unreported_upper=max(row["expected_upper"] - r, 0.0),
+                unreported=max(expected - r, 0.0) if np.isfinite(r) else np.nan,
+                unreported_lower=max(row["expected_lower"] - r, 0.0) if np.isfinite(r) else np.nan,
+                unreported_upper=max(row["expected_upper"] - r, 0.0) if np.isfinite(r) else np.nan,
                 confidence=stats._pct(stats._confidence(confidence)),
                 method=f"survey prevalence x residents ({sexes}, ages {', '.join(sorted(set(use['age_band'])))})"
                 "; normal interval from the prevalence interval; share: delta method on log scale",
@@ -848,4 +866,7 @@ def estimated_victims(data: AreaData, by: str = "district_code") -> pd.DataFrame
     if data.population is None or data.crimes is None:
         return None
     recorded_demand = recorded(data.crimes, data.areas, population=data.population)
-    return hidden(data.areas, recorded_demand, population=data.population).estimated_victims(by)
+    from victimneeds.profile import unidentifiable_groups
+
+    return hidden(data.areas, recorded_demand, population=data.population,
+                  unavailable=unidentifiable_groups(data.crimes)).estimated_victims(by)
