@@ -239,6 +239,16 @@ def _lockdown_flag(months: np.ndarray) -> np.ndarray:
     return np.isin(months, LOCKDOWN_MONTHS).astype(float)
 
 
+def _without_lockdown(y: np.ndarray, months: np.ndarray, lockdown: bool) -> np.ndarray:
+    """A copy of ``y`` with lockdown months set to missing (when asked, and 12 other months remain)."""
+    y = y.copy()
+    if lockdown:
+        flag = _lockdown_flag(months).astype(bool)
+        if flag.any() and (~flag & np.isfinite(y)).sum() >= 12:
+            y[flag] = np.nan
+    return y
+
+
 def _fill_log(y: np.ndarray) -> np.ndarray:
     """log(y + 1) with interior gaps linearly interpolated and leading/trailing gaps held flat."""
     ly = np.log1p(y)
@@ -250,11 +260,7 @@ def _fill_log(y: np.ndarray) -> np.ndarray:
 def _ets(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    y = y.copy()
-    if lockdown:
-        flag = _lockdown_flag(months).astype(bool)
-        if flag.any() and (~flag & np.isfinite(y)).sum() >= 12:
-            y[flag] = np.nan
+    y = _without_lockdown(y, months, lockdown)
     seen = np.isfinite(y)
     ly = _fill_log(y)
     n = len(ly)
@@ -416,11 +422,7 @@ def _theta(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], l
     """
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
-    y = y.copy()
-    if lockdown:
-        flag = _lockdown_flag(months).astype(bool)
-        if flag.any() and (~flag & np.isfinite(y)).sum() >= 12:
-            y[flag] = np.nan
+    y = _without_lockdown(y, months, lockdown)
     seen = np.isfinite(y)
     ly = _fill_log(y)
     n = len(ly)

@@ -448,11 +448,17 @@ def _date_reason(reason: str) -> str:
         reason, "are dates " + reason if reason.startswith("written") else reason)
 
 
-def _districts(r: _Reading, label: str, values: pd.Series, areas: pd.DataFrame) -> pd.Series:
-    table = areas[["district_code", "district_name"]].drop_duplicates()
+def _district_lookup(areas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The area's districts (code order) and a lookup from a normalised code or name to the code."""
+    table = areas[["district_code", "district_name"]].drop_duplicates().sort_values("district_code")
     lookup = {normalise_key(c): c for c in table["district_code"]}
     lookup.update({normalise_key(nm): c for nm, c in zip(table["district_name"], table["district_code"],
                                                           strict=True)})
+    return table, lookup
+
+
+def _districts(r: _Reading, label: str, values: pd.Series, areas: pd.DataFrame) -> pd.Series:
+    table, lookup = _district_lookup(areas)
     out, bad = convert_category(values, lookup)
     r.problem("district_code", f"{label} has {int(bad.sum()):,} values that are neither a district code nor a "
                                f"district name of the area ({sorted(table['district_name'])}), e.g. "
@@ -466,10 +472,7 @@ _ALL_DISTRICTS = {"all", "all districts", "area-wide", "areawide", "force-wide",
 
 def _districts_served(r: _Reading, label: str, values: pd.Series, areas: pd.DataFrame) -> pd.Series:
     """District lists (codes or names, separated by ; , | or /, or "All") as ``;``-separated district codes."""
-    table = areas[["district_code", "district_name"]].drop_duplicates().sort_values("district_code")
-    lookup = {normalise_key(c): c for c in table["district_code"]}
-    lookup.update({normalise_key(nm): c for nm, c in zip(table["district_name"], table["district_code"],
-                                                          strict=True)})
+    table, lookup = _district_lookup(areas)
     every = ";".join(table["district_code"])
     present = values.notna()
     codes, uniques = pd.factorize(values[present].astype(str))
