@@ -130,6 +130,31 @@ class Output:
         ending in this call shows the figure and no record).
         """
         self.figures.append(save_figure(fig, name, alt_text, self.source, self.figures_dir, title=title))
+        _mark("figure", name=name)
+
+    def say(self, text: str, headline: bool = False) -> None:
+        """A sentence of the assessment's narrative, with this run's own numbers, for the Word draft.
+
+        Shown in the notebook (as Markdown) and carried into the Word draft at this point of its section;
+        ``headline=True`` also puts it in the executive summary. Write numbers already formatted for people
+        (``f"{n:,}"``), and never a count that a published table hides.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> Output(tempfile.mkdtemp(), source="Source: test.").say("About 28,800 victims of domestic abuse a year.")
+        About 28,800 victims of domestic abuse a year.
+        """
+        text = " ".join(str(text).split())
+        try:
+            from IPython import get_ipython
+            in_kernel = get_ipython() is not None and hasattr(get_ipython(), "kernel")
+        except ImportError:  # pragma: no cover
+            in_kernel = False
+        if in_kernel:
+            _mark("say", text=text, headline=headline, markdown=text)
+        else:
+            print(text)
 
     def skip(self, section: str, needs: str) -> None:
         """Say that a section was skipped because the area lacks an input, and record it for the build summary.
@@ -146,6 +171,7 @@ class Output:
         """
         text = f"Skipped: {section}. This area has no {needs}."
         print(text)
+        _mark("skip", text=text)
         folder = self.out_dir / "skipped"
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", section.lower()).strip("-")
@@ -174,6 +200,7 @@ class Output:
         section = names[0].split("_", 1)[0] if names else "general"
         for t in texts:
             print(f"Finding: {t}")
+            _mark("finding", text=t)
         self.findings.setdefault(section, []).extend(texts)
         # The whole list of this notebook's findings is rewritten each time, so a re-run does not repeat them.
         folder = self.out_dir / "findings"
@@ -201,6 +228,7 @@ class Output:
         block_linked: Sequence[str] = (),
         columns_add_up: bool = True,
         source_key: str | None = None,
+        period: str | None = None,
     ) -> pd.DataFrame:
         """Apply disclosure control to ``table``, write it as CSV with its notes, and return the safe table.
 
@@ -235,6 +263,8 @@ class Output:
         columns_add_up : the count columns are categories whose row sum is published (default True, the
             safe assumption); False when they are different measures (crimes and referrals).
         source_key : tables with the same key are cut from the same data and are audited together.
+        period : the period this table covers, in words ("2024/25", "the 12 months to March 2025"), when it is
+            not the notebook's whole data period (the default).
         """
         if not _NAME.match(name):
             raise ValueError(f"table name {name!r} must be lower case letters, digits, '_' or '-' (no spaces)")
@@ -271,7 +301,7 @@ class Output:
             name=name,
             title=title,
             source=self.source,
-            period=self.period,
+            period=self.period if period is None else period,
             units=units,
             notes=notes,
             suppressed_primary=int(report.primary),
@@ -284,8 +314,8 @@ class Output:
             policy=self.policy.to_dict(),
         )
         header = [f"# {title}", f"# {self.source}"]
-        if self.period:
-            header.append(f"# Period: {self.period}")
+        if record.period:
+            header.append(f"# Period: {record.period}")
         if units:
             header.append(f"# Units: {units}")
         header.append(f"# Disclosure control: {record.threshold}; "
@@ -300,7 +330,30 @@ class Output:
                                                        encoding="utf-8")
         _write_disclosure_detail(self.disclosure_dir, name, report)
         self.tables.append(record)
+        _mark("table", name=name)
         return safe
+
+
+def _mark(kind: str, name: str | None = None, text: str | None = None, headline: bool = False,
+          markdown: str | None = None) -> None:
+    """Leave a marker in the running notebook's output saying what this cell wrote (see :class:`Output`).
+
+    Outside a Jupyter kernel (scripts, doctests) nothing happens. The marker is a display output whose metadata
+    ``{"victimneeds": {...}}`` the Word writer reads to place tables, figures and sentences where the notebook
+    has them; its visible part is empty, or ``markdown`` when given.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebooks' kernel
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    from IPython.display import display
+
+    meta = {"victimneeds": {"kind": kind, "name": name, "text": text, "headline": bool(headline)}}
+    bundle = {"text/plain": ""} if markdown is None else {"text/markdown": markdown, "text/plain": markdown}
+    display(bundle, raw=True, metadata=meta)
 
 
 def internal_dir(out_dir: str | Path) -> Path:
