@@ -488,15 +488,15 @@ def test_gaps_found_on_example(example, example_models):
             example_models["assessed"],
             names=names,
         )
-    older = {"victim_age_band: 65-74", "victim_age_band: 75+"}
+    older = {"Victim's age band: 65-74", "Victim's age band: 75+"}
     # On the Code denominator the example's planted gaps are victims declining, reported as such, not failures.
     declining = gaps[gaps["gap"].str.startswith("Group declines")]
-    assert {"district_code: Harrowdale", *older} <= set(declining["who"])
+    assert {"District: Harrowdale", *older} <= set(declining["who"])
     assert not gaps["gap"].str.startswith("Group less likely").any()
     assert EXAMPLE_EFFECTS["slow_first_contact"]["service"] in gaps["who"].tolist()
     # Over all assessed victims: the adjusted model finds Harrowdale and older victims less likely to be referred.
     less = wider[wider["gap"].str.startswith("Group less likely")]
-    assert {"district_code: Harrowdale", *older} == set(less["who"])
+    assert {"District: Harrowdale", *older} == set(less["who"])
 
 
 # --------------------------------------------------------------------------------------------------

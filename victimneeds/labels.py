@@ -104,6 +104,20 @@ def column_label(name: object) -> str:
     return _sentence(text)
 
 
+def variable_label(name: object) -> str:
+    """The label of a breakdown variable in a sentence: a code column is named by what it codes.
+
+    Examples
+    --------
+    >>> variable_label("district_code"), variable_label("victim_ethnicity")
+    ('District', "Victim's ethnicity")
+    """
+    text = str(name)
+    if text.endswith("_code"):
+        text = text[: -len("_code")] + "_name"
+    return column_label(text)
+
+
 def _kind_from_units(units: str) -> str:
     u = units.lower()
     if "£" in u or "gbp" in u or "pound" in u:

@@ -36,7 +36,7 @@ from matplotlib.axes import Axes
 from scipy import stats as _st
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from victimneeds import compare, stats
+from victimneeds import compare, labels, stats
 from victimneeds.plotting import MARKERS, PALETTE
 
 __all__ = [
@@ -1082,7 +1082,8 @@ class OddsRatios:
         ax.set_xscale("log")
         ax.set_yticks(
             y,
-            [f"{c}: {lv} (vs {rf})" for c, lv, rf in zip(t["covariate"], t["level"], t["reference"], strict=True)],
+            [f"{labels.variable_label(c)}: {lv} (vs {rf})"
+             for c, lv, rf in zip(t["covariate"], t["level"], t["reference"], strict=True)],
             fontsize=7,
         )
         ax.set_xlabel(f"Odds ratio of {self.outcome} (log scale; below 1 = less likely)")
@@ -1963,7 +1964,7 @@ def gaps_found(
             rows.append(
                 {
                     "gap": f"Group less likely: {model.outcome}",
-                    "who": f"{r.covariate}: {lv}",
+                    "who": f"{labels.variable_label(r.covariate)}: {lv}",
                     "evidence": f"odds {r.odds_ratio:.2f} times those of {ref} (95% CI {r.lower:.2f} to "
                     f"{r.upper:.2f}), after allowing for the other characteristics; significant after "
                     f"Benjamini-Hochberg across {len(fam)} groups (false discovery rate {q:g})",
@@ -1992,7 +1993,7 @@ def gaps_found(
                         {
                             "gap": "Group declines referral more often (a finding about how support is offered, "
                             "not a Victims' Code failure)",
-                            "who": f"{r.covariate}: {who}",
+                            "who": f"{labels.variable_label(r.covariate)}: {who}",
                             "evidence": f"{r.value:.0f}% of {r.with_need:,} victims with a need declined referral "
                             f"against {total['value']:.0f}% of all ({d.value:+.0f} points against the rest, 95% CI "
                             f"{d.lowercl:+.0f} to {d.uppercl:+.0f}); significant after Benjamini-Hochberg across "
