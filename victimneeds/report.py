@@ -334,6 +334,35 @@ class Output:
         return safe
 
 
+def output_dirs(area: str | Path, out_dir: str | Path | None = None,
+                figures_dir: str | Path | None = None) -> tuple[Path, Path]:
+    """Where a notebook writes its tables and figures, from the area it runs on (paths relative to notebooks/).
+
+    The built-in example writes to ``../build/example`` and to ``../figures`` (the sample figures kept in the
+    repository); any other area to ``../build/<area>`` and ``../build/<area>/figures``, so a notebook run by hand
+    on a real area never overwrites the example's outputs. ``victimneeds build`` passes both folders itself.
+
+    Examples
+    --------
+    >>> [str(p) for p in output_dirs("example")]
+    ['../build/example', '../figures']
+    >>> [str(p) for p in output_dirs("../data/areas/leicestershire.toml")]
+    ['../build/leicestershire', '../build/leicestershire/figures']
+    >>> [str(p) for p in output_dirs("example", out_dir="/tmp/pack")]
+    ['/tmp/pack', '/tmp/pack/figures']
+    """
+    from victimneeds.build import area_slug
+
+    slug = area_slug(area)
+    if out_dir is None:
+        out = Path("..") / "build" / slug
+        figures = Path("..") / "figures" if slug == "example" else out / "figures"
+    else:
+        out = Path(out_dir)
+        figures = out / "figures"
+    return out, Path(figures_dir) if figures_dir is not None else figures
+
+
 def _mark(kind: str, name: str | None = None, text: str | None = None, headline: bool = False,
           markdown: str | None = None) -> None:
     """Leave a marker in the running notebook's output saying what this cell wrote (see :class:`Output`).
