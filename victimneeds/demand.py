@@ -604,6 +604,19 @@ class HiddenDemand:
 
     def summary(self) -> str:
         lines = ["Hidden demand (survey prevalence x residents, against recorded)", "=" * 62]
+        return "\n".join(lines + self.sentences())
+
+    def sentences(self) -> list[str]:
+        """One plain-words sentence per crime group for the whole area, for the assessment's narrative.
+
+        Examples
+        --------
+        >>> h = HiddenDemand(pd.DataFrame({"district_code": ["A", "B"], "crime_group": ["Domestic abuse"] * 2,
+        ...     "expected": [3000.0, 1000.0], "recorded": [1000.0, 500.0], "unreported": [2000.0, 500.0]}))
+        >>> h.sentences()
+        ['Domestic abuse: about 4,000 victims a year expected, 1,500 recorded (38%), 2,500 not recorded']
+        """
+        lines = []
         tot = self.table.groupby("crime_group", observed=True)[["expected", "recorded", "unreported"]].sum(
             min_count=1)
         for g, r in tot.iterrows():
@@ -618,7 +631,7 @@ class HiddenDemand:
                 f"{g}: about {r['expected']:,.0f} victims a year expected, {r['recorded']:,.0f} recorded "
                 f"({100 * share:.0f}%), {r['unreported']:,.0f} not recorded"
             )
-        return "\n".join(lines)
+        return lines
 
     def estimated_victims(self, by: str = "district_code") -> pd.DataFrame:
         """Survey-expected victims a year per ``by`` (all crime groups in the table added up), with the interval.
