@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -26,6 +27,18 @@ PALETTE: tuple[str, ...] = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
 #: Line styles, for the same reason.
 LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)))
+
+#: Width of a figure in the Word evidence pack (inches): figures are drawn at this width so that what is set
+#: at 8 points or more stays at 8 points or more on the page.
+PAGE_WIDTH: float = 6.2
+#: Smallest font size (points) allowed on the page.
+MIN_FONT: float = 8.0
+
+#: Columns whose values have a meaningful centre, mapped with a diverging palette around it:
+#: column -> (centre, words for below, words for above).
+CENTRED: dict[str, tuple[float, str, str]] = {
+    "pct_of_target": (100.0, "below fair share", "above fair share"),
+}
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
@@ -101,8 +114,14 @@ def save_figure(
     if title is None:
         titles = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes]
         title = next((t for t in titles if t), fig._suptitle.get_text() if fig._suptitle else name)
+    fit_to_page(fig)
     if stamp:
-        fig.text(0.01, -0.01, source, ha="left", va="top", fontsize=7, color="#3D3D3D", wrap=True)
+        # Under everything already drawn (a legend below the axes included), never on top of it.
+        renderer = fig.canvas.get_renderer()
+        box = fig.get_tightbbox(renderer)
+        width, height = fig.get_size_inches()
+        fig.text(max(box.x0 / width, 0.0), box.y0 / height - 0.04 / height, source, ha="left", va="top",
+                 fontsize=MIN_FONT, color="#3D3D3D", wrap=True)
     png = directory / f"{name}.png"
     svg = directory / f"{name}.svg"
     # No timestamps or software versions in the files, so re-runs give identical bytes.
@@ -113,6 +132,184 @@ def save_figure(
     sidecar = record.to_dict() | {"png": png.name, "svg": svg.name}
     (directory / f"{name}.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
     return record
+
+
+def page_size(height: float, width: float = PAGE_WIDTH) -> tuple[float, float]:
+    """Figure size (inches) for a chart the width of the Word page, ``height`` inches tall (at least 2)."""
+    return (width, max(2.0, float(height)))
+
+
+def _wrap_titles(fig: Figure) -> None:
+    """Wrap any axes title or suptitle wider than the figure onto more lines, so none is clipped."""
+    renderer = fig.canvas.get_renderer()
+    limit = fig.bbox.width * 0.98
+    texts = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle)
+    for text in texts:
+        extent = text.get_window_extent(renderer)
+        if extent.width <= limit or "\n" in text.get_text():
+            continue
+        content = text.get_text()
+        chars = max(20, int(len(content) * limit / extent.width) - 2)
+        text.set_text(textwrap.fill(content, chars))
+
+
+def fit_to_page(fig: Figure, width: float = PAGE_WIDTH) -> None:
+    """Make ``fig`` fit the Word page: shrink a figure drawn wider than ``width`` inches, wrap long titles.
+
+    Text keeps its size in points, so a figure drawn at 13 inches and shrunk to 6.2 keeps its 10-point labels
+    at 10 points on the page (Word would otherwise scale the whole picture, labels and all, to under 5 points).
+    """
+    w, h = fig.get_size_inches()
+    if w > width * 1.02:
+        fig.set_size_inches(width, h * width / w)
+    fig.canvas.draw()
+    _wrap_titles(fig)
+
+
+def legend_below(ax: Axes, handles: Sequence | None = None, labels: Sequence[str] | None = None,
+                 ncol: int | None = None, **kwargs) -> object:
+    """Put the legend under the axes, below the tick labels and axis label.
+
+    A legend there never covers data, and, unlike a legend to the right, takes none of the chart's width on a
+    6.2-inch page. Call it after the axis labels are set.
+
+    Parameters
+    ----------
+    ax : the axes.
+    handles, labels : as for :meth:`matplotlib.axes.Axes.legend`; by default the axes' labelled artists.
+    ncol : columns; by default as many as fit the width (at most 4).
+    **kwargs : passed to :meth:`~matplotlib.axes.Axes.legend`.
+
+    Returns
+    -------
+    The legend, or None when there is nothing labelled.
+    """
+    if handles is None:
+        handles, found = ax.get_legend_handles_labels()
+        labels = found if labels is None else labels
+    elif labels is None:
+        labels = [h.get_label() for h in handles]
+    if not handles:
+        return None
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_tightbbox(fig.canvas.get_renderer())
+    bottom = ax.transAxes.inverted().transform((box.x0, box.y0))[1]
+    if ncol is None:
+        from matplotlib.font_manager import FontProperties
+
+        size = FontProperties(size=kwargs.get("fontsize", plt.rcParams["legend.fontsize"])).get_size_in_points()
+        longest = max(len(str(label)) for label in labels)
+        width_points = ax.bbox.width * 72 / fig.dpi
+        ncol = max(1, min(len(labels), 4, int(width_points / (0.55 * size * (longest + 6)))))
+    options = {"loc": "upper center", "bbox_to_anchor": (0.5, bottom - 0.02), "ncol": ncol, "frameon": False}
+    return ax.legend(handles, labels, **(options | kwargs))
+
+
+#: Tick values for a log axis, in the order they are tried: each decade's 1, 2, 5, then 3 and 1.5 and 7.
+_LOG_STEPS = ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+
+
+def plain_log_axis(ax: Axes, axis: str = "x", max_ticks: int = 9) -> list[float]:
+    """Label a log axis with plain numbers (0.3, 0.5, 1, 2), never "3x10^-1".
+
+    The ticks are nice values (1, 2, 5 in each decade, more when the range is narrow) inside the axis limits, so
+    an odds-ratio axis reads as odds ratios. Minor ticks are left unlabelled.
+
+    Parameters
+    ----------
+    ax : axes with a log scale on ``axis``.
+    axis : ``"x"`` or ``"y"``.
+    max_ticks : most labels wanted.
+
+    Returns
+    -------
+    The tick values used.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0.4, 2.5], [0, 1]); ax.set_xscale("log")
+    >>> plain_log_axis(ax)
+    [0.4, 0.5, 0.7, 1.0, 1.5, 2.0]
+    >>> plt.close(fig)
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    low, high = max(low, 1e-12), max(high, 1e-12)
+    chosen: list[float] = []
+    for steps in reversed(_LOG_STEPS):
+        values = [round(m * 10.0 ** e, 12) for e in range(int(np.floor(np.log10(low))) - 1,
+                                                        int(np.ceil(np.log10(high))) + 1) for m in steps]
+        inside = [v for v in values if low <= v <= high]
+        if len(inside) <= max_ticks or steps == _LOG_STEPS[0]:
+            chosen = inside
+            if len(inside) >= 3 or steps == _LOG_STEPS[0]:
+                break
+    if len(chosen) > max_ticks:
+        chosen = [v for v in chosen if np.isclose(np.log10(v) % 1, 0) or np.isclose(np.log10(v) % 1, 1)] or chosen
+    target.set_major_locator(FixedLocator(chosen))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+    target.set_minor_formatter(NullFormatter())
+    return chosen
+
+
+def empty_series(table: pd.DataFrame, series: str, y: str) -> list[str]:
+    """The values of ``series`` whose ``y`` is zero or missing throughout (nothing to draw).
+
+    A crime group the data cannot identify (no domestic-abuse flag in police.uk data) is all zero; drawn, it
+    would look like "no domestic abuse". :func:`line_chart` leaves such series out and says so.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"g": ["A", "A", "B", "B"], "n": [0, 0, 3, 0]})
+    >>> empty_series(t, "g", "n")
+    ['A']
+    """
+    values = pd.to_numeric(table[y], errors="coerce").fillna(0)
+    drawn = values.ne(0).groupby(table[series], sort=False, observed=True).any()
+    return [str(k) for k, v in drawn.items() if not v]
+
+
+def label_areas(ax: Axes, gdf: pd.DataFrame, column: str, fontsize: float = MIN_FONT) -> list:
+    """Name each area on a map at a point inside it, in dark text with a white halo.
+
+    Rows sharing a name are dissolved first, so a district given as many small areas gets one label, placed
+    at the representative point of the whole district (always inside it, unlike a centroid).
+    """
+    from matplotlib import patheffects
+
+    shapes = gdf[[column, "geometry"]].dropna(subset=[column]).dissolve(by=column).reset_index()
+    texts = []
+    for row in shapes.itertuples(index=False):
+        point = row.geometry.representative_point()
+        texts.append(ax.annotate(
+            str(getattr(row, column)), (point.x, point.y), ha="center", va="center", fontsize=fontsize,
+            color="black", zorder=5, path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")]))
+    return texts
+
+
+def _diverging(gdf: pd.DataFrame, column: str, ax: Axes, legend_title: str, centre: float,
+               below: str, above: str, cmap: str) -> None:
+    """Continuous diverging map centred on ``centre``, with a colour bar naming both sides."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    values = pd.to_numeric(gdf[column], errors="coerce")
+    spread = float(np.nanmax(np.abs(values - centre))) if values.notna().any() else 1.0
+    spread = spread if spread > 0 else 1.0
+    norm = TwoSlopeNorm(vcenter=centre, vmin=centre - spread, vmax=centre + spread)
+    gdf.plot(column=column, ax=ax, cmap=cmap, norm=norm, linewidth=0.05, edgecolor="white",
+             missing_kwds={"color": "#D9D9D9", "hatch": "///", "label": "No data"})
+    mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = ax.figure.colorbar(mappable, ax=ax, shrink=0.7, orientation="horizontal", pad=0.02, aspect=30)
+    bar.set_label(f"{legend_title}\n\u2190 {below}   |   {above} \u2192")
+    bar.ax.axvline(centre, color="black", linewidth=1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -131,33 +328,55 @@ def choropleth(
     ax: Axes | None = None,
     boundaries: pd.DataFrame | None = None,
     fmt: str = "{:,.1f}",
+    labels: str | None = "auto",
+    centre: float | None = None,
 ) -> Axes:
     """Map ``column`` of a GeoDataFrame, classed with mapclassify (quantiles by default).
 
     Areas with no value are drawn hatched grey and named "No data" in the legend. ``boundaries`` (e.g.
     districts dissolved from the small areas) are drawn on top as outlines. With ``scheme=None``, or no more
     distinct values than classes (a map of a handful of districts), the scale is continuous with a colour bar.
+    Legends and colour bars sit under the map, so the map keeps the page's width.
+
+    ``labels`` names the areas on the map (see :func:`label_areas`): a column of ``boundaries`` (or, with no
+    boundaries, of ``gdf``); ``"auto"`` uses ``district_name`` where there is one. ``centre`` maps a measure
+    with a meaningful middle (e.g. 100% of fair share) on a colour-blind-safe diverging palette centred there,
+    whatever ``scheme`` says; columns in :data:`CENTRED` get theirs without asking.
     """
     if column not in gdf.columns:
         raise KeyError(f"choropleth: column {column!r} not in the table (columns: {list(gdf.columns)})")
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 6))
-    kwargs: dict = {"legend": True, "cmap": cmap, "linewidth": 0.05, "edgecolor": "white",
-                    "missing_kwds": {"color": "#D9D9D9", "hatch": "///", "label": "No data"}}
-    if categorical:
-        kwargs["categorical"] = True
-        kwargs["legend_kwds"] = {"title": legend_title, "loc": "upper left", "bbox_to_anchor": (1, 1)}
-    elif scheme is None or gdf[column].nunique() <= k:
-        # Too few areas to class (e.g. five districts): a continuous scale with a colour bar says more.
-        kwargs["legend_kwds"] = {"label": legend_title, "shrink": 0.6}
+        _, ax = plt.subplots(figsize=page_size(5.2))
+    below, above = "below", "above"
+    if centre is None and column in CENTRED:
+        centre, below, above = CENTRED[column]
+    if centre is not None:
+        _diverging(gdf, column, ax, legend_title, centre, below, above, "RdBu" if cmap in ("viridis", "cividis")
+                   else cmap)
     else:
-        kwargs["scheme"] = scheme
-        kwargs["k"] = k
-        kwargs["legend_kwds"] = {"title": legend_title, "loc": "upper left", "bbox_to_anchor": (1, 1),
-                                 "fmt": fmt}
-    gdf.plot(column=column, ax=ax, **kwargs)
+        kwargs: dict = {"legend": True, "cmap": cmap, "linewidth": 0.05, "edgecolor": "white",
+                        "missing_kwds": {"color": "#D9D9D9", "hatch": "///", "label": "No data"}}
+        below_map = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "frameon": False}
+        if categorical:
+            kwargs["categorical"] = True
+            n = gdf[column].nunique()
+            kwargs["legend_kwds"] = {"title": legend_title, "ncol": min(n + 1, 6)} | below_map
+        elif scheme is None or gdf[column].nunique() <= k:
+            # Too few areas to class (e.g. five districts): a continuous scale with a colour bar says more.
+            kwargs["legend_kwds"] = {"label": legend_title, "shrink": 0.7, "orientation": "horizontal",
+                                     "pad": 0.02, "aspect": 30}
+        else:
+            kwargs["scheme"] = scheme
+            kwargs["k"] = k
+            kwargs["legend_kwds"] = {"title": legend_title, "fmt": fmt, "ncol": 3} | below_map
+        gdf.plot(column=column, ax=ax, **kwargs)
     if boundaries is not None:
         boundaries.boundary.plot(ax=ax, color="black", linewidth=0.8)
+    named = boundaries if boundaries is not None else gdf
+    if labels == "auto":
+        labels = "district_name" if "district_name" in named.columns else None
+    if labels is not None:
+        label_areas(ax, named, labels)
     ax.set_axis_off()
     ax.set_title(title)
     ax.set_aspect("equal")
@@ -176,7 +395,7 @@ def population_pyramid(
     table = population.pivot_table(index=age, columns=sex, values=value, aggfunc="sum", observed=False)
     share = 100 * table / table.to_numpy().sum()
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 5))
+        _, ax = plt.subplots(figsize=page_size(4.6))
     y = np.arange(len(share))
     ax.barh(y, -share["Male"], color=PALETTE[0], label="Male", hatch="..")
     ax.barh(y, share["Female"], color=PALETTE[1], label="Female")
@@ -184,15 +403,15 @@ def population_pyramid(
     limit = float(np.nanmax(share.to_numpy())) * 1.15
     ax.set_xlim(-limit, limit)
     ticks = ax.get_xticks()
-    ax.set_xticks(ticks, [f"{abs(t):.0f}%" for t in ticks])
+    ax.set_xticks(ticks, [f"{abs(t):g}%" for t in ticks])
     ax.set_xlim(-limit, limit)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("Share of residents (%)")
     ax.set_ylabel("Age band")
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    ax.legend(loc="lower right")
     ax.set_title(title)
+    legend_below(ax)
     return ax
 
 
@@ -206,15 +425,23 @@ def line_chart(
     ax: Axes | None = None,
     order: Sequence[str] | None = None,
     shade: Sequence[tuple[object, object, str]] = (),
+    drop_empty: bool = True,
 ) -> Axes:
     """One line per ``series`` (colour plus marker and line style, never colour alone).
 
     ``shade`` is a list of (start, end, label) spans to shade, e.g. a lockdown period.
+
+    With ``drop_empty`` (the default), a series that is zero or missing throughout (a crime group these data
+    cannot identify, see :func:`empty_series`) is not drawn: a flat line at zero would say "none" where the truth
+    is "not known". The legend says which were left out, and the list is kept on the returned axes as
+    ``ax.left_out`` for the figure's alt text.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 5))
-    groups = [(None, table)] if series is None else [(k, table[table[series] == k]) for k in (
-        order if order is not None else table[series].drop_duplicates().tolist())]
+        _, ax = plt.subplots(figsize=page_size(4.2))
+    keys = [] if series is None else list(order if order is not None else table[series].drop_duplicates().tolist())
+    left_out = empty_series(table, series, y) if (series is not None and drop_empty) else []
+    keys = [k for k in keys if str(k) not in left_out]
+    groups = [(None, table)] if series is None else [(k, table[table[series] == k]) for k in keys]
     for i, (key, part) in enumerate(groups):
         xs = part[x]
         if isinstance(xs.dtype, pd.PeriodDtype):
@@ -227,8 +454,15 @@ def line_chart(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_ylim(bottom=0)
+    ax.left_out = left_out
     if series is not None or shade:
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        note = None
+        if left_out:
+            note = textwrap.fill("Not shown (zero throughout, so not identifiable in these data): "
+                                 + ", ".join(left_out), 90)
+        legend = legend_below(ax, title=note)
+        if legend is not None and note:
+            legend.get_title().set_fontsize(MIN_FONT)
     return ax
 
 
@@ -247,7 +481,7 @@ def interval_chart(
     """Dots with interval whiskers, one row per unit (e.g. a rate by district) and a reference line."""
     table = table.reset_index(drop=True)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.5 * len(table) + 1.5))
+        _, ax = plt.subplots(figsize=page_size(0.4 * len(table) + 1.6))
     y = np.arange(len(table))[::-1]
     ax.errorbar(table[value], y, xerr=[table[value] - table[lower], table[upper] - table[value]],
                 fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3, label="Estimate and 95% interval")
@@ -258,5 +492,5 @@ def interval_chart(
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    legend_below(ax)
     return ax
