@@ -24,7 +24,9 @@ it is a published figure (with its source) or an assumption to replace with loca
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -45,6 +47,7 @@ __all__ = [
     "Staffing",
     "WeeklyStaffing",
     "call_profile",
+    "check_parameters",
     "cost",
     "erlang_a",
     "erlang_a_metrics",
@@ -54,6 +57,7 @@ __all__ = [
     "fte",
     "lot_volumes",
     "marac_benchmark",
+    "planning_keys",
     "planning_rules",
     "referral_rates",
     "sentences",
@@ -72,11 +76,160 @@ _ALL = "All"
 # --------------------------------------------------------------------------------------------------
 
 
-def planning_rules() -> pd.DataFrame:
-    """The planning parameters shipped with victimneeds, each with its basis and source.
+def planning_keys(rules: pd.DataFrame | None = None) -> list[str]:
+    """The key that sets each planning rule from an area's ``[parameters]``, one per row of the rules.
+
+    A key is ``lot.parameter`` (``"ISVA.referrals_per_fte_year"``, ``"All.overhead_rate"``); where a lot has the
+    same parameter for two roles (salaries of IDVAs and MARAC administrators) it is ``lot.role.parameter``
+    (``"IDVA.MARAC administrator.salary"``). ``lot.role.parameter`` is accepted for every row.
+
+    Examples
+    --------
+    >>> keys = planning_keys()
+    >>> "ISVA.referrals_per_fte_year" in keys, "IDVA.MARAC administrator.salary" in keys
+    (True, True)
+    """
+    t = _reference("capacity_planning") if rules is None else rules
+    shared = t.duplicated(["lot", "parameter"], keep=False)
+    return [
+        f"{lot}.{role}.{par}" if twice else f"{lot}.{par}"
+        for lot, role, par, twice in zip(t["lot"], t["role"], t["parameter"], shared, strict=True)
+    ]
+
+
+def _short(source: str) -> str:
+    """The publisher part of a source: ``"SafeLives, A place ..."`` -> ``"SafeLives"``."""
+    return re.split(r"[:,;]", str(source), maxsplit=1)[0].strip()
+
+
+def _flatten(mapping: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    """Nested tables (TOML's unquoted dotted keys) -> dotted keys: ``{"ISVA": {"referrals_per_fte_year": 70}}`` ->
+    ``{"ISVA.referrals_per_fte_year": 70}``; an inline table ``{value = 70, source = "..."}`` is one entry."""
+    out: dict[str, object] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not (set(value) <= {"value", "source"} and "value" in value):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def check_parameters(overrides: Mapping[str, object] | None, rules: pd.DataFrame | None = None) -> dict[str, dict]:
+    """Check local planning figures and return them by key: ``{key: {"value": float, "source": str}}``.
+
+    ``overrides`` is what an area's ``[parameters]`` holds besides its run options: ``key = number`` with the
+    source in ``sources = {key = "text"}`` (``[parameters.sources]`` in TOML), or ``key = {value = number,
+    source = "text"}``. Keys are those of :func:`planning_keys` (lot and role matched without regard to case).
+    An already checked dictionary (``AreaData.parameters``) passes through unchanged.
+
+    Raises
+    ------
+    ValueError
+        One message listing every problem, each naming its key: a key that is not a planning rule (with the
+        closest keys), a lot parameter that has two roles, a value that is not a number or is negative (or zero
+        where it divides, or above 1 for a share), a local figure without a source, a source for a key not set.
+
+    Examples
+    --------
+    >>> check_parameters({"isva.referrals_per_fte_year": 70, "sources": {"isva.referrals_per_fte_year": "Review"}})
+    {'ISVA.referrals_per_fte_year': {'value': 70.0, 'source': 'Review'}}
+    """
+    if not overrides:
+        return {}
+    t = _reference("capacity_planning") if rules is None else rules
+    keys = planning_keys(t)
+    full = {f"{lot}.{role}.{par}".casefold(): i for i, (lot, role, par) in enumerate(
+        zip(t["lot"], t["role"], t["parameter"], strict=True))}
+    short = {k.casefold(): i for i, k in enumerate(keys)}
+    pairs: dict[str, list[str]] = {}
+    for k, lot, par in zip(keys, t["lot"], t["parameter"], strict=True):
+        pairs.setdefault(f"{lot}.{par}".casefold(), []).append(k)
+    given = dict(overrides)
+    sources = given.pop("sources", {}) or {}
+    problems: list[str] = []
+    if not isinstance(sources, Mapping):
+        problems.append(f"'sources' must be a table of key = \"where the figure comes from\", not {sources!r}")
+        sources = {}
+    flat_sources = {k.casefold(): (k, v) for k, v in _flatten(sources).items()}
+    out: dict[str, dict] = {}
+    used: set[int] = set()
+    named_sources: set[str] = set()
+    for key, raw in _flatten(given).items():
+        low = key.strip().casefold()
+        row = full.get(low, short.get(low))
+        if row is None:
+            if low in pairs and len(pairs[low]) > 1:
+                roles = " or ".join(map(repr, pairs[low]))
+                problems.append(f"{key!r} has one value for each of two roles: write {roles}")
+            else:
+                close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+                hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+                problems.append(f"{key!r} is not a planning parameter (keys are lot.parameter, e.g. "
+                                f"'ISVA.referrals_per_fte_year'; every key is listed in docs/parameters.md){hint}")
+            continue
+        canonical = keys[row]
+        if row in used:
+            problems.append(f"{key!r} sets {canonical!r} a second time")
+            continue
+        used.add(row)
+        value, source = (raw.get("value"), raw.get("source")) if isinstance(raw, Mapping) else (raw, None)
+        for k in {low, canonical.casefold(), f"{t['lot'].iloc[row]}.{t['role'].iloc[row]}.{t['parameter'].iloc[row]}"
+                  .casefold()}:
+            if k in flat_sources:
+                named_sources.add(k)
+                source = source if source is not None else flat_sources[k][1]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            problems.append(f"{key!r} must be a number ({t['unit'].iloc[row]}), not {value!r}")
+            continue
+        value = float(value)
+        unit = str(t["unit"].iloc[row])
+        parameter = str(t["parameter"].iloc[row])
+        if not math.isfinite(value) or value < 0:
+            problems.append(f"{key!r} must be a number of 0 or more ({unit}), not {value:g}")
+            continue
+        if value == 0 and parameter in _DIVISORS:
+            problems.append(f"{key!r} must be more than 0 ({unit}): staff are worked out by dividing by it")
+            continue
+        if unit.startswith("share") and value > 1:
+            problems.append(f"{key!r} is a share ({unit}) and must be between 0 and 1, not {value:g} "
+                            f"(write 15% as 0.15)")
+            continue
+        if not isinstance(source, str) or not source.strip():
+            problems.append(f"{key!r} = {value:g} has no source: a local figure must say where it comes from, e.g. "
+                            f"[parameters.sources] \"{canonical}\" = \"Provider caseload review, 2025\"")
+            continue
+        out[canonical] = {"value": value, "source": source.strip()}
+    for low, (key, _) in flat_sources.items():
+        if low not in named_sources:
+            problems.append(f"sources has {key!r}, but no local figure is set for it")
+    if problems:
+        raise ValueError(
+            f"{len(problems)} local planning parameter{'s' if len(problems) > 1 else ''} cannot be used: "
+            + "; ".join(problems) + "."
+        )
+    return out
+
+
+#: Parameters that staff numbers are divided by: a local figure of 0 is refused.
+_DIVISORS = frozenset({"referrals_per_fte_year", "open_caseload_low", "open_caseload_high",
+                       "marac_cases_per_admin_fte", "productive_hours_per_fte_year"})
+
+
+def planning_rules(overrides: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """The planning parameters shipped with victimneeds, each with its basis and source, with local figures applied.
 
     Columns ``lot, role, parameter, value, unit, basis, source, note``; ``basis`` is ``published`` (a cited
-    figure) or ``assumption`` (a stated default to replace with local figures).
+    figure), ``assumption`` (a stated default to replace with local figures) or ``local`` (set by the area).
+
+    Parameters
+    ----------
+    overrides : local figures, as an area's ``[parameters]`` gives them (``AreaData.parameters``): key (see
+        :func:`planning_keys` and ``docs/parameters.md``) -> number, with ``sources`` (key -> text), or key ->
+        ``{"value": number, "source": text}``. A row set locally gets basis ``local``, the source given, and a
+        note that keeps the default (``"default 100, SafeLives (formerly CAADA); ..."``). Checked by
+        :func:`check_parameters`: unknown keys, values that are not numbers or are negative, and local figures
+        without a source raise one ``ValueError`` naming each key.
 
     Examples
     --------
@@ -85,11 +238,37 @@ def planning_rules() -> pd.DataFrame:
     100.0
     >>> r.loc[(r["lot"] == "ISVA") & (r["parameter"] == "referrals_per_fte_year"), "basis"].item()
     'assumption'
+    >>> local = planning_rules({"IDVA.referrals_per_fte_year": {"value": 90, "source": "Provider review, 2025"}})
+    >>> row = local[(local["lot"] == "IDVA") & (local["parameter"] == "referrals_per_fte_year")].iloc[0]
+    >>> float(row["value"]), row["basis"], row["note"].split(";")[0]
+    (90.0, 'local', 'default 100, SafeLives (formerly CAADA)')
     """
     t = _reference("capacity_planning")
     t["value"] = t["value"].astype(float)
     t["note"] = t["note"].fillna("")
+    local = check_parameters(overrides, t)
+    if local:
+        index = {k: i for i, k in enumerate(planning_keys(t))}
+        for key, given in local.items():
+            i = t.index[index[key]]
+            old = t.loc[i]
+            default = f"default {old['value']:,g}, {_short(old['source'])}"
+            t.loc[i, "note"] = f"{default}; {old['note']}" if old["note"] else default
+            t.loc[i, ["value", "basis", "source"]] = [given["value"], "local", given["source"]]
+        t["value"] = t["value"].astype(float)
     return t
+
+
+def _rules_from(rules: pd.DataFrame | Mapping[str, object] | None) -> pd.DataFrame:
+    """Planning rules from ``rules``: a table from :func:`planning_rules`, local figures (``AreaData.parameters``),
+    or None for the defaults."""
+    if rules is None:
+        return planning_rules()
+    if isinstance(rules, pd.DataFrame):
+        return rules
+    if isinstance(rules, Mapping):
+        return planning_rules(rules)
+    raise TypeError(f"rules must be a table from planning_rules() or a mapping of local figures, not {type(rules)}")
 
 
 def _rule(rules: pd.DataFrame, parameter: str, lot: str = _ALL, role: str | None = None) -> pd.Series | None:
@@ -557,7 +736,8 @@ def lot_volumes(
 
 
 def marac_benchmark(
-    population: pd.DataFrame, areas: pd.DataFrame | None = None, by: str = "district_code"
+    population: pd.DataFrame, areas: pd.DataFrame | None = None, by: str = "district_code",
+    rules: pd.DataFrame | Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Expected MARAC (high-risk domestic abuse) cases from the adult female population, by SafeLives' rules.
 
@@ -569,6 +749,8 @@ def marac_benchmark(
     population : the canonical population table (``area_code, sex, age_band, population``).
     areas : the areas table, to place small areas in ``by``; if None the total is given.
     by : the areas column to group by.
+    rules : planning rules (:func:`planning_rules`), or the area's local figures (``AreaData.parameters``);
+        default the shipped rules.
 
     Returns
     -------
@@ -587,7 +769,7 @@ def marac_benchmark(
     [[10000.0, 40.0, 0.1]]
     """
     _need(population, ["area_code", "sex", "age_band", "population"], "population", "marac_benchmark")
-    rules = planning_rules()
+    rules = _rules_from(rules)
     per = _rule(rules, "marac_cases_per_10000_adult_women", "IDVA")
     nat = _rule(rules, "national_marac_rate_per_10000_adult_women", "IDVA")
     admin = _rule(rules, "marac_cases_per_admin_fte", "IDVA")
@@ -618,7 +800,7 @@ def fte(
     caseload: Mapping[str, float] | None = None,
     productive_hours: float | None = None,
     marac_share: float | None = None,
-    rules: pd.DataFrame | None = None,
+    rules: pd.DataFrame | Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Full-time equivalent (FTE) staff per lot and district from expected referrals, with ranges.
 
@@ -635,7 +817,8 @@ def fte(
     caseload : lot -> referrals a year per FTE.
     productive_hours : productive hours a year per FTE (default from the rules, 1,550).
     marac_share : share of IDVA referrals that are MARAC cases.
-    rules : planning rules (default :func:`planning_rules`).
+    rules : planning rules (:func:`planning_rules`), or the area's local figures (``AreaData.parameters``);
+        default the shipped rules.
 
     Returns
     -------
@@ -657,7 +840,7 @@ def fte(
     """
     t = volumes.table if isinstance(volumes, LotVolumes) else volumes
     _need(t, ["lot", "district_code", "financial_year", "referrals"], "volumes", "fte")
-    rules = planning_rules() if rules is None else rules
+    rules = _rules_from(rules)
     hours_per_case, caseload = dict(hours_per_case or {}), dict(caseload or {})
     ph_rule = _rule(rules, "productive_hours_per_fte_year")
     ph = float(productive_hours if productive_hours is not None else ph_rule["value"])
@@ -1401,19 +1584,21 @@ def unit_cost(
     ni_threshold: float | None = None,
     pension_rate: float | None = None,
     overhead_rate: float | None = None,
+    rules: pd.DataFrame | Mapping[str, object] | None = None,
 ) -> float:
     """Full annual cost of one FTE: salary + employer National Insurance + pension, plus overheads.
 
     ``(salary + ni_rate * max(salary - ni_threshold, 0) + pension_rate * salary) * (1 + overhead_rate)``;
     defaults from :func:`planning_rules` (employer NI 15% above GBP 5,000 for 2025/26, pension 5% and
-    overheads 15% as assumptions).
+    overheads 15% as assumptions), or from ``rules`` (:func:`planning_rules`, or the area's local figures,
+    ``AreaData.parameters``).
 
     Examples
     --------
     >>> unit_cost(30_000, ni_rate=0.15, ni_threshold=5_000, pension_rate=0.05, overhead_rate=0.1)
     38775.0
     """
-    rules = planning_rules()
+    rules = _rules_from(rules)
 
     def par(v: float | None, name: str) -> float:
         return float(v) if v is not None else float(_rule(rules, name)["value"])
@@ -1434,6 +1619,7 @@ def cost(
     ni_threshold: float | None = None,
     pension_rate: float | None = None,
     overhead_rate: float | None = None,
+    rules: pd.DataFrame | Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Contract value per lot and financial year (area totals), with ranges, against current funding.
 
@@ -1450,6 +1636,8 @@ def cost(
     helpline_fte : call handler FTE for the victim advice line (from :meth:`WeeklyStaffing.fte`), costed at the
         call handler salary on top of the caseworkers.
     ni_rate, ni_threshold, pension_rate, overhead_rate : as in :func:`unit_cost`.
+    rules : planning rules (:func:`planning_rules`), or the area's local figures (``AreaData.parameters``);
+        default the shipped rules. Salaries, per-case costs, NI, pension and overheads come from them.
 
     Returns
     -------
@@ -1468,14 +1656,15 @@ def cost(
     [[78550.0, 59162.5]]
     """
     _need(fte_table, ["lot", "role", "district_code", "financial_year", "fte"], "FTE", "cost")
-    rules = planning_rules()
+    rules = _rules_from(rules)
     salaries, fixed_costs = dict(salaries or {}), dict(fixed_costs or {})
     per_case = dict(cost_per_case or {})
     t = fte_table[fte_table["district_code"] == _ALL].copy()
     if "scenario" not in t:
         t["scenario"] = "baseline"
     ranges = [c for c in ("fte_lower_80", "fte_upper_80", "fte_lower_95", "fte_upper_95") if c in t]
-    kw = dict(ni_rate=ni_rate, ni_threshold=ni_threshold, pension_rate=pension_rate, overhead_rate=overhead_rate)
+    kw = dict(ni_rate=ni_rate, ni_threshold=ni_threshold, pension_rate=pension_rate, overhead_rate=overhead_rate,
+              rules=rules)
     basis = []
 
     def salary_for(lot: str, role: str) -> float:

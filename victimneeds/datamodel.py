@@ -359,6 +359,10 @@ class AreaData:
     quality : table name -> data-quality report (a DataFrame of what was read, kept and dropped).
     disclosure : the area's disclosure-control policy (a :class:`victimneeds.disclosure.DisclosurePolicy`, from
         the configuration's ``[disclosure]`` section), or None for the default (suppress 1 to 4).
+    parameters : the area's own planning figures from the configuration's ``[parameters]`` section, checked:
+        key (``"ISVA.referrals_per_fte_year"``, see ``docs/parameters.md``) -> ``{"value": number, "source":
+        text}``; empty when the area uses the defaults. Pass it to :func:`victimneeds.capacity.planning_rules`
+        (``planning_rules(data.parameters)``).
     """
 
     name: str
@@ -373,6 +377,7 @@ class AreaData:
     synthetic: bool = False
     quality: dict[str, pd.DataFrame] = field(default_factory=dict)
     disclosure: Any = None
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     TABLES = ("areas", "population", "crimes", "referrals", "services", "survey")
 

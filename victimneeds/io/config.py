@@ -19,6 +19,13 @@ may be globs. Inputs are looked up under ``[inputs] data_dir`` when they are rel
 
     [parameters]
     months = ["2019-12", "2022-11"]
+    "ISVA.referrals_per_fte_year" = 70           # a local planning figure (lot.parameter) ...
+    [parameters.sources]
+    "ISVA.referrals_per_fte_year" = "Provider caseload review, 2025"   # ... and where it comes from
+
+``[parameters]`` holds the run options (``months``, ``outside_area``, ``duplicates``, ``cache_dir``) and the
+area's own planning figures, which replace the defaults of :func:`victimneeds.capacity.planning_rules` (every key,
+its default and its source: ``docs/parameters.md``). A local figure needs a source.
 """
 
 from __future__ import annotations
@@ -96,6 +103,7 @@ class AreaConfig:
     extracts: dict[str, ExtractSpec] = field(default_factory=dict)
     templates: dict[str, list[str]] = field(default_factory=dict)
     disclosure: Any = None
+    planning: dict[str, dict] = field(default_factory=dict)
 
     def one(self, key: str) -> Path | None:
         files = self.inputs.get(key)
@@ -159,6 +167,8 @@ def read_area_config(path: str | os.PathLike) -> AreaConfig:
         got = config.get(section, {})
         if not isinstance(got, dict):
             raise AreaConfigError(f"{source}: [{section}] must be a table of keys.")
+        if section == "parameters":  # planning figures: dotted keys, tables of them, and their sources
+            got = {k: v for k, v in got.items() if k in keys}
         bad = sorted(set(got) - set(keys))
         if bad:
             raise AreaConfigError(f"{source}: unknown key(s) {bad} in [{section}]; allowed keys: {sorted(keys)}.")
@@ -169,7 +179,9 @@ def read_area_config(path: str | os.PathLike) -> AreaConfig:
             if not isinstance(value, keys[key]):
                 want = keys[key].__name__ if isinstance(keys[key], type) else "text or a list of text"
                 raise AreaConfigError(f"{source}: [{section}] {key} must be {want}, got {value!r}.")
-    area, inputs, params = config["area"], config["inputs"], dict(config.get("parameters", {}))
+    area, inputs = config["area"], config["inputs"]
+    params = {k: v for k, v in config.get("parameters", {}).items() if k in _SECTIONS["parameters"]}
+    planning = _planning(config.get("parameters", {}), source)
     level = area.get("district_level", "LAD")
     if level != "LAD":
         raise AreaConfigError(
@@ -238,7 +250,29 @@ def read_area_config(path: str | os.PathLike) -> AreaConfig:
         except (ValueError, TypeError) as err:
             fail(f"[disclosure] {err}")
     return AreaConfig(source, area["name"], area["force"], area.get("pfa_code"), level, resolved, params, extracts,
-                      templates, policy)
+                      templates, policy, planning)
+
+
+def _planning(section: dict[str, Any], source: Path) -> dict[str, dict]:
+    """The area's planning figures from ``[parameters]``: every key that is not a run option, checked against the
+    planning rules (:func:`victimneeds.capacity.check_parameters`)."""
+    run = _SECTIONS["parameters"]
+    given = {k: v for k, v in section.items() if k not in run}
+    plain = sorted(k for k, v in given.items() if "." not in k and k != "sources" and not isinstance(v, dict))
+    if plain:
+        raise AreaConfigError(
+            f"{source}: unknown key(s) {plain} in [parameters]. The run options are {sorted(run)}; a planning "
+            "figure is written lot.parameter in quotes, e.g. \"ISVA.referrals_per_fte_year\" = 70 with its source "
+            "under [parameters.sources] (every key is listed in docs/parameters.md)."
+        )
+    if not given:
+        return {}
+    from victimneeds.capacity import check_parameters
+
+    try:
+        return check_parameters(given)
+    except ValueError as err:
+        raise AreaConfigError(f"{source}: [parameters] {err}") from None
 
 
 def load_area(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> AreaData:
@@ -497,6 +531,7 @@ def _load(config: AreaConfig, cache_dir: str | os.PathLike | None,
         services=tables.get("services"),
         survey=tables.get("survey"),
         disclosure=config.disclosure,
+        parameters=dict(config.planning),
         period=period,
         sources=sources,
         synthetic=False,
