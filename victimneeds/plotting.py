@@ -140,7 +140,7 @@ def page_size(height: float, width: float = PAGE_WIDTH) -> tuple[float, float]:
 
 
 def _wrap_titles(fig: Figure) -> None:
-    """Wrap any axes title or suptitle wider than the figure onto more lines, so none is clipped."""
+    """Wrap any title wider than the figure, and any x-axis label wider than its axes, onto more lines."""
     renderer = fig.canvas.get_renderer()
     limit = fig.bbox.width * 0.98
     texts = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
@@ -153,6 +153,14 @@ def _wrap_titles(fig: Figure) -> None:
         content = text.get_text()
         chars = max(20, int(len(content) * limit / extent.width) - 2)
         text.set_text(textwrap.fill(content, chars))
+    for ax in fig.axes:  # an axis label longer than its axes would widen the figure (and shrink it in Word)
+        label = ax.xaxis.label
+        if label.get_text() and "\n" not in label.get_text():
+            extent = label.get_window_extent(renderer)
+            room = max(ax.bbox.width, limit * 0.6)
+            if extent.width > room:
+                chars = max(20, int(len(label.get_text()) * room / extent.width) - 2)
+                label.set_text(textwrap.fill(label.get_text(), chars))
 
 
 def fit_to_page(fig: Figure, width: float = PAGE_WIDTH) -> None:

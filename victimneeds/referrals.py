@@ -33,11 +33,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
 from scipy import stats as _st
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from victimneeds import compare, labels, stats
-from victimneeds.plotting import MARKERS, PALETTE
+from victimneeds.plotting import MARKERS, PALETTE, legend_below, page_size, plain_log_axis
 
 __all__ = [
     "BY_COLUMNS",
@@ -400,7 +401,7 @@ class Pathway:
             t = self.table[self.table["stage_key"] == stage].copy()
             t["group"] = _group_labels(t, self.by, names)
             if ax is None:
-                _, ax = plt.subplots(figsize=(8, 0.45 * len(t) + 1.6))
+                _, ax = plt.subplots(figsize=page_size(0.4 * len(t) + 1.8))
             y = np.arange(len(t))[::-1]
             ax.errorbar(
                 t["conversion"],
@@ -417,14 +418,14 @@ class Pathway:
             follows = _LABEL[t["follows"].iloc[0]]
             ax.set_xlabel(f"% of '{follows}' reaching '{_LABEL[stage]}'")
             ax.set_title(f"{_LABEL[stage]}, by {', '.join(_by_words(self.by, names))}")
-            ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+            legend_below(ax)
             return ax
         t = self.table
         if self.by:
             t = t.groupby(["stage_number", "stage", "segment"], sort=True, observed=True)["count"].sum().reset_index()
             t["conversion"] = np.nan
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
+            _, ax = plt.subplots(figsize=page_size(0.36 * len(t) + 1.8))
         y = np.arange(len(t))[::-1]
         colours = [PALETTE[0] if s == "Police" else PALETTE[1] for s in t["segment"]]
         hatches = ["" if s == "Police" else "//" for s in t["segment"]]
@@ -432,25 +433,33 @@ class Pathway:
         for bar, hatch in zip(bars, hatches, strict=True):
             bar.set_hatch(hatch)
         top = float(t["count"].max())
-        for yi, row in zip(y, t.itertuples(index=False), strict=True):
+        # Each bar says what share of the stage it follows reached it: "of previous" only when that stage is the
+        # bar above; otherwise the stage by its number (police referrals follow the assessment, not the need).
+        numbers = dict(zip([key for key, _, _, _ in STAGES], range(1, len(STAGES) + 1), strict=True))
+        rows = list(t.itertuples(index=False))
+        for i, (yi, row) in enumerate(zip(y, rows, strict=True)):
             text = f"{row.count:,.0f}"
-            if not pd.isna(row.conversion):
-                text += f"  ({row.conversion:.0f}% of previous)"
+            follows = getattr(row, "follows", None)
+            if not pd.isna(row.conversion) and isinstance(follows, str):
+                above = int(rows[i - 1].stage_number) if i > 0 else None
+                where = "previous" if numbers[follows] == above else f"stage {numbers[follows]}"
+                text += f" ({row.conversion:.0f}% of {where})"
             ax.text(row.count + top * 0.01, yi, text, va="center", fontsize=8)
-        ax.set_yticks(y, t["stage"].tolist())
-        ax.set_xlim(0, top * 1.45)
+        ax.set_yticks(y, [f"{int(n)}. {name}" for n, name in zip(t["stage_number"], t["stage"], strict=True)])
+        ax.set_xlim(0, top * 1.5)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xlabel("Victims")
         ax.set_title("The victim's path from recorded crime to support")
         from matplotlib.patches import Patch
 
-        ax.legend(
+        ax.grid(axis="y", visible=False)
+        legend_below(
+            ax,
             handles=[
                 Patch(facecolor=PALETTE[0], label="Police records (crimes)"),
-                Patch(facecolor=PALETTE[1], hatch="//", label="Victim service (all referrals)"),
+                Patch(facecolor=PALETTE[1], edgecolor="white", hatch="//", label="Victim service (all referrals)"),
             ],
-            loc="lower right",
         )
-        ax.grid(axis="y", visible=False)
         return ax
 
 
@@ -732,7 +741,7 @@ class ReferralRatios:
         """Funnel plot: ratio against expected referrals, with 95% and 99.8% limits around 1."""
         t = self.table
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5))
+            _, ax = plt.subplots(figsize=page_size(4.2))
         top = max(float(t["expected"].max()) * 1.1, 10.0)
         grid = np.linspace(max(1.0, float(t["expected"].min()) * 0.5), top, 200)
         factor = float(t.attrs.get("variance_factor", np.nanmean(t.get("variance_factor", pd.Series([1.0])))))
@@ -786,7 +795,8 @@ class ReferralRatios:
         ax.set_xlabel("Expected police referrals (from the area's rates for the same crime group and victims)")
         ax.set_ylabel("Observed / expected referrals")
         ax.set_title("Are districts referring as many victims as expected?")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        legend_below(ax)
         return ax
 
 
@@ -1056,7 +1066,7 @@ class OddsRatios:
         t = self.table if covariates is None else self.table[self.table["covariate"].isin(covariates)]
         t = t[np.isfinite(t["odds_ratio"])].reset_index(drop=True)
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.6))
+            _, ax = plt.subplots(figsize=page_size(0.3 * len(t) + 1.8))
         y = np.arange(len(t))[::-1].astype(float)
         ax.errorbar(
             t["odds_ratio"],
@@ -1084,12 +1094,13 @@ class OddsRatios:
             y,
             [f"{labels.variable_label(c)}: {lv} (vs {rf})"
              for c, lv, rf in zip(t["covariate"], t["level"], t["reference"], strict=True)],
-            fontsize=7,
+            fontsize=8,
         )
+        plain_log_axis(ax, "x")
         ax.set_xlabel(f"Odds ratio of {self.outcome} (log scale; below 1 = less likely)")
         ax.set_title(f"Who is less likely to be {self.outcome.split(' (')[0]}?")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        legend_below(ax)
         return ax
 
 
@@ -1279,7 +1290,7 @@ class ContactTimes:
     def plot(self, ax: Axes | None = None, max_days: int = 20) -> Axes:
         """Step curves of the share contacted by each working day, with the Victims' Code times marked."""
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5))
+            _, ax = plt.subplots(figsize=page_size(4.2))
         groups = self.curves.groupby("group", sort=False)
         for i, (name, g) in enumerate(groups):
             g = g[g["days"] <= max_days]
@@ -1299,7 +1310,7 @@ class ContactTimes:
         ax.set_xlabel("Working days since referral")
         ax.set_ylabel("% with a first contact attempt")
         ax.set_title("How quickly do services first contact victims?")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8)
+        legend_below(ax, fontsize=8)
         return ax
 
 
@@ -1480,7 +1491,7 @@ class AccuracyResult:
         t = self.table.reset_index(drop=True)
         labels = _group_labels(t, self.by, names) if self.by else pd.Series(["All"])
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.6))
+            _, ax = plt.subplots(figsize=page_size(0.45 * len(t) + 1.8))
         y = np.arange(len(t))[::-1].astype(float)
         for i, (col, label) in enumerate(
             (("missed", "Missed: need shown, not referred"), ("unneeded", "Unneeded: referred, no need or declined"))
@@ -1498,7 +1509,7 @@ class AccuracyResult:
         ax.set_yticks(y, labels.tolist())
         ax.set_xlabel("% (95% interval)")
         ax.set_title("How often does the officer's needs assessment get it wrong?")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        legend_below(ax)
         return ax
 
 
