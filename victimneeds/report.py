@@ -494,10 +494,12 @@ def table_records(out_dir: str | Path) -> list[TableRecord]:
 
 
 def _sheet_names(names: Iterable[str]) -> list[str]:
+    """Excel sheet names for ``names``, in order: the characters Excel forbids (``[]*?/\\:``) replaced, at most 31
+    characters, unique ignoring case (a repeat gets ``~1``, ``~2``...)."""
     used: set[str] = set()
     out = []
     for name in names:
-        base = re.sub(r"[\[\]\*\?/\\:]", "_", name)[:31]
+        base = re.sub(r"[\[\]\*\?/\\:]", "_", name).strip().strip("'")[:31].strip()
         candidate, i = base, 1
         while candidate.lower() in used:
             suffix = f"~{i}"
@@ -508,60 +510,22 @@ def _sheet_names(names: Iterable[str]) -> list[str]:
     return out
 
 
-def write_workbook(out_dir: str | Path, path: str | Path, title: str, source: str) -> Path:
-    """Collect every table under ``out_dir/tables`` into one Excel workbook laid out for publication.
+def write_workbook(
+    out_dir: str | Path,
+    path: str | Path,
+    title: str,
+    source: str,
+    place_names: Mapping[str, str] | None = None,
+    period: str = "",
+    docx_name: str | None = None,
+    area: str = "",
+) -> Path:
+    """Collect every table under ``out_dir/tables`` into one Excel workbook laid out for publication: a cover,
+    contents and notes, then one sheet per table. See :func:`victimneeds.excel_report.write_workbook`."""
+    from victimneeds import excel_report
 
-    The first sheet, "Contents", lists each table (linked to its sheet) with its title; each table sheet has
-    the title, units, source note, period and the disclosure note above the table. Tables are read from the
-    CSVs that :meth:`Output.table` wrote, so the workbook holds only what passed disclosure control.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    records = table_records(out_dir)
-    wb = Workbook()
-    contents = wb.active
-    contents.title = "Contents"
-    contents["A1"] = title
-    contents["A1"].font = Font(bold=True, size=14)
-    contents["A2"] = source
-    contents["A4"], contents["B4"], contents["C4"] = "Sheet", "Table", "Period"
-    for cell in contents[4]:
-        cell.font = Font(bold=True)
-    names = _sheet_names(r.name for r in records)
-    for row, (record, sheet_name) in enumerate(zip(records, names, strict=True), start=5):
-        table = read_table(Path(out_dir) / "tables" / f"{record.name}.csv")
-        ws = wb.create_sheet(sheet_name)
-        notes = [record.title, f"Units: {record.units}" if record.units else None, record.source,
-                 f"Period: {record.period}" if record.period else None,
-                 f"Disclosure control: {record.threshold}.",
-                 f"Notes: {record.notes}" if record.notes else None]
-        notes = [n for n in notes if n]
-        for i, text in enumerate(notes, start=1):
-            ws.cell(row=i, column=1, value=text)
-        ws.cell(row=1, column=1).font = Font(bold=True, size=12)
-        start = len(notes) + 2
-        for j, column in enumerate(table.columns, start=1):
-            c = ws.cell(row=start, column=j, value=str(column))
-            c.font = Font(bold=True)
-            ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(str(column)) + 2))
-        for i, values in enumerate(table.itertuples(index=False), start=start + 1):
-            for j, value in enumerate(values, start=1):
-                ws.cell(row=i, column=j, value=None if pd.isna(value) else value)
-        ws.freeze_panes = ws.cell(row=start + 1, column=1)
-        link = contents.cell(row=row, column=1, value=sheet_name)
-        link.hyperlink = f"#'{sheet_name}'!A1"
-        link.font = Font(color="0563C1", underline="single")
-        contents.cell(row=row, column=2, value=record.title)
-        contents.cell(row=row, column=3, value=record.period)
-    contents.column_dimensions["A"].width = 34
-    contents.column_dimensions["B"].width = 70
-    contents.column_dimensions["C"].width = 28
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return excel_report.write_workbook(out_dir, path, title, source, place_names=place_names, period=period,
+                                       docx_name=docx_name, area=area)
 
 
 def write_html(notebook: str | Path, directory: str | Path) -> Path:
