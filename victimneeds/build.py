@@ -5,8 +5,12 @@
 1. loads the area once in this process, so a bad configuration fails fast with a readable message;
 2. runs each notebook in ``notebooks/`` in order with papermill, setting its ``parameters`` cell
    (``area``, ``out_dir``, ``figures_dir``);
-3. writes the executed notebooks, their HTML, every table (CSV, already disclosure-controlled) and one Excel
-   workbook with a contents sheet, under ``out_dir`` (default ``build/<area>/``).
+3. writes the executed notebooks, every table (CSV, already disclosure-controlled), one Excel workbook with a
+   contents sheet, the Word draft, and the web pages (a page per section and ``html/index.html``, see
+   :mod:`victimneeds.html_report`), under ``out_dir`` (default ``build/<area>/``).
+
+While it works, :class:`BuildProgress` says which stage it is in (loading the area, the notebooks running and
+done, each document being written, the audit, the manifest).
 
 A build is all or nothing. The pack is written into a temporary folder beside ``out_dir``
 (``.<name>.tmp-<pid>-<random>``), the notebooks getting that folder as their ``out_dir`` and
@@ -39,12 +43,15 @@ import os
 import re
 import secrets
 import shutil
+import sys
+import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from victimneeds.datamodel import AreaData
 from victimneeds.periods import describe_period
@@ -125,6 +132,7 @@ class BuildSummary:
     out_dir: Path
     notebooks: list[Path] = field(default_factory=list)
     html: list[Path] = field(default_factory=list)
+    index: Path | None = None
     tables: int = 0
     figures: int = 0
     workbook: Path | None = None
@@ -143,7 +151,8 @@ class BuildSummary:
             f"  figures: {self.figures} (PNG and SVG, with alt text)",
             f"  workbook: {self.workbook}",
             f"  Word document: {self.word}",
-            f"  HTML: {len(self.html)} pages in {self.out_dir / 'html'}",
+            f"  HTML: {len(self.html)} pages in {self.out_dir / 'html'}"
+            + (f", contents page {self.index.name}" if self.index is not None else ""),
             f"  took {self.seconds:.1f} s",
         ]
         if self.audit:
@@ -152,6 +161,139 @@ class BuildSummary:
             lines.append(f"  sections skipped for lack of input: {len(self.skipped)}")
             lines += [f"    - {text}" for text in self.skipped]
         return "\n".join(lines)
+
+
+class BuildProgress:
+    """What a build is doing, for the person waiting for it: the stage, and the notebooks running and done.
+
+    On a terminal each stage is one line updated in place (tqdm) with the time it has taken so far, left on
+    screen when the stage ends; while the notebooks run the line names those running and counts those done:
+    ``Running notebooks (2 at a time): 01_demand, 02_referral_gaps ... 3/7 done [00:41]``. Anywhere else (a CI
+    log, a file, a Jupyter cell) each stage is one plain line, and so is each notebook as it finishes, with no
+    carriage returns or escape codes.
+
+    Parameters
+    ----------
+    stream : where to write; default ``sys.stderr`` (read when the object is made).
+    enabled : False writes nothing (``victimneeds build --quiet``).
+    live : lines updated in place; default whether ``stream`` is a terminal.
+    interval : seconds between updates of the time shown on a live line.
+
+    Examples
+    --------
+    >>> import io
+    >>> log = io.StringIO()
+    >>> progress = BuildProgress(log)
+    >>> progress.stage("Loading the area")
+    >>> progress.start_notebooks(["00_area_profile", "01_demand"], jobs=2)
+    >>> progress.notebook_started("00_area_profile"); progress.notebook_started("01_demand")
+    >>> progress.notebook_finished("01_demand", 31.04)
+    >>> progress.stage("Writing the manifest"); progress.close()
+    >>> print(log.getvalue(), end="")
+    Loading the area
+    Running 2 notebooks (2 at a time)
+      1/2 done: 01_demand (31.0 s)
+    Writing the manifest
+    """
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True, live: bool | None = None,
+                 interval: float = 1.0) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        if live is None:
+            try:
+                live = bool(self.stream.isatty())
+            except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+                live = False
+        self.live = enabled and live
+        self.interval = interval
+        self.jobs = 1
+        self.total = 0
+        self.done = 0
+        self.running: list[str] = []
+        self._bar = None
+        self._stop: threading.Event | None = None
+        self._ticker: threading.Thread | None = None
+
+    def stage(self, text: str) -> None:
+        """End the current stage and start the one named ``text`` (e.g. "Writing the Word draft")."""
+        self._end()
+        if not self.enabled:
+            return
+        if not self.live:
+            self._line(text)
+            return
+        self._bar = self._new_bar(text, None, "{desc} [{elapsed}]")
+        # A thread moves the elapsed time on while this process works (the notebooks' stage, which starts
+        # processes, refreshes from its own loop instead: see tick).
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick_until, args=(self._bar, self._stop), daemon=True)
+        self._ticker.start()
+
+    def start_notebooks(self, names: Sequence[str], jobs: int) -> None:
+        """End the current stage and start running the notebooks ``names`` (stems), ``jobs`` at a time."""
+        self._end()
+        self.jobs, self.total, self.done, self.running = jobs, len(names), 0, []
+        if self.enabled and self.live:
+            self._bar = self._new_bar(self._notebooks_text(), len(names),
+                                      "{desc} ... {n_fmt}/{total_fmt} done [{elapsed}]")
+        elif self.enabled:
+            self._line(f"Running {len(names)} notebook{'s' if len(names) != 1 else ''} ({jobs} at a time)")
+
+    def notebook_started(self, name: str) -> None:
+        """Say that the notebook ``name`` has started."""
+        self.running.append(name)
+        if self._bar is not None:
+            self._bar.set_description_str(self._notebooks_text(), refresh=True)
+
+    def notebook_finished(self, name: str, seconds: float, failed: bool = False) -> None:
+        """Say that the notebook ``name`` has finished (or failed) after ``seconds``."""
+        if name in self.running:
+            self.running.remove(name)
+        self.done += 1
+        if self._bar is not None:
+            self._bar.set_description_str(self._notebooks_text(), refresh=False)
+            self._bar.update(1)
+            self._bar.refresh()
+        elif self.enabled:
+            self._line(f"  {self.done}/{self.total} {'failed' if failed else 'done'}: {name} ({seconds:.1f} s)")
+
+    def tick(self) -> None:
+        """Move on the time shown on a live line (called by the notebooks' loop while it waits)."""
+        if self._bar is not None and self._ticker is None:
+            self._bar.refresh()
+
+    def close(self) -> None:
+        """End the current stage (a live line stays on screen with its time)."""
+        self._end()
+
+    def _notebooks_text(self) -> str:
+        head = f"Running notebooks ({self.jobs} at a time)"
+        return f"{head}: {', '.join(self.running)}" if self.running else head
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _new_bar(self, desc: str, total: int | None, bar_format: str):  # noqa: ANN202 (a tqdm bar)
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, bar_format=bar_format, file=self.stream, leave=True,
+                    dynamic_ncols=True)
+
+    def _tick_until(self, bar, stop: threading.Event) -> None:  # noqa: ANN001
+        while not stop.wait(self.interval):
+            bar.refresh()
+
+    def _end(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        self._stop = self._ticker = None
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -166,14 +308,16 @@ def build(
     area: str | Path = "example",
     out_dir: str | Path | None = None,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
-    progress: bool = True,
+    progress: bool | BuildProgress = True,
     kernel_name: str = "python3",
     jobs: int | None = None,
 ) -> BuildSummary:
     """Run every notebook for ``area`` and write the evidence pack; see the module docstring.
 
     ``jobs`` notebooks run at a time (default: one per CPU core). The pack appears in ``out_dir`` only
-    when the whole build has succeeded; until then the previous pack there is untouched.
+    when the whole build has succeeded; until then the previous pack there is untouched. ``progress``
+    says what the build is doing on standard error (True), says nothing (False), or is a
+    :class:`BuildProgress` to report to.
 
     Raises
     ------
@@ -182,27 +326,32 @@ def build(
         or ``out_dir`` holds files that are not an evidence pack's.
     """
     start = time.perf_counter()
-    data = load(area)  # first, so a bad configuration fails before any notebook starts
-    import pickle
-    import tempfile
-
-    handoff_dir = Path(tempfile.mkdtemp(prefix="victimneeds-area-"))  # owner-only
-    handoff = handoff_dir / "area.pickle"
-    with open(handoff, "wb") as handle:
-        pickle.dump((_area_key(area), data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    previous = os.environ.get(HANDOFF)
-    os.environ[HANDOFF] = str(handoff)  # the kernels inherit it and load the area from it
+    reporter = progress if isinstance(progress, BuildProgress) else BuildProgress(enabled=bool(progress))
     try:
-        return _build_locked(area, out_dir, notebooks_dir, progress, kernel_name, jobs, data, start)
+        reporter.stage("Loading the area")
+        data = load(area)  # first, so a bad configuration fails before any notebook starts
+        import pickle
+        import tempfile
+
+        handoff_dir = Path(tempfile.mkdtemp(prefix="victimneeds-area-"))  # owner-only
+        handoff = handoff_dir / "area.pickle"
+        with open(handoff, "wb") as handle:
+            pickle.dump((_area_key(area), data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        previous = os.environ.get(HANDOFF)
+        os.environ[HANDOFF] = str(handoff)  # the kernels inherit it and load the area from it
+        try:
+            return _build_locked(area, out_dir, notebooks_dir, reporter, kernel_name, jobs, data, start)
+        finally:
+            shutil.rmtree(handoff_dir, ignore_errors=True)
+            if previous is None:
+                os.environ.pop(HANDOFF, None)
+            else:
+                os.environ[HANDOFF] = previous
     finally:
-        shutil.rmtree(handoff_dir, ignore_errors=True)
-        if previous is None:
-            os.environ.pop(HANDOFF, None)
-        else:
-            os.environ[HANDOFF] = previous
+        reporter.close()
 
 
-def _build_locked(area: str | Path, out_dir: str | Path | None, notebooks_dir: str | Path, progress: bool,
+def _build_locked(area: str | Path, out_dir: str | Path | None, notebooks_dir: str | Path, progress: BuildProgress,
                   kernel_name: str, jobs: int | None, data: AreaData, start: float) -> BuildSummary:
     """The build proper, once the area is loaded: see :func:`build`."""
     slug = area_slug(area)
@@ -217,6 +366,7 @@ def _build_locked(area: str | Path, out_dir: str | Path | None, notebooks_dir: s
         failed = out.with_name(f"{out.name}.failed")
         try:
             summary = _build_into(work, out, data, slug, area_arg, paths, progress, kernel_name, jobs)
+            progress.stage("Writing the manifest")
             write_manifest(work, area=data.name)
         except BuildError as err:
             shutil.rmtree(failed, ignore_errors=True)
@@ -252,10 +402,10 @@ def _new_work_folder(out: Path) -> Path:
 
 
 def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str, paths: list[Path],
-                progress: bool, kernel_name: str, jobs: int | None) -> BuildSummary:
+                progress: BuildProgress, kernel_name: str, jobs: int | None) -> BuildSummary:
     """Run the notebooks into ``work`` and write the pack there; the summary names the files as they will be
     once ``work`` is moved to ``out``."""
-    from victimneeds.report import skipped_sections, table_records, write_html, write_word, write_workbook
+    from victimneeds.report import skipped_sections, table_records, write_word, write_workbook
 
     summary = BuildSummary(area=data.name, out_dir=out)
     parameters = {"area": area_arg, "out_dir": str(work), "figures_dir": str(work / "figures")}
@@ -265,22 +415,26 @@ def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str,
         raise BuildError(" ".join(sorted(failures)))
     summary.timings = dict(sorted(timings.items()))
     for nb in paths:
-        executed = work / "notebooks" / nb.name
-        _point_at(executed, work, out)
+        _point_at(work / "notebooks" / nb.name, work, out)
         summary.notebooks.append(out / "notebooks" / nb.name)
-        summary.html.append(out / "html" / write_html(executed, work / "html").name)
     summary.skipped = skipped_sections(work)
-    summary.tables = len(table_records(work))
+    records = table_records(work)
+    summary.tables = len(records)
     summary.figures = len(list((work / "figures").glob("*.png")))
-    workbook = write_workbook(
-        work, work / f"{slug}_evidence_tables.xlsx", title=f"Victims' needs assessment: {data.name}",
-        source=data.source_note,
-    )
+    title = f"Victims' needs assessment: {data.name}"
+    progress.stage("Writing the Excel workbook")
+    workbook = write_workbook(work, work / f"{slug}_evidence_tables.xlsx", title=title, source=data.source_note)
     period = describe_period(*data.period) if data.period else ""
-    word = write_word(work, work / f"{slug}_needs_assessment.docx",
-                      title=f"Victims' needs assessment: {data.name}", source=data.source_note,
+    progress.stage("Writing the Word draft")
+    word = write_word(work, work / f"{slug}_needs_assessment.docx", title=title, source=data.source_note,
                       notebooks=[work / "notebooks" / nb.name for nb in paths], period=period)
     summary.workbook, summary.word = out / workbook.name, out / word.name
+    progress.stage("Writing HTML pages")
+    pages, index = _write_pages(work, [work / "notebooks" / nb.name for nb in paths], title, data, period,
+                                records, workbook, word)
+    summary.html = [out / "html" / page.name for page in pages]
+    summary.index = out / "html" / index.name
+    progress.stage("Auditing disclosure")
     from victimneeds.audit import audit_pack
 
     # The attacker re-reads everything the pack publishes (CSV, workbook) and must not narrow any hidden count
@@ -292,30 +446,71 @@ def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str,
     return summary
 
 
-def _run_notebooks(paths: list[Path], work: Path, parameters: dict, kernel_name: str, jobs: int | None,
-                   progress: bool) -> tuple[dict[str, float], list[str]]:
-    """Run the notebooks side by side, one kernel each, writing the executed copies to ``work/notebooks``:
-    ({notebook stem: seconds}, [a sentence for each notebook that failed])."""
-    from tqdm.auto import tqdm
+def _write_pages(work: Path, executed: list[Path], title: str, data: AreaData, period: str, records: list,
+                 workbook: Path, word: Path) -> tuple[list[Path], Path]:
+    """Write a page per executed notebook and the index in ``work/html``: (the section pages, the index).
 
+    The index offers the Word draft, the workbook, every table's CSV and the manifest (written last, after
+    the pages), each linked relative to ``html/``.
+    """
+    from victimneeds import html_report
+    from victimneeds.report import findings, skipped_sections
+
+    folder = work / "html"
+    sections = [html_report.section(path) for path in executed]
+    pages = []
+    for i, path in enumerate(executed):
+        pages.append(html_report.write_html(
+            path, folder, area=data.name, source=data.source_note, figures_dir=work / "figures",
+            previous=sections[i - 1] if i > 0 else None,
+            following=sections[i + 1] if i + 1 < len(sections) else None,
+        ))
+    downloads = [
+        (word, "the assessment drafted as a Word document, to edit"),
+        (workbook, "every table in one Excel workbook, with a contents sheet"),
+        (work / MANIFEST, "every file of the pack with its SHA-256 checksum, to check that none has changed "
+                          "since the build"),
+        *((work / "tables" / f"{record.name}.csv", record.title) for record in records),
+    ]
+    index = html_report.write_index(
+        folder, title, sections, downloads, sorted((work / "figures").glob("*.json")), area=data.name,
+        period=period, source=data.source_note, gaps=findings(work), skipped=skipped_sections(work),
+    )
+    return pages, index
+
+
+def _run_notebooks(paths: list[Path], work: Path, parameters: dict, kernel_name: str, jobs: int | None,
+                   progress: BuildProgress) -> tuple[dict[str, float], list[str]]:
+    """Run the notebooks side by side, one kernel each, writing the executed copies to ``work/notebooks``:
+    ({notebook stem: seconds}, [a sentence for each notebook that failed]).
+
+    ``jobs`` notebooks are handed to the pool at a time, so that those named as running by ``progress`` are the
+    ones running.
+    """
     jobs = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), len(paths)))
-    bar = tqdm(total=len(paths), desc="Running notebooks", unit="notebook", disable=not progress)
+    progress.start_notebooks([nb.stem for nb in paths], jobs)
     timings: dict[str, float] = {}
     failures: list[str] = []
+    waiting = list(paths)
+    running: dict = {}
     # Notebooks are independent (each loads the area itself), so they run side by side, one kernel each.
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_notebook, str(nb), str(work / "notebooks" / nb.name), parameters, kernel_name): nb
-                   for nb in paths}
-        for future in as_completed(futures):
-            nb = futures[future]
-            seconds, error = future.result()
-            bar.update(1)
-            bar.set_postfix_str(nb.name)
-            if error:
-                failures.append(error)
-            else:
-                timings[nb.stem] = seconds
-    bar.close()
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                nb = waiting.pop(0)
+                running[pool.submit(_run_notebook, str(nb), str(work / "notebooks" / nb.name), parameters,
+                                    kernel_name)] = nb
+                progress.notebook_started(nb.stem)
+            finished, _ = wait(running, timeout=progress.interval, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: running[f].name):
+                nb = running.pop(future)
+                seconds, error = future.result()
+                progress.notebook_finished(nb.stem, seconds, failed=bool(error))
+                if error:
+                    failures.append(error)
+                else:
+                    timings[nb.stem] = seconds
+            progress.tick()
     return timings, failures
 
 

@@ -529,18 +529,13 @@ def write_workbook(
 
 
 def write_html(notebook: str | Path, directory: str | Path) -> Path:
-    """Render an executed notebook as a standalone HTML page in ``directory``."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """Render an executed notebook as a standalone HTML page in ``directory``, without its code: see
+    :func:`victimneeds.html_report.write_html`, which takes the title, area and navigation as well. The page
+    links to the contents page ``index.html`` if ``directory`` has one."""
+    from victimneeds import html_report
 
-    notebook = Path(notebook)
-    node = nbformat.read(notebook, as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(node)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{notebook.stem}.html"
-    path.write_text(body, encoding="utf-8")
-    return path
+    index = html_report.INDEX if (Path(directory) / html_report.INDEX).is_file() else None
+    return html_report.write_html(notebook, directory, index=index)
 
 
 # --------------------------------------------------------------------------------------------------
