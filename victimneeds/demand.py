@@ -334,8 +334,9 @@ class RecordedDemand:
     def plot(self, crime_group: str | None = None, ax: Axes | None = None) -> Axes:
         """Funnel plot of district rates per 1,000 in the latest period for one crime group."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
 
-        from victimneeds.plotting import MARKERS, PALETTE
+        from victimneeds.plotting import MARKERS, PALETTE, label_points, legend_below, page_size
 
         if self.funnel is None or self.funnel.empty:
             raise ValueError("There is no funnel to plot: recorded() needs 'district_code' in `by` for one.")
@@ -346,7 +347,7 @@ class RecordedDemand:
         if part.empty:
             raise ValueError(f"No funnel rows for crime group {crime_group!r}.")
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5))
+            _, ax = plt.subplots(figsize=page_size(4.0))
         target = float(part["target"].iloc[0])
         od = part.attrs.get("overdispersion")
         n = np.linspace(max(part["population"].min() * 0.5, 1), part["population"].max() * 1.1, 200)
@@ -363,14 +364,12 @@ class RecordedDemand:
         ax.axhline(target, color=PALETTE[2], label=f"Area rate: {target:,.1f}")
         ax.scatter(part["population"], part["value"], color=PALETTE[0], marker=MARKERS[0], zorder=3, label="District")
         label_col = "district_name" if "district_name" in part else "district_code"
-        for _, r in part.iterrows():
-            ax.annotate(
-                str(r[label_col]), (r["population"], r["value"]), textcoords="offset points", xytext=(4, 4), fontsize=8
-            )
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xlabel("Residents")
         ax.set_ylabel("Recorded per 1,000 residents")
         ax.set_title(f"{crime_group or 'All crime'}: district rates, {part['period'].iloc[0]}")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        label_points(ax, part["population"], part["value"], part[label_col].astype(str))
+        legend_below(ax)
         return ax
 
     def _repr_html_(self) -> str:
@@ -661,13 +660,13 @@ class HiddenDemand:
         """Bars of expected victims (with interval) and recorded victims by district, per crime group."""
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import PALETTE
+        from victimneeds.plotting import PALETTE, legend_below, page_size
 
         t = self.table
         label = "district_name" if "district_name" in t else ("district_code" if "district_code" in t else None)
         names = (t[label].astype(str) + ": " if label else "") + t["crime_group"].astype(str)
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.45 * len(t) + 1.5))
+            _, ax = plt.subplots(figsize=page_size(0.4 * len(t) + 1.8))
         y = np.arange(len(t))[::-1]
         ax.barh(y + 0.2, t["expected"], height=0.4, color=PALETTE[0], label="Expected victims (survey)")
         ax.errorbar(
@@ -683,7 +682,7 @@ class HiddenDemand:
         ax.set_yticks(y, names.tolist())
         ax.set_xlabel("Victims a year")
         ax.set_title("Expected and recorded victims a year")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        legend_below(ax)
         return ax
 
     def _repr_html_(self) -> str:

@@ -858,11 +858,16 @@ class ForecastResult:
     def _totals(self, t: pd.DataFrame, block: pd.Series, what: str) -> pd.DataFrame:
         return _block_totals(t, self.keys, self.paths, self.calibration, block, what)
 
-    def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
-        """Fan chart for one series: history, forecast mean, 80% and 95% intervals."""
+    def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None,
+             history_months: int | None = 36) -> Axes:
+        """Fan chart for one series: recent history, forecast mean, 80% and 95% intervals.
+
+        ``history_months`` of recorded history are shown before the forecast (all of it with None), so the
+        forecast takes a fair share of the width; the legend sits under the chart.
+        """
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import PALETTE
+        from victimneeds.plotting import PALETTE, date_axis, legend_below, page_size
 
         t, hist = self.table, self.history
         if self.keys:
@@ -877,8 +882,10 @@ class ForecastResult:
             name = "All"
         if t.empty:
             raise ValueError(f"No forecast for series {key!r}.")
+        if history_months is not None and len(hist):
+            hist = hist[hist["month"] > hist["month"].max() - history_months]
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4.5))
+            _, ax = plt.subplots(figsize=page_size(3.6))
         xh = hist["month"].dt.to_timestamp()
         xf = t["month"].dt.to_timestamp()
         ax.plot(xh, hist["count"], color=PALETTE[4], marker="o", markersize=2.5, label="Recorded")
@@ -891,7 +898,9 @@ class ForecastResult:
         ax.set_ylim(bottom=0)
         ax.set_ylabel("Per month")
         ax.set_title(title or f"{name}: forecast ({t['method'].iloc[0]})")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        ax.set_xlim(min(xh.min(), xf.min()) if len(xh) else xf.min(), xf.max())
+        date_axis(ax)
+        legend_below(ax)
         return ax
 
 
@@ -1623,10 +1632,10 @@ class ScenarioResult:
         return "\n".join(lines)
 
     def plot(self, key: object | None = None, ax: Axes | None = None) -> Axes:
-        """Fan chart of the scenario against the baseline for one series."""
+        """Fan chart of the scenario against the baseline for one series (legend under the chart)."""
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import PALETTE
+        from victimneeds.plotting import PALETTE, date_axis, legend_below, page_size
 
         t = self.table
         if self.keys:
@@ -1636,7 +1645,7 @@ class ScenarioResult:
             key = key if isinstance(key, tuple) else (key,)
             t = t[np.logical_and.reduce([t[k] == v for k, v in zip(self.keys, key, strict=True)])]
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4.5))
+            _, ax = plt.subplots(figsize=page_size(3.6))
         x = t["month"].dt.to_timestamp()
         if "lower_95" in t:
             ax.fill_between(x, t["lower_95"], t["upper_95"], color=PALETTE[3], alpha=0.2, label="Scenario 95% interval")
@@ -1649,7 +1658,9 @@ class ScenarioResult:
         ax.set_ylim(bottom=0)
         ax.set_ylabel("Per month")
         ax.set_title(f"{', '.join(map(str, key)) if self.keys else 'All'}: {self.description}")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        ax.set_xlim(x.min(), x.max())
+        date_axis(ax)
+        legend_below(ax)
         return ax
 
 

@@ -218,6 +218,16 @@ def legend_below(ax: Axes, handles: Sequence | None = None, labels: Sequence[str
     return ax.legend(handles, labels, **(options | kwargs))
 
 
+def date_axis(ax: Axes, axis: str = "x", max_ticks: int = 7) -> None:
+    """Date ticks that never run into each other: at most ``max_ticks``, labelled concisely (2023, Apr, Jul...)."""
+    import matplotlib.dates as mdates
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)
+    target.set_major_locator(locator)
+    target.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
 #: Tick values for a log axis, in the order they are tried: each decade's 1, 2, 5, then 3 and 1.5 and 7.
 _LOG_STEPS = ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 
@@ -266,6 +276,43 @@ def plain_log_axis(ax: Axes, axis: str = "x", max_ticks: int = 9) -> list[float]
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
     target.set_minor_formatter(NullFormatter())
     return chosen
+
+
+#: Where a point's label may go, tried in turn: (x offset, y offset in points, horizontal, vertical alignment).
+_LABEL_SPOTS = ((4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"),
+                (-4, -4, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"))
+
+
+def label_points(ax: Axes, x: Sequence[float], y: Sequence[float], texts: Sequence[str],
+                 fontsize: float = MIN_FONT) -> list:
+    """Name points (e.g. districts on a funnel plot) without one name covering another.
+
+    Each label goes to the first of a few spots around its point (right-above, right-below, left-above, ...)
+    where it overlaps no label already placed and stays inside the axes; if none is free, the first spot.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    placed: list = []
+    out = []
+    for xi, yi, text in zip(x, y, texts, strict=True):
+        chosen = None
+        for dx, dy, ha, va in _LABEL_SPOTS:
+            note = ax.annotate(str(text), (xi, yi), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va,
+                               fontsize=fontsize)
+            box = note.get_window_extent(renderer)
+            inside = ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1 and ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1
+            if inside and not any(box.overlaps(other) for other in placed):
+                chosen = note
+                break
+            note.remove()
+        if chosen is None:
+            dx, dy, ha, va = _LABEL_SPOTS[0]
+            chosen = ax.annotate(str(text), (xi, yi), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va,
+                                 fontsize=fontsize)
+        placed.append(chosen.get_window_extent(renderer))
+        out.append(chosen)
+    return out
 
 
 def empty_series(table: pd.DataFrame, series: str, y: str) -> list[str]:
@@ -462,6 +509,8 @@ def line_chart(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_ylim(bottom=0)
+    if isinstance(table[x].dtype, pd.PeriodDtype) or pd.api.types.is_datetime64_any_dtype(table[x]):
+        date_axis(ax)
     ax.left_out = left_out
     if series is not None or shade:
         note = None

@@ -38,7 +38,7 @@ from scipy import stats as _st
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from victimneeds import compare, labels, stats
-from victimneeds.plotting import MARKERS, PALETTE, legend_below, page_size, plain_log_axis
+from victimneeds.plotting import MARKERS, PALETTE, label_points, legend_below, page_size, plain_log_axis
 
 __all__ = [
     "BY_COLUMNS",
@@ -783,19 +783,11 @@ class ReferralRatios:
             zorder=3,
             label="Outside 99.8% limits",
         )
-        for r in t.itertuples(index=False):
-            unit = getattr(r, self.by)
-            ax.annotate(
-                self.names.get(str(unit), str(unit)),
-                (r.expected, r.ratio),
-                textcoords="offset points",
-                xytext=(5, 4),
-                fontsize=8,
-            )
         ax.set_xlabel("Expected police referrals (from the area's rates for the same crime group and victims)")
         ax.set_ylabel("Observed / expected referrals")
         ax.set_title("Are districts referring as many victims as expected?")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        label_points(ax, t["expected"], t["ratio"], [self.names.get(str(u), str(u)) for u in t[self.by]])
         legend_below(ax)
         return ax
 
