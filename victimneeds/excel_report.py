@@ -230,7 +230,9 @@ def _prepare(record: TableRecord, table: pd.DataFrame, place_names: Mapping[str,
                     if not isinstance(number, str):
                         values.append(number)
                         continue
-                values.append(labels.level_label(value, name, place_names))
+                # a code column beside its name column keeps its codes (they are what other data joins on)
+                keep = name.endswith("_code") and not as_names
+                values.append(value if keep else labels.level_label(value, name, place_names))
                 continue
             number = _number(value)
             if isinstance(number, float) and math.isinf(number):
@@ -456,6 +458,9 @@ def write_workbook(
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No note text provided")
+        # gptables 2.0.2 uses pandas options and dtype upcasts that pandas 3 deprecates (it still works)
+        warnings.filterwarnings("ignore", category=FutureWarning, module="gptables")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="gptables")
         wb = gpt.produce_workbook(
             filename=str(path), sheets=gptables,
             cover=_cover(title, area, period, source, thresholds, empty, docx_name),
@@ -496,8 +501,8 @@ def read_workbook_tables(path: str | Path) -> dict[str, WorkbookTable]:
     wb = load_workbook(path, data_only=True)
     found: dict[str, WorkbookTable] = {}
     for ws in wb.worksheets:
-        for excel_name, table in ws.tables.items():
-            name = table_name_from_excel(excel_name)
+        for table in ws.tables.values():
+            name = table_name_from_excel(table.displayName)
             if name is None:
                 continue
             rows = [[cell.value for cell in row] for row in ws[table.ref]]
