@@ -1,4 +1,5 @@
-"""Tests for victimneeds.io.fetch: a local HTTP server on 127.0.0.1 serves small archives built here.
+"""Tests for victimneeds.io.fetch and victimneeds.io.public_sources: a local HTTP server on 127.0.0.1 serves small
+archives and files built here.
 
 No test contacts any address other than 127.0.0.1. Each server runs in a thread and is shut down when its
 test ends; every download uses a timeout of a few seconds.
@@ -6,21 +7,28 @@ test ends; every download uses a timeout of a few seconds.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
+import json
 import re
 import socket
 import threading
 import time
+import tomllib
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from victimneeds.cli import main as cli_main
 from victimneeds.io import read_policeuk
 from victimneeds.io.fetch import FetchError, archives_for, default_archive_dir, fetch_policeuk
+from victimneeds.io.public_sources import PUBLIC_INPUTS, by_hand, fetch_public, public_sources
 
 STREET = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
@@ -477,3 +485,200 @@ def test_complete_partial_file_is_recognised_from_a_416_answer(serve, tmp_path: 
     result = fetch(base, tmp_path)
     assert state.log == [("/2021-03.zip", f"bytes={len(archive)}-")] and state.sent == 0
     assert result.downloaded == ["2021-03.zip"] and len(result.extracted) == 6
+
+
+# --------------------------------------------------------------------------------------------------
+# The other public inputs (victimneeds.io.public_sources): the same loopback server serves small files
+# --------------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = public_sources()
+
+
+def geojson(*codes: str) -> bytes:
+    features = [{"type": "Feature", "properties": {"LSOA11CD": c, "LSOA11NM": f"Area {c}"},
+                 "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}} for c in codes]
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+
+
+def small_files() -> dict[str, bytes]:
+    """One small, well-formed file for each fixed input, by name."""
+    return {
+        "lsoa_lookup": gzip.compress(b"OA11CD,LSOA11CD,LSOA11NM,LAD17CD\nE00000001,E01000001,A 001A,E09000001\n"),
+        "pfa_lookup": "\ufeffLAD17CD,LAD17NM,CSP17CD,CSP17NM,PFA17CD,PFA17NM,FID\n".encode(),
+        "population_lsoa": "\ufefflsoa,pop\nE01000001,\"1,500\"\n".encode(),
+        "population_lad": bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504,
+        "imd": gzip.compress(b"LSOA code (2011),LSOA name (2011),Index of Multiple Deprivation (IMD) Decile\n"),
+        "imd_scores": b"nation,lsoa,overall_local_score\nE,E01000001,12.5\n",
+    }
+
+
+def served(files: dict[str, bytes], sources: pd.DataFrame = SOURCES) -> tuple[pd.DataFrame, dict[str, bytes]]:
+    """The sources table with these files' sizes and checksums, and the server paths that serve them."""
+    table, paths = sources.copy(), {}
+    for name, body in files.items():
+        i = table.index[table["name"] == name][0]
+        table.loc[i, "sha256"] = hashlib.sha256(body).hexdigest()
+        table.loc[i, "bytes"] = len(body)
+        paths[urlsplit_path(table.loc[i, "file_url"])] = body
+    return table, paths
+
+
+def urlsplit_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.lstrip("/")
+
+
+def test_public_sources_cover_every_input_an_area_reads() -> None:
+    shipped = tomllib.loads((ROOT / "data" / "areas" / "leicestershire.toml").read_text())["inputs"]
+    assert set(shipped) - {"data_dir"} == set(SOURCES["input"])
+    by_input = SOURCES.set_index("input")
+    for key, pattern in shipped.items():
+        if key in ("data_dir", "policeuk"):
+            continue
+        assert by_input.loc[key, "file_name"] == pattern, key
+    from victimneeds.new_area import _INPUTS  # the paths victimneeds init writes
+
+    for key, path in _INPUTS.items():
+        assert by_input.loc[key, "file_name"] == path
+    assert set(PUBLIC_INPUTS) == set(SOURCES["name"]) - {"policeuk"}
+    for row in SOURCES.itertuples():
+        assert row.publisher and row.title and row.licence and row.used_for, row.name
+        assert row.dataset_page.startswith("https://") and row.file_url.startswith("https://"), row.name
+        assert "not checked from the machine" in row.note, row.name
+        if "{district}" not in row.file_name and row.how == "mirror":
+            assert len(row.sha256) == 64 and row.bytes > 0, row.name
+
+
+@pytest.mark.realdata
+def test_recorded_checksums_are_those_of_the_files_the_project_is_tested_with(shared_data: Path) -> None:
+    # the shared copies are the same bytes (imd_scores was gzipped there: its checksum is of the plain CSV)
+    for row in SOURCES[SOURCES["sha256"] != ""].itertuples():
+        path = shared_data / row.file_name
+        body = gzip.decompress(path.read_bytes()) if row.compress == "gzip" else path.read_bytes()
+        assert hashlib.sha256(body).hexdigest() == row.sha256 and len(body) == row.bytes, row.name
+
+
+def test_fetch_public_writes_the_layout_the_area_reads_and_checks_each_file(serve, tmp_path: Path) -> None:
+    files = small_files()
+    table, paths = served(files)
+    paths[urlsplit_path(SOURCES.set_index("name").loc["boundaries", "file_url"]).replace("{district}", "E06000016")] = (
+        geojson("E01013600", "E01013601"))
+    base, state = serve(paths)
+    dest = tmp_path / "data"
+    result = fetch_public(dest, sources=table, districts=["E06000016"], base_url=base, timeout=3, progress=False)
+    assert result.ok and set(result.table["action"]) == {"downloaded"} and len(result.table) == 7
+    assert (dest / "geography/lookups/LAD17_CSP17_PFA17_EW_lookup.csv").read_bytes() == files["pfa_lookup"]
+    assert (dest / "deprivation/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz").read_bytes() == files["imd"]
+    # imd_scores is served as CSV, checked, then gzipped to the name the configuration reads
+    assert gzip.decompress((dest / "deprivation/mysociety_UK_IMD_E.csv.gz").read_bytes()) == files["imd_scores"]
+    assert json.loads((dest / "geography/lsoa2011_by_lad/E06000016.json").read_text())["features"]
+    assert not list(dest.rglob("*.part")) and not list(dest.rglob("*.tmp"))
+    # a second run finds every file in place and right: no request
+    requests = len(state.log)
+    again = fetch_public(dest, sources=table, districts=["E06000016"], base_url=base, timeout=3, progress=False)
+    assert set(again.table["action"]) == {"already present"} and len(state.log) == requests
+    assert "7 already present" in again.summary()
+
+
+def test_a_changed_local_file_is_downloaded_again(serve, tmp_path: Path) -> None:
+    files = {"pfa_lookup": small_files()["pfa_lookup"]}
+    table, paths = served(files)
+    base, state = serve(paths)
+    target = tmp_path / "geography/lookups/LAD17_CSP17_PFA17_EW_lookup.csv"
+    target.parent.mkdir(parents=True)
+    target.write_text("edited by hand")
+    result = fetch_public(tmp_path, ["pfa_lookup"], sources=table, base_url=base, timeout=3, progress=False)
+    assert result.table["action"].tolist() == ["downloaded"] and target.read_bytes() == files["pfa_lookup"]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"<!DOCTYPE html><html>Sign in</html>", ["web page"]),
+        (b"LAD17CD,LAD17NM\n", ["bytes, not the", "expected"]),
+        (small_files()["pfa_lookup"].replace(b"FID", b"XYZ"), ["checksum differs"]),
+    ],
+)
+def test_a_wrong_download_is_deleted_and_the_by_hand_way_given(serve, tmp_path: Path, body: bytes,
+                                                                words: list[str]) -> None:
+    table, _ = served({"pfa_lookup": small_files()["pfa_lookup"]})
+    if words == ["web page"]:  # no checksum recorded: the format check finds the page
+        table.loc[table["name"] == "pfa_lookup", ["sha256", "bytes"]] = ["", pd.NA]
+    url = urlsplit_path(table.set_index("name").loc["pfa_lookup", "file_url"])
+    base, _ = serve({url: body})
+    result = fetch_public(tmp_path, ["pfa_lookup"], sources=table, base_url=base, timeout=3, progress=False)
+    row = result.table.iloc[0]
+    assert not result.ok and row["action"] == "failed"
+    for w in words + ["was deleted", "Get it by hand", "geoportal.statistics.gov.uk",
+                      str(tmp_path / "geography/lookups/LAD17_CSP17_PFA17_EW_lookup.csv")]:
+        assert w in row["detail"], row["detail"]
+    assert not list(tmp_path.rglob("*.csv")) and not list(tmp_path.rglob("*.part"))
+
+
+def test_missing_file_fails_with_the_publisher_page_and_the_rest_continue(serve, tmp_path: Path) -> None:
+    files = small_files()
+    table, paths = served(files)
+    del paths[urlsplit_path(table.set_index("name").loc["imd", "file_url"])]
+    base, _ = serve(paths)
+    result = fetch_public(tmp_path, ["imd", "population_lsoa"], sources=table, base_url=base, timeout=3, progress=False)
+    actions = dict(zip(result.table["name"], result.table["action"], strict=True))
+    assert actions == {"imd": "failed", "population_lsoa": "downloaded"}
+    detail = result.table.set_index("name").loc["imd", "detail"]
+    assert "404" in detail and "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019" in detail
+    assert "Download the failed files by hand" in result.summary()
+
+
+def test_offline_names_the_page_and_file_to_get_by_hand(tmp_path: Path) -> None:
+    with pytest.raises(FetchError) as info:
+        fetch_public(tmp_path, ["imd"], base_url=f"http://127.0.0.1:{closed_port()}/", timeout=2, progress=False)
+    text = str(info.value)
+    assert info.value.reason == "offline" and "\n" not in text
+    assert "english-indices-of-deprivation-2019" in text and "File_1_-_IMD2019_Index_of_Multiple_Deprivation" in text
+
+
+@pytest.mark.realdata
+def test_boundaries_for_a_force_take_its_districts_from_the_lookup(serve, tmp_path: Path, shared_data: Path) -> None:
+    lookup = (shared_data / "geography/lookups/LAD17_CSP17_PFA17_EW_lookup.csv").read_bytes()  # the real ONS lookup
+    table, paths = served({"pfa_lookup": lookup})
+    pattern = urlsplit_path(table.set_index("name").loc["boundaries", "file_url"])
+    leics = ["E06000016", "E06000017"] + [f"E07000{n}" for n in range(129, 136)]  # PROVENANCE.md 2a: 9 districts
+    for code in leics:
+        paths[pattern.replace("{district}", code)] = geojson(code.replace("E0", "E01"))
+    base, _ = serve(paths)
+    result = fetch_public(tmp_path, ["pfa_lookup", "boundaries"], force="Leicestershire", sources=table,
+                          base_url=base, timeout=3, progress=False)
+    got = sorted(p.stem for p in (tmp_path / "geography/lsoa2011_by_lad").glob("*.json"))
+    assert result.ok and got == leics and (result.table["name"] == "boundaries").sum() == 9
+    skipped = fetch_public(tmp_path, ["boundaries"], sources=table, base_url=base, timeout=3, progress=False)
+    assert skipped.table["action"].tolist() == ["skipped"] and "--force" in skipped.table["detail"].iloc[0]
+    with pytest.raises(FetchError) as info:
+        fetch_public(tmp_path, ["boundaries"], force="Atlantis", sources=table, base_url=base, progress=False)
+    assert info.value.reason == "bad_request" and "Atlantis" in str(info.value)
+
+
+def test_cli_fetch_public_and_by_hand(serve, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import victimneeds.io.public_sources as ps
+
+    table, paths = served({"population_lsoa": small_files()["population_lsoa"]})
+    monkeypatch.setattr(ps, "public_sources", lambda: table)
+    base, state = serve(paths)
+    assert cli_main(["fetch", "population_lsoa", "--dest", str(tmp_path), "--base-url", base, "--quiet"]) == 0
+    assert "population/lsoa_population_mid2019_UK_small_areas.csv: downloaded" in capsys.readouterr().out
+    requests = len(state.log)
+    assert cli_main(["fetch", "public", "--dest", str(tmp_path), "--by-hand"]) == 0
+    out = capsys.readouterr().out
+    assert len(state.log) == requests  # nothing downloaded
+    for row in SOURCES.itertuples():
+        assert row.dataset_page in out and row.file_name in out
+    assert cli_main(["fetch", "imd", "--dest", str(tmp_path), "--base-url", f"http://127.0.0.1:{closed_port()}/",
+                     "--timeout", "2", "--quiet"]) == 1
+    assert "english-indices-of-deprivation-2019" in capsys.readouterr().err
+
+
+def test_by_hand_refuses_unknown_inputs() -> None:
+    with pytest.raises(FetchError) as info:
+        by_hand(["imdd"])
+    assert info.value.reason == "bad_request" and "'imd'" in str(info.value)

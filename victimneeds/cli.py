@@ -2,6 +2,9 @@
 
 ``victimneeds build [--area example|PATH.toml] [--out DIR]``: run the notebooks and write the evidence pack.
 ``victimneeds fetch policeuk --force NAME --from YYYY-MM --to YYYY-MM --dest DIR``: download police.uk data.
+``victimneeds fetch public --dest DATA [--force NAME]``: download the other public inputs (lookups, boundaries,
+population, IMD) into the layout an area configuration reads; ``victimneeds fetch imd --dest DATA`` one of them;
+``--by-hand`` prints where to get each by hand.
 ``victimneeds init NAME``: an area configuration, templates and a data request for a force.
 ``victimneeds check --area FILE``: read and check every input of an area without building.
 ``victimneeds audit PACK``: attack a built pack's suppressed counts and write its disclosure log.
@@ -63,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--area", default="example",
                    help="'example' (the built-in synthetic area, default) or the path of an area's TOML config")
     b.add_argument("--out", default=None, help="output folder (default: build/<area>/)")
-    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--quiet", action="store_true",
+                   help="say nothing while building (by default each stage is named on standard error: on a "
+                   "terminal one line updated in place, elsewhere one plain line a stage)")
     b.add_argument("--jobs", type=int, default=None, help="notebooks run at a time (default: one per CPU core)")
     f = sub.add_parser(
         "fetch",
@@ -97,7 +102,63 @@ def _parser() -> argparse.ArgumentParser:
                    "a mirror or a file:// folder)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _public_parsers(fsub)
     return parser
+
+
+def _public_parsers(fsub: argparse._SubParsersAction) -> None:
+    """``fetch public`` (every public input but police.uk) and ``fetch <input>`` (one of them)."""
+    from victimneeds.io.public_sources import PUBLIC_INPUTS
+
+    table = "victimneeds/reference/public_sources.csv"
+    for what in ("public", *PUBLIC_INPUTS):
+        every = what == "public"
+        q = fsub.add_parser(
+            what,
+            help=("the other public inputs of an area: lookups, LSOA boundaries, population, IMD" if every
+                  else f"the public input {what!r} of an area configuration"),
+            description=(f"Download {'the public inputs' if every else 'the public input ' + what} of an area "
+                         f"(every file listed in {table}: publisher, page, file URL, checksum) into DEST in the "
+                         "layout the area configuration reads (DEST is its data_dir), checking each file's size, "
+                         "checksum and format; files already there and right are left alone. Where a file cannot "
+                         "be fetched, the publisher's page and the file to save are printed. The police.uk files "
+                         "come from 'victimneeds fetch policeuk'."),
+        )
+        q.add_argument("--dest", required=True, help="the open-data folder (the area configuration's data_dir)")
+        if every or what == "boundaries":
+            q.add_argument("--force", default=None,
+                           help="the police force area (e.g. avon-and-somerset or E23000036) whose districts' LSOA "
+                           "boundaries to fetch (read from the LAD-CSP-PFA lookup in DEST)")
+            q.add_argument("--districts", nargs="+", default=None, metavar="CODE",
+                           help="district (LAD) codes whose boundaries to fetch, instead of --force")
+        if every:
+            q.add_argument("--only", nargs="+", default=None, metavar="INPUT", choices=list(PUBLIC_INPUTS),
+                           help=f"fetch only these inputs: {', '.join(PUBLIC_INPUTS)}")
+        q.add_argument("--by-hand", action="store_true",
+                       help="download nothing: print the publisher's page and the file to save for each input")
+        q.add_argument("--base-url", default=None, help="fetch from this server instead (a mirror)")
+        q.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
+        q.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _fetch_public(args: argparse.Namespace) -> int:
+    from victimneeds.io.fetch import FetchError
+    from victimneeds.io.public_sources import by_hand, fetch_public
+
+    names = getattr(args, "only", None) if args.source == "public" else [args.source]
+    if args.by_hand:
+        print(by_hand(names or None, args.dest))
+        return 0
+    try:
+        result = fetch_public(args.dest, names, force=getattr(args, "force", None),
+                              districts=getattr(args, "districts", None), base_url=args.base_url,
+                              timeout=args.timeout, progress=not args.quiet)
+    except FetchError as err:
+        return _fail(str(err), 2 if err.reason == "bad_request" else 1)
+    except OSError as err:
+        return _fail(f"cannot write the public inputs to {args.dest}: {err}", 1)
+    print(result.summary())
+    return 0 if result.ok else 1
 
 
 def _fail(message: str, code: int) -> int:
@@ -155,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(f"cannot write the police.uk files to {args.dest} or {args.archive_dir or 'the cache'}: "
                          f"{err}", 1)
         print(result.summary())
+    elif args.command == "fetch":
+        return _fetch_public(args)
     return 0
 
 
