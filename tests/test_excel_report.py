@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from victimneeds.excel_report import excel_table_name, read_workbook_tables, sheet_label, table_name_from_excel
+from victimneeds.labels import snake_case_words
 from victimneeds.report import Output, read_table, table_records, write_workbook
 
 SNAKE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
@@ -36,6 +37,7 @@ def _pack(folder: Path) -> Output:
     rates["value"] = rates["victims"] / rates["population"] * 1000
     rates["lowercl"] = rates["value"] * 0.977
     rates["uppercl"] = rates["value"] * 1.0231
+    rates["method"] = "Exact Poisson intervals, one for each district_code"
     out.table(rates, "01_rate_last_12_months", "Victims per 1,000 residents", counts=["victims"],
               linked={"victims": ["value", "lowercl", "uppercl"]}, modelled=["population"],
               index=["district_code", "district_name"], units="victims per 1,000 residents",
@@ -212,6 +214,8 @@ def test_no_cell_holds_a_code_name_or_an_unformatted_number(book):
             for cell in row:
                 if isinstance(cell.value, str):
                     assert not SNAKE.match(cell.value), (ws.title, cell.coordinate, cell.value)
+                    words = re.sub(r"\S+\.(docx|csv|xlsx)\b", "", cell.value)  # file names may have '_'
+                    assert not snake_case_words(words), (ws.title, cell.coordinate, cell.value)
                 elif isinstance(cell.value, (int, float)):
                     assert cell.number_format != "General", (ws.title, cell.coordinate, cell.value)
 

@@ -232,7 +232,12 @@ def _prepare(record: TableRecord, table: pd.DataFrame, place_names: Mapping[str,
                         continue
                 # a code column beside its name column keeps its codes (they are what other data joins on)
                 keep = name.endswith("_code") and not as_names
-                values.append(value if keep else labels.level_label(value, name, place_names))
+                if keep:
+                    values.append(value)
+                elif " " in value.strip():  # a sentence (a finding, a method): raw identifiers in it become words
+                    values.append(labels.humanise_text(value, place_names))
+                else:
+                    values.append(labels.level_label(value, name, place_names))
                 continue
             number = _number(value)
             if isinstance(number, float) and math.isinf(number):
