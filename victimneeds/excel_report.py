@@ -15,20 +15,25 @@ Why gptables
 ------------
 The Analysis Function publishes ``gptables`` for exactly this, and it fits, so it writes the workbook: the
 cover sheet, the heading lines of each sheet (title, subtitles, instructions, legend, source), the one header
-row, the Excel table object for each table (a named ``ListObject``, so that Power Query and screen readers find
-the table), left and right alignment by column type and the accessible ``gptheme`` (Arial 12, no gridlines). It
+row, the Excel table object for each table (a named ``ListObject``, which assistive technology and Power Query
+find by name), left and right alignment by column type and the accessible ``gptheme`` (Arial 12, no gridlines). It
 does not conflict with the pinned versions (it adds only ``XlsxWriter`` and ``importlib_resources``). Three
 things are done here by hand, on the sheets gptables creates, because gptables 2.0.2 does not do them:
 
 * the Contents sheet is our own table rather than gptables' generated one, because gptables' has two columns
-  (sheet, description) and we need the period of each table in a column of its own; and the Notes sheet is ours
-  so that it can follow the Contents (gptables puts a generated notes sheet before any sheet passed in) and
-  list the sheets each note applies to. Note numbers are given in order of first appearance, as gptables
-  would;
+  (sheet, description) and we need the period of each table in a column of its own; and so the Notes sheet is
+  ours too, because gptables places its generated notes sheet before every sheet passed in, which would put
+  Notes before our Contents. Ours also lists the sheets each note applies to. Notes are numbered in order of
+  first appearance, as gptables numbers them;
 * the heading row of every sheet is frozen (``freeze_panes``), which gptables does not offer;
 * column widths are fitted to the numbers as shown (with their format) and capped at :data:`MAX_WIDTH`
   characters, with long text wrapped: gptables' ``auto_width`` measures the unrounded value
   (``104.2095257493974``) and lets a column of sentences grow past a screen.
+
+Two rules of the guidance that gptables enforces shape the data: a blank cell must say why it is blank, so a
+missing value is written as :data:`NOT_AVAILABLE` ("[x]", explained on the sheet); and gptables refuses a table
+with no rows, so such a table is named on the cover and gets no sheet. A cell of symbols only ("-") is refused
+by gptables too; it is reported here with the table, column and row.
 
 ``afcharts`` (the Analysis Function's chart style) is not used here: the workbook holds no charts.
 
@@ -206,10 +211,10 @@ def _prepare(record: TableRecord, table: pd.DataFrame, place_names: Mapping[str,
             header = labels.column_label(name)
         if header.lower() in used:
             alternative = name.replace("_", " ").strip()
-            header = alternative[:1].upper() + alternative[1:]
+            base = header = alternative[:1].upper() + alternative[1:]
             i = 2
             while header.lower() in used:
-                header = f"{header} ({i})"
+                header = f"{base} ({i})"
                 i += 1
         used.add(header.lower())
         values: list[object] = []
