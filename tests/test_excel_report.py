@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from victimneeds.excel_report import excel_table_name, read_workbook_tables, sheet_label, table_name_from_excel
+from victimneeds.excel_report import (
+    excel_table_name,
+    read_workbook_tables,
+    sheet_label,
+    sheet_names,
+    table_name_from_excel,
+)
 from victimneeds.labels import snake_case_words
 from victimneeds.report import Output, read_table, table_records, write_workbook
 
@@ -245,3 +251,10 @@ def test_names():
     assert sheet_label("00_residents_by_imd_decile") == "00 Residents by IMD decile"
     assert table_name_from_excel(excel_table_name("02_a-b_c")) == "02_a-b_c"
     assert table_name_from_excel("contents_table") is None
+
+
+def test_sheet_names_tells_other_documents_where_each_table_is(book):
+    folder, path, wb = book
+    names = sheet_names(r.name for r in table_records(folder))
+    assert list(names.values()) == wb.sheetnames[3:]
+    assert {name: t.sheet for name, t in read_workbook_tables(path).items()} == names

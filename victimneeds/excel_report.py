@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +109,22 @@ def sheet_label(name: str) -> str:
             word = word[:1].upper() + word[1:]
         shown.append(word)
     return " ".join(shown)
+
+
+def sheet_names(names: Iterable[str]) -> dict[str, str]:
+    """``{table name: sheet name}`` as :func:`write_workbook` names the sheets, for documents that point to them.
+
+    ``names`` are all the tables under the pack's ``tables/`` folder (a table with no rows gets no sheet, but
+    is counted here so that every caller gets the same names).
+
+    Examples
+    --------
+    >>> sheet_names(["02_pathway", "01_notes"])
+    {'01_notes': '01 Notes', '02_pathway': '02 Pathway'}
+    """
+    ordered = sorted(names)
+    labels_ = _sheet_names([*FIRST_SHEETS, *(sheet_label(n) for n in ordered)])[len(FIRST_SHEETS):]
+    return dict(zip(ordered, labels_, strict=True))
 
 
 @dataclass
@@ -451,12 +467,14 @@ def write_workbook(
     records = table_records(out_dir)
     tables = {r.name: read_table(out_dir / "tables" / f"{r.name}.csv") for r in records}
     empty = [r.title.strip() for r in records if tables[r.name].empty]
-    kept = [r for r in records if not tables[r.name].empty]
-    labels_used = _sheet_names([*FIRST_SHEETS, *(sheet_label(r.name) for r in kept)])[len(FIRST_SHEETS):]
+    names = sheet_names(tables)
     sheets = []
-    for record, label in zip(kept, labels_used, strict=True):
+    for record in records:
+        if tables[record.name].empty:
+            continue
         columns, has_missing = _prepare(record, tables[record.name], place_names)
-        sheets.append(_Sheet(record, label, columns, has_missing, record.period.strip() or period or "not stated"))
+        sheets.append(_Sheet(record, names[record.name], columns, has_missing,
+                             record.period.strip() or period or "not stated"))
     notes = _notes(sheets, place_names)
     if not area and ": " in title:
         area = title.rsplit(": ", 1)[1]
