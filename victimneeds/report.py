@@ -542,44 +542,23 @@ def write_html(notebook: str | Path, directory: str | Path) -> Path:
 # The Word document
 # --------------------------------------------------------------------------------------------------
 
-#: Tables up to this size go into the Word document; larger ones are named and left to the workbook.
+#: Tables up to this size go into the Word document whole; longer or wider ones are summarised there (see
+#: :func:`victimneeds.word_report.page_table`), the whole table staying in the workbook.
 WORD_TABLE_MAX_ROWS = 25
 WORD_TABLE_MAX_COLUMNS = 9
 
-
-def _notebook_heading(path: Path) -> tuple[str, str]:
-    """(title, first paragraph of narrative) of a notebook, from its first markdown cell."""
-    import nbformat
-
-    node = nbformat.read(path, as_version=4)
-    for cell in node.cells:
-        if cell.cell_type != "markdown":
-            continue
-        lines = [line for line in cell.source.splitlines()]
-        title = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), path.stem)
-        title = re.sub(r"^\d+\s+", "", title)
-        body = [line for line in lines if line.strip() and not line.startswith("#")]
-        intro = " ".join(body[:1]).replace("**", "") if body else ""
-        return title, intro
-    return path.stem, ""
-
-
-def _set_alt_text(shape, alt_text: str, title: str) -> None:
-    doc_pr = shape._inline.docPr
-    doc_pr.set("descr", alt_text)
-    doc_pr.set("title", title)
-
-
-#: Columns that say how a row was made: in the workbook, but in the Word draft only as a note under the table.
+#: Columns that say how a row was made: in the workbook, but in the Word draft only as a note under the table
+#: (when they hold one value for every row).
 WORD_NOTE_COLUMNS = ("method", "statistic", "confidence", "source", "interval_basis", "note", "notes")
 
 
 def word_view(table: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
-    """The part of a published table that goes into the Word draft, and notes to print under it.
+    """The part of a published table that fits a Word page whole, and notes to print under it.
 
     Columns saying how rows were made (:data:`WORD_NOTE_COLUMNS`) become notes (their value, when it is the same
     on every row). Returns ``(None, notes)`` when the rest is too big for a page (more than
-    :data:`WORD_TABLE_MAX_ROWS` rows or :data:`WORD_TABLE_MAX_COLUMNS` columns); it stays in the workbook.
+    :data:`WORD_TABLE_MAX_ROWS` rows or :data:`WORD_TABLE_MAX_COLUMNS` columns): the Word draft then shows a
+    summary of it (:func:`victimneeds.word_report.page_table`).
     """
     notes = []
     drop = [c for c in table.columns if str(c) in WORD_NOTE_COLUMNS]
@@ -593,16 +572,6 @@ def word_view(table: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
     return view, notes
 
 
-def _format_cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return readable(value)
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
-    return str(value)
-
-
 def write_word(
     out_dir: str | Path,
     path: str | Path,
@@ -610,93 +579,13 @@ def write_word(
     source: str,
     notebooks: Sequence[str | Path],
     period: str = "",
+    place_names: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write the assessment as a Word document a policy officer can edit.
-
-    One heading per notebook (its title and opening sentence), then each of its figures (with a numbered
-    caption and the figure's alt text set on the picture) and its tables that fit a page (larger ones are named
-    and left to the workbook); a "Gaps found" list from the findings the notebooks recorded; and a note on the
-    sections skipped for lack of input. Every table comes from the disclosure-controlled CSVs, so the document
-    holds nothing the workbook does not.
+    """Write the assessment as a Word document a policy officer can edit: see
+    :func:`victimneeds.word_report.write_word` (title page and contents, executive summary, a chapter per
+    notebook following its narrative, numbered figures and tables, annexes on sources, methods and disclosure).
+    Every table comes from the disclosure-controlled CSVs, so the document holds nothing the workbook does not.
     """
-    from docx import Document
-    from docx.shared import Inches, Pt
+    from victimneeds import word_report
 
-    out_dir = Path(out_dir)
-    doc = Document()
-    doc.core_properties.title = title
-    doc.core_properties.comments = source[:255]  # Word limits document properties to 255 characters
-    doc.add_heading(title, level=0)
-    doc.add_paragraph(source)
-    if period:
-        doc.add_paragraph(f"Period: {period}")
-    doc.add_paragraph(
-        "Drafted by victimneeds from the assessment notebooks. Figures and tables are numbered in order; the "
-        "full tables are in the Excel workbook that accompanies this document. Counts of 1 to 4 are shown as [c]."
-    )
-    gaps = findings(out_dir)
-    doc.add_heading("Gaps found", level=1)
-    if gaps:
-        for text in gaps:
-            doc.add_paragraph(text, style="List Bullet")
-    else:
-        doc.add_paragraph("The notebooks recorded no findings for this area.")
-    skipped = skipped_sections(out_dir)
-    if skipped:
-        doc.add_paragraph("Sections not produced for lack of input:")
-        for text in skipped:
-            doc.add_paragraph(text, style="List Bullet")
-
-    records = table_records(out_dir)
-    figures = sorted((out_dir / "figures").glob("*.json"))
-    n_figure = n_table = 0
-    for notebook in notebooks:
-        notebook = Path(notebook)
-        prefix = notebook.stem.split("_", 1)[0] + "_"
-        heading, intro = _notebook_heading(notebook)
-        doc.add_heading(heading, level=1)
-        if intro:
-            doc.add_paragraph(intro)
-        for sidecar in figures:
-            if not sidecar.name.startswith(prefix):
-                continue
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-            n_figure += 1
-            picture = doc.add_paragraph().add_run().add_picture(str(sidecar.parent / meta["png"]), width=Inches(6.2))
-            _set_alt_text(picture, meta["alt_text"], meta["title"])
-            caption = doc.add_paragraph(f"Figure {n_figure}: {meta['title']}", style="Caption")
-            caption.runs[0].font.size = Pt(9)
-        for record in records:
-            if not record.name.startswith(prefix):
-                continue
-            n_table += 1
-            table, notes = word_view(read_table(out_dir / "tables" / f"{record.name}.csv"))
-            doc.add_paragraph(f"Table {n_table}: {record.title}" + (f" ({record.units})" if record.units else ""),
-                              style="Caption")
-            if table is None:
-                doc.add_paragraph(f"This table is too large for a page: see sheet '{record.name[:31]}' of the "
-                                  "workbook.")
-                continue
-            grid = doc.add_table(rows=len(table) + 1, cols=len(table.columns))
-            grid.style = "Table Grid"
-            for j, column in enumerate(table.columns):
-                cell = grid.cell(0, j)
-                cell.text = str(column).replace("_", " ")
-                cell.paragraphs[0].runs[0].font.bold = True
-            for i, values in enumerate(table.itertuples(index=False), start=1):
-                for j, value in enumerate(values):
-                    grid.cell(i, j).text = _format_cell(value)
-            for row in grid.rows:
-                for cell in row.cells:
-                    for paragraph in cell.paragraphs:
-                        for run in paragraph.runs:
-                            run.font.size = Pt(8)
-            if notes:
-                small = doc.add_paragraph(" ".join(notes))
-                small.runs[0].font.size = Pt(8)
-            note = doc.add_paragraph(record.source + (f" {record.notes}" if record.notes else ""))
-            note.runs[0].font.size = Pt(8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
-    return path
+    return word_report.write_word(out_dir, path, title, source, notebooks, period=period, place_names=place_names)

@@ -1,0 +1,1102 @@
+"""The assessment as a Word document a policy officer can edit, not a scrapbook of outputs.
+
+:func:`write_word` writes, from a built pack (tables, figures, findings and the executed notebooks):
+
+* a title page (title, area, period, "Draft for review", a note when the data are synthetic) and a contents
+  page (a real Word table-of-contents field, which Word offers to update when the document opens);
+* an **executive summary**: the headline sentences the notebooks marked, the findings grouped by section with
+  their numbers and intervals, one paragraph per section on what they mean for commissioning (built from its
+  findings, never from new numbers), and the sections skipped for lack of input with what would enable them;
+* **one chapter per notebook**, following its narrative: markdown headings become Word headings, paragraphs and
+  lists become Word paragraphs and lists, and each table, figure, finding and sentence goes where the notebook's
+  marker (see :class:`victimneeds.report.Output`) says it was written. No code and no printed output;
+* **figures** 6.2 inches wide with their alt text, a numbered caption (a ``SEQ`` field, so Word renumbers) and a
+  short source line; **tables** with a numbered caption, human labels and formatted numbers
+  (:mod:`victimneeds.labels`), estimates merged with their intervals, and tables too long or wide for a page
+  summarised with a pointer to the full sheet of the workbook. Every table uses one table style, "Evidence table",
+  so that restyling it restyles them all;
+* **annexes**: A sources and provenance, B methods and references (``reference/references.csv``), C disclosure
+  control, D tables in the workbook only (when there are any).
+
+Every table comes from the disclosure-controlled CSVs, so the document holds nothing the workbook does not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from victimneeds import labels
+from victimneeds.report import (
+    WORD_NOTE_COLUMNS,
+    WORD_TABLE_MAX_COLUMNS,
+    WORD_TABLE_MAX_ROWS,
+    TableRecord,
+    _sheet_names,
+    read_table,
+    skipped_sections,
+    table_records,
+)
+
+#: Width of every figure on the page, in inches (A4 with 2 cm margins leaves 6.5).
+FIGURE_WIDTH_INCHES = 6.2
+#: Rows shown when a table is too long for a page and has no latest period that fits.
+SUMMARY_ROWS = 10
+#: The table style every table uses (created in the document, based on "Table Grid").
+TABLE_STYLE = "Evidence table"
+#: The paragraph style of notes and source lines under tables and figures.
+NOTE_STYLE = "Table note"
+#: The rule a notebook applies before it records a finding (said in the summary, above all when none met it).
+FINDING_RULE = (
+    "A result is recorded as a finding only when it is larger than chance would explain: its 95% interval "
+    "excludes no difference (after a Benjamini-Hochberg adjustment where many groups are compared), it lies "
+    "outside the funnel or control limits, or it misses a stated standard"
+)
+
+_FILE = re.compile(r"[\w./-]+\.(xlsx|csv|docx|json|png|svg|html|toml|ipynb)\b")
+_SECTION_PREFIX = re.compile(r"^(\d+)[_ ]")
+_HEADING_NUMBER = re.compile(r"^\d+(\.\d+)*\.?\s+")
+_OPERATIONAL = re.compile(
+    r"next cell|victimneeds build|runs on the built-in|run it for|to run it|by hand|papermill|\.toml\b|re-run|"
+    r"\bnotebook\b|\bAn area (with|without)\b",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------------
+
+
+def tidy_text(text: str, place_names: Mapping[str, str] | None = None) -> str:
+    """A sentence as a reader should see it: identifiers in words, big numbers with separators, p-values of 0
+    as "<0.001" and long decimals rounded.
+
+    Examples
+    --------
+    >>> tidy_text("Group declines (district_code: X1): 7313 of 104522 (q = 0.000, ratio 1.046782)", {"X1": "Vale"})
+    'Group declines (district: Vale): 7313 of 104,522 (q < 0.001, ratio 1.05)'
+    """
+    files: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        files.append(match.group(0))
+        return f"\x00{len(files) - 1}\x00"
+
+    out = _FILE.sub(keep, str(text))
+    out = labels.humanise_text(out, place_names)
+    out = re.sub(r"\b([pq])([- ]value)?\s*(=|:|is|of)?\s*0(\.0+)?(?![\d.])", r"\1\2 < 0.001", out)
+    out = re.sub(r"\bp value\b", "p-value", out)
+    out = re.sub(r"(?<![\w.,/:-])(\d{5,})(?![\w,/]|\.\d)", lambda m: f"{int(m.group(1)):,}", out)
+    out = re.sub(r"(?<![\d.])(\d+)\.(\d{4,})\b", lambda m: _round_text(m.group(0)), out)
+    return re.sub("\x00(\\d+)\x00", lambda m: files[int(m.group(1))], out)
+
+
+def _round_text(number: str) -> str:
+    x = float(number)
+    return f"{x:,.1f}" if abs(x) >= 100 else f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.3g}"
+
+
+_INLINE = re.compile(
+    r"\*\*(?P<bold>.+?)\*\*|__(?P<bold2>.+?)__|(?<![\w*])\*(?P<italic>[^*\s][^*]*?)\*(?!\w)"
+    r"|(?<![\w])_(?P<italic2>[^_\s][^_]*?)_(?!\w)|`(?P<code>[^`]+)`|!\[(?P<image>[^\]]*)\]\([^)]*\)"
+    r"|\[(?P<link>[^\]]+)\]\([^)]*\)|<[^>]+>"
+)
+
+
+def inline_runs(text: str, place_names: Mapping[str, str] | None = None) -> list[tuple[str, bool, bool]]:
+    """Simple markdown inline text as ``(text, bold, italic)`` runs: ``**bold**``, ``*italic*``, ``code`` as
+    plain words (identifiers humanised), links as their text, images and HTML tags dropped.
+
+    Examples
+    --------
+    >>> inline_runs("The **police** part: `crime_group` of victims, see [the Code](https://x.org).")
+    [('The ', False, False), ('police', True, False), (' part: crime group of victims, see the Code.', False, False)]
+    """
+    runs: list[tuple[str, bool, bool]] = []
+    position = 0
+
+    def add(piece: str, bold: bool = False, italic: bool = False) -> None:
+        if not piece:
+            return
+        if runs and runs[-1][1:] == (bold, italic):
+            runs[-1] = (runs[-1][0] + piece, bold, italic)
+        else:
+            runs.append((piece, bold, italic))
+
+    for match in _INLINE.finditer(text):
+        add(tidy_text(text[position:match.start()], place_names))
+        position = match.end()
+        groups = match.groupdict()
+        if groups["bold"] or groups["bold2"]:
+            add(tidy_text(groups["bold"] or groups["bold2"], place_names), bold=True)
+        elif groups["italic"] or groups["italic2"]:
+            add(tidy_text(groups["italic"] or groups["italic2"], place_names), italic=True)
+        elif groups["code"]:
+            add(_code_words(groups["code"], place_names))
+        elif groups["link"]:
+            add(tidy_text(groups["link"], place_names))
+    add(tidy_text(text[position:], place_names))
+    return runs
+
+
+def _code_words(code: str, place_names: Mapping[str, str] | None) -> str:
+    code = code.strip()
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", code):
+        label = labels.column_label(code)
+        return label[:1].lower() + label[1:] if not label[:2].isupper() else label
+    return tidy_text(code, place_names)
+
+
+def _prose(paragraph: str) -> str:
+    """A notebook paragraph as assessment prose: sentences about running the notebook dropped."""
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(])", paragraph.strip())
+    sentences = [re.sub(r"^This notebook is\b", "This is", s) for s in sentences]
+    return " ".join(s for s in sentences if not _OPERATIONAL.search(s))
+
+
+@dataclass
+class Block:
+    """One piece of a notebook's narrative in reading order: a heading, a paragraph, a list item or a marker."""
+
+    kind: str  # "heading", "paragraph", "bullet", "number", "marker"
+    text: str = ""
+    level: int = 0
+    marker: dict = field(default_factory=dict)
+
+
+def markdown_blocks(source: str) -> list[Block]:
+    """Split a markdown cell into headings, paragraphs and list items (continuation lines joined).
+
+    Examples
+    --------
+    >>> text = "## 2. Who\\n\\nSome text\\nmore.\\n\\n- one\\n  two\\n1. first"
+    >>> [(b.kind, b.level, b.text) for b in markdown_blocks(text)]
+    [('heading', 2, 'Who'), ('paragraph', 0, 'Some text more.'), ('bullet', 0, 'one two'), ('number', 0, 'first')]
+    """
+    blocks: list[Block] = []
+    current: Block | None = None
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None and current.text.strip():
+            current.text = " ".join(current.text.split())
+            blocks.append(current)
+        current = None
+
+    for line in source.splitlines():
+        stripped = line.strip()
+        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
+        bullet = re.match(r"^[-*+]\s+(.*)$", stripped)
+        number = re.match(r"^\d+[.)]\s+(.*)$", stripped)
+        if not stripped:
+            flush()
+        elif heading:
+            flush()
+            text = _HEADING_NUMBER.sub("", heading.group(2).strip().strip("#").strip())
+            blocks.append(Block("heading", text, level=min(len(heading.group(1)), 3)))
+        elif bullet:
+            flush()
+            current = Block("bullet", bullet.group(1))
+        elif number:
+            flush()
+            current = Block("number", number.group(1))
+        elif stripped.startswith(("|", "<", "---", "```")):
+            continue
+        elif current is None:
+            current = Block("paragraph", stripped)
+        else:
+            current.text += " " + stripped
+    flush()
+    return blocks
+
+
+def notebook_blocks(path: str | Path, written: Sequence[str] = ()) -> list[Block]:
+    """The narrative of an executed notebook, in order: markdown blocks and the markers of its code cells.
+
+    The parameters cell, code and printed output are left out. In a notebook run before markers existed, a
+    table or figure named in ``written`` is placed at the code cell whose source names it.
+    """
+    import nbformat
+
+    node = nbformat.read(Path(path), as_version=4)
+    marked = any(
+        isinstance(output.get("metadata"), Mapping) and "victimneeds" in output.get("metadata", {})
+        for cell in node.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+    )
+    blocks: list[Block] = []
+    for cell in node.cells:
+        if cell.cell_type == "markdown":
+            blocks += markdown_blocks(cell.source)
+            continue
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        if marked:
+            for output in cell.get("outputs", []):
+                meta = (output.get("metadata") or {}).get("victimneeds")
+                if isinstance(meta, Mapping) and meta.get("kind"):
+                    blocks.append(Block("marker", marker=dict(meta)))
+        else:
+            for written_name in written:
+                kind, _, name = written_name.rpartition(":")
+                if f'"{name}"' in cell.source or f"'{name}'" in cell.source:
+                    blocks.append(Block("marker", marker={"kind": kind or "table", "name": name}))
+    return blocks
+
+
+def section_title(path: str | Path) -> str:
+    """A notebook's section title: its first level-1 heading without the number ("01 Demand" -> "Demand")."""
+    import nbformat
+
+    node = nbformat.read(Path(path), as_version=4)
+    for cell in node.cells:
+        if cell.cell_type == "markdown":
+            for block in markdown_blocks(cell.source):
+                if block.kind == "heading" and block.level == 1:
+                    return block.text
+    stem = Path(path).stem
+    return labels.column_label(_SECTION_PREFIX.sub("", stem)) or stem
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for a page
+# --------------------------------------------------------------------------------------------------
+
+_PERIOD_COLUMNS = ("financial_year", "year", "quarter", "month", "period", "fy", "survey_year")
+_PERIOD_HEADER = re.compile(r"^(\d{4}(/\d{2})?|\d{4}-\d{2}|\d{4} ?Q[1-4]|Q[1-4] \d{4})$")
+
+
+@dataclass
+class PageTable:
+    """A published table cut to fit a page: the display frame, notes to print under it and whether it was cut."""
+
+    frame: pd.DataFrame
+    notes: list[str]
+    shown_rows: int
+    total_rows: int
+    shown_columns: int
+    total_columns: int
+    how: str = ""
+
+    @property
+    def cut(self) -> bool:
+        return self.shown_rows < self.total_rows or self.shown_columns < self.total_columns
+
+
+def page_table(table: pd.DataFrame, record: TableRecord, place_names: Mapping[str, str] | None = None,
+               max_rows: int = WORD_TABLE_MAX_ROWS, max_columns: int = WORD_TABLE_MAX_COLUMNS) -> PageTable:
+    """The part of a published table that fits a Word page, humanised and compacted.
+
+    Columns saying how rows were made (method, confidence...) become notes. A table longer than ``max_rows``
+    shows the rows of its latest period when they fit, else the :data:`SUMMARY_ROWS` rows with the largest
+    main count, else its first rows; a table wider than ``max_columns`` keeps its label columns and its most
+    important value columns (counts and estimates first; for columns that are periods, the latest).
+
+    Examples
+    --------
+    >>> rec = TableRecord(name="01_x", title="X", source="", period="", count_columns=["victims"])
+    >>> t = pd.DataFrame({"district_name": [f"D{i}" for i in range(40)], "victims": range(40)})
+    >>> shown = page_table(t, rec)
+    >>> shown.shown_rows, shown.total_rows, shown.frame.iloc[0].tolist(), shown.how
+    (10, 40, ['D39', '39'], 'the 10 largest by victims')
+    """
+    notes: list[str] = []
+    drop = []
+    for column in table.columns:
+        values = table[column].dropna().astype(str).unique()
+        if str(column) in WORD_NOTE_COLUMNS and len(values) <= 1:
+            drop.append(column)
+            if len(values):
+                notes.append(f"{labels.column_label(column)}: {values[0]}.")
+    raw = table.drop(columns=drop)
+    total_rows = len(raw)
+    how = ""
+    if total_rows > max_rows:
+        raw, how = _fewer_rows(raw, record)
+    shown = _merge_intervals(labels.compact(labels.humanise(raw, place_names, record.units)))
+    shown = shown.rename(columns=_value_labels(shown.columns, record.units))
+    total_columns = len(shown.columns)
+    if total_columns > max_columns:
+        shown = _fewer_columns(shown, record, max_columns)
+    return PageTable(shown.reset_index(drop=True), notes, len(shown), total_rows, len(shown.columns), total_columns,
+                     how)
+
+
+def _fewer_rows(raw: pd.DataFrame, record: TableRecord) -> tuple[pd.DataFrame, str]:
+    for column in _PERIOD_COLUMNS:
+        if column in raw.columns and raw[column].nunique() > 1:
+            latest = sorted(raw[column].dropna().astype(str).unique())[-1]
+            rows = raw[raw[column].astype(str) == latest]
+            if 0 < len(rows) <= WORD_TABLE_MAX_ROWS:
+                return rows, f"those for {latest}, the latest period"
+            raw = rows
+            break
+    counts = [c for c in record.count_columns if c in raw.columns]
+    count = next((c for c in counts if pd.to_numeric(raw[c], errors="coerce").notna().any()), None)
+    if count is not None:
+        order = pd.to_numeric(raw[count], errors="coerce").sort_values(ascending=False, na_position="last")
+        label = labels.column_label(count)
+        label = label[:1].lower() + label[1:] if not label[:2].isupper() else label
+        return raw.loc[order.index[:SUMMARY_ROWS]], f"the {SUMMARY_ROWS} largest by {label}"
+    return raw.head(SUMMARY_ROWS), f"the first {SUMMARY_ROWS}"
+
+
+def _merge_intervals(shown: pd.DataFrame) -> pd.DataFrame:
+    """Lower and upper limit columns left beside an estimate (``X``, ``X: lower 95% limit``, ``Lower 95% limit``)
+    merged into it, "12 (10 to 14)"; a second pair of limits for the same estimate becomes a range column."""
+    columns = [str(c) for c in shown.columns]
+    out: dict[str, pd.Series] = {}
+    i = 0
+    estimate: str | None = None
+    while i < len(columns):
+        name = columns[i]
+        low = columns[i + 1] if i + 1 < len(columns) else ""
+        up = columns[i + 2] if i + 2 < len(columns) else ""
+        is_limit = re.search(r"\blower\b", low, re.I) and re.search(r"\bupper\b", up, re.I)
+        if is_limit and not re.search(r"\b(lower|upper)\b", name, re.I):
+            level = re.search(r"(\d+(\.\d+)?%)", low)
+            level_text = level.group(1) if level else "95%"
+            out[f"{name} ({level_text} interval)"] = _join(shown[name], shown[low], shown[up])
+            estimate = name
+            i += 3
+            continue
+        if estimate and re.search(r"\blower\b", name, re.I) and re.search(r"\bupper\b", low, re.I):
+            level = re.search(r"(\d+(\.\d+)?%)", name)
+            out[f"{level.group(1) if level else ''} interval".strip().capitalize()] = _join(None, shown[name],
+                                                                                             shown[low])
+            i += 2
+            continue
+        out[name] = shown[name]
+        estimate = None
+        i += 1
+    return pd.DataFrame(out, index=shown.index)
+
+
+def _join(estimate: pd.Series | None, low: pd.Series, up: pd.Series) -> pd.Series:
+    def one(a: object, b: object, c: object) -> str:
+        a, b, c = ("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in (a, b, c))
+        if not b or not c or "[c]" in (b, c):
+            return a
+        return f"{a} ({b} to {c})" if estimate is not None else f"{b} to {c}"
+
+    first = estimate if estimate is not None else pd.Series([""] * len(low), index=low.index)
+    return pd.Series([one(a, b, c) for a, b, c in zip(first, low, up, strict=True)], index=low.index, dtype=object)
+
+
+_VALUE_WORDS = re.compile(r"\bper\b|%|ratio|\brate\b|share|index|£|GBP|change|points|difference", re.I)
+
+
+def _value_labels(columns, units: str) -> dict[str, str]:
+    """"Value" columns named by the table's units when exactly one part of the units describes a value."""
+    parts = [p.strip() for p in re.split(r";", units) if p.strip()]
+    valued = [p for p in parts if _VALUE_WORDS.search(p)]
+    if len(valued) != 1:
+        return {}
+    label = re.sub(r",?\s*(with\s+)?(an?\s+)?(exact\s+)?([\w-]+\s+)?\(?\d+% (interval|range)s?\)?.*$", "",
+                  valued[0]).strip(" ,")
+    label = re.sub(r"\s*\((\d+%|95%|80%)[^)]*\)$", "", label).strip()
+    if not label:
+        return {}
+    label = label[:1].upper() + label[1:]
+    return {str(c): str(c).replace("Value", label, 1) for c in columns if str(c).startswith("Value")
+            and not str(c).startswith("Value (") or str(c).startswith("Value (") and "interval" in str(c)}
+
+
+def _is_value_column(series: pd.Series) -> bool:
+    values = [str(v) for v in series if str(v) not in ("", "[c]", "[x]", "[z]", "nan")]
+    if not values:
+        return True
+    numeric = sum(bool(re.match(r"^[-+<>£]?\s?\d", v)) for v in values)
+    return numeric >= 0.8 * len(values)
+
+
+def _fewer_columns(shown: pd.DataFrame, record: TableRecord, max_columns: int) -> pd.DataFrame:
+    columns = [str(c) for c in shown.columns]
+    value = [c for c in columns if _is_value_column(shown[c])]
+    label_columns = [c for c in columns if c not in value][: max(1, max_columns // 3)]
+    room = max_columns - len(label_columns)
+    if value and sum(bool(_PERIOD_HEADER.match(c)) for c in value) >= len(value) / 2:
+        keep = value[-room:]
+    else:
+        count_labels = {labels.column_label(c) for c in record.count_columns}
+        first = [c for c in value if c in count_labels or "interval)" in c]
+        keep = (first + [c for c in value if c not in first])[:room]
+    kept = set(label_columns) | set(keep)
+    return shown[[c for c in columns if c in kept]]
+
+
+def _numeric_text(text: str) -> bool:
+    return bool(re.match(r"^[-+<>£]?\s?\d[\d,.]*(%|\s\(.*\))?$", text.strip())) or text.strip() in ("[c]", "[x]")
+
+
+# --------------------------------------------------------------------------------------------------
+# The document
+# --------------------------------------------------------------------------------------------------
+
+
+def _set_alt_text(shape, alt_text: str, title: str) -> None:
+    """Alt text (``descr``) and title on a picture, as Word's "Edit alt text" shows them."""
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", alt_text)
+    doc_pr.set("title", title)
+
+
+def _field(paragraph, instruction: str, result: str) -> None:
+    """A complex field (``fldChar`` begin/separate/end) with its instruction and a result Word shows until it
+    updates the field."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str) -> None:
+        run = paragraph.add_run()
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        if kind == "begin":
+            element.set(qn("w:dirty"), "true")
+        run._r.append(element)
+
+    char("begin")
+    run = paragraph.add_run()
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run._r.append(instr)
+    char("separate")
+    paragraph.add_run(result)
+    char("end")
+
+
+class _Writer:
+    """Builds the document; keeps the figure and table numbers and what has been placed."""
+
+    def __init__(self, out_dir: Path, path: Path, title: str, source: str, period: str,
+                 place_names: Mapping[str, str] | None) -> None:
+        from docx import Document
+
+        self.out_dir, self.path, self.title, self.source, self.period = out_dir, path, title, source, period
+        self.place_names = dict(place_names or {})
+        self.doc = Document()
+        self.records = {r.name: r for r in table_records(out_dir)}
+        self.sheets = dict(zip(self.records, _sheet_names(self.records), strict=True))
+        self.figures = {}
+        for sidecar in sorted((out_dir / "figures").glob("*.json")):
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            meta["_dir"] = sidecar.parent
+            self.figures[meta.get("name", sidecar.stem)] = meta
+        self.workbook = _workbook_name(out_dir, path)
+        self.n_figure = self.n_table = 0
+        self.placed: set[str] = set()  # "table:<name>" and "figure:<name>" (a table and a figure may share a name)
+        self.captions: set[str] = set()
+        self._styles()
+
+    # ---- styles, page, properties -------------------------------------------------------------------
+    def _styles(self) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+        from docx.shared import Cm, Pt, RGBColor
+
+        doc = self.doc
+        for section in doc.sections:
+            section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+            section.left_margin = section.right_margin = Cm(2.0)
+            section.top_margin = section.bottom_margin = Cm(2.0)
+        normal = doc.styles["Normal"]
+        normal.font.name = "Arial"
+        normal.font.size = Pt(10.5)
+        normal.paragraph_format.space_after = Pt(6)
+        for name, size in (("Heading 1", 18), ("Heading 2", 14), ("Heading 3", 12), ("Title", 28)):
+            style = doc.styles[name]
+            style.font.name = "Arial"
+            style.font.size = Pt(size)
+            style.font.color.rgb = RGBColor(0x1F, 0x3A, 0x5F)
+        doc.styles["Heading 1"].paragraph_format.page_break_before = True
+        caption = doc.styles["Caption"]
+        caption.font.size, caption.font.bold, caption.font.italic = Pt(10), True, False
+        caption.font.color.rgb = RGBColor(0, 0, 0)
+        caption.paragraph_format.keep_with_next = True
+        caption.paragraph_format.space_before, caption.paragraph_format.space_after = Pt(10), Pt(4)
+        note = doc.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        note.base_style = normal
+        note.font.size = Pt(8.5)
+        note.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+        note.paragraph_format.space_after = Pt(10)
+        table_style = doc.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE)
+        table_style.base_style = doc.styles["Table Grid"]
+        table_style.font.size = Pt(8.5)
+        table_style.paragraph_format.space_before = Pt(1)
+        table_style.paragraph_format.space_after = Pt(1)
+        first = OxmlElement("w:tblStylePr")
+        first.set(qn("w:type"), "firstRow")
+        rpr = OxmlElement("w:rPr")
+        rpr.append(OxmlElement("w:b"))
+        first.append(rpr)
+        trpr = OxmlElement("w:trPr")
+        trpr.append(OxmlElement("w:tblHeader"))
+        first.append(trpr)
+        tcpr = OxmlElement("w:tcPr")
+        shd = OxmlElement("w:shd")
+        shd.set(qn("w:val"), "clear")
+        shd.set(qn("w:color"), "auto")
+        shd.set(qn("w:fill"), "DCE6F1")
+        tcpr.append(shd)
+        first.append(tcpr)
+        table_style.element.append(first)
+        # Word offers to update the fields (contents, figure and table numbers) when the document opens
+        settings = doc.settings.element
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        compat = settings.find(qn("w:compat"))
+        if compat is not None:
+            compat.addprevious(update)
+        else:
+            settings.append(update)
+
+    def properties(self, area: str) -> None:
+        props = self.doc.core_properties
+        props.title = self.title[:255]
+        props.subject = f"Victims' needs assessment{f' for {area}' if area else ''}"[:255]
+        props.author = "victimneeds"
+        props.comments = self.source[:255]  # Word limits document properties to 255 characters
+        props.keywords = "victims' needs assessment; Police and Crime Commissioner; commissioning"
+
+    def footer(self) -> None:
+        paragraph = self.doc.sections[0].footer.paragraphs[0]
+        paragraph.style = self.doc.styles[NOTE_STYLE]
+        paragraph.add_run(f"{self.title}. Page ")
+        _field(paragraph, "PAGE", "1")
+
+    # ---- text -----------------------------------------------------------------------------------------
+    def heading(self, text: str, level: int) -> None:
+        self.doc.add_heading(tidy_text(text, self.place_names), level=level)
+
+    def paragraph(self, text: str, style: str | None = None, markdown: bool = True, bold_lead: str = "") -> None:
+        paragraph = self.doc.add_paragraph(style=style)
+        if bold_lead:
+            paragraph.add_run(bold_lead).bold = True
+        runs = inline_runs(text, self.place_names) if markdown else [(tidy_text(text, self.place_names), False,
+                                                                      False)]
+        for piece, bold, italic in runs:
+            run = paragraph.add_run(piece)
+            run.bold, run.italic = bold or None, italic or None
+
+    def note(self, text: str) -> None:
+        if text.strip():
+            self.doc.add_paragraph(tidy_text(text, self.place_names), style=NOTE_STYLE)
+
+    def page_break(self) -> None:
+        from docx.enum.text import WD_BREAK
+
+        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # ---- figures and tables ---------------------------------------------------------------------------
+    def figure(self, name: str) -> bool:
+        from docx.shared import Inches
+
+        meta = self.figures.get(name)
+        if meta is None or f"figure:{name}" in self.placed:
+            return False
+        png = meta["_dir"] / meta.get("png", f"{name}.png")
+        if not png.is_file():
+            return False
+        self.placed.add(f"figure:{name}")
+        self.n_figure += 1
+        title = self._unique_caption(tidy_text(meta.get("title") or name, self.place_names), name)
+        self._caption("Figure", self.n_figure, title)
+        paragraph = self.doc.add_paragraph()
+        paragraph.paragraph_format.keep_with_next = True
+        picture = paragraph.add_run().add_picture(str(png), width=Inches(FIGURE_WIDTH_INCHES))
+        _set_alt_text(picture, meta.get("alt_text", ""), title)
+        self.note(short_source(meta.get("source") or self.source))
+        return True
+
+    def _unique_caption(self, title: str, name: str) -> str:
+        if title in self.captions:
+            earlier = next((n for n, m in self.figures.items() if n != name and m.get("title") and
+                            tidy_text(m["title"], self.place_names) == title), "")
+            extra = [w for w in name.split("_")[1:] if w not in earlier.split("_")]
+            title = f"{title} ({_lower(labels.column_label('_'.join(extra))) if extra else 'continued'})"
+        self.captions.add(title)
+        return title
+
+    def _caption(self, label: str, number: int, title: str) -> None:
+        paragraph = self.doc.add_paragraph(style="Caption")
+        paragraph.add_run(f"{label} ")
+        _field(paragraph, f"SEQ {label} \\* ARABIC", str(number))
+        paragraph.add_run(f": {title}")
+
+    def table(self, name: str) -> bool:
+        from docx.enum.table import WD_TABLE_ALIGNMENT
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+        record = self.records.get(name)
+        if record is None or f"table:{name}" in self.placed:
+            return False
+        self.placed.add(f"table:{name}")
+        self.n_table += 1
+        raw = read_table(self.out_dir / "tables" / f"{name}.csv")
+        view = page_table(raw, record, self.place_names)
+        units = f" ({record.units})" if record.units else ""
+        self._caption("Table", self.n_table, tidy_text(f"{record.title}{units}", self.place_names))
+        frame = view.frame
+        if frame.empty:
+            self.note("No rows: nothing in this area met the table's condition. " + short_source(record.source))
+            return True
+        grid = self.doc.add_table(rows=len(frame) + 1, cols=max(1, len(frame.columns)))
+        grid.style = self.doc.styles[TABLE_STYLE]
+        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+        _table_look(grid)
+        numeric = [_is_value_column(frame[c]) and any(_numeric_text(str(v)) for v in frame[c])
+                   for c in frame.columns]
+        for j, column in enumerate(frame.columns):
+            cell = grid.cell(0, j)
+            cell.text = tidy_text(str(column), self.place_names)
+            if numeric[j]:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for i, values in enumerate(frame.itertuples(index=False), start=1):
+            for j, value in enumerate(values):
+                cell = grid.cell(i, j)
+                cell.text = tidy_text("" if value is None else str(value), self.place_names)
+                if numeric[j]:
+                    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _repeat_header(grid)
+        _column_widths(grid, frame, self.doc.sections[0])
+        notes = [*view.notes]
+        if record.notes:
+            notes.append(record.notes)
+        if record.suppressed_primary or record.suppressed_secondary or "[c]" in frame.to_numpy().astype(str):
+            notes.append(f"Disclosure control: {record.threshold}.")
+        text = " ".join(n.strip() for n in notes if n.strip())
+        self.note(self._pointer(view, name))
+        self.note(" ".join(p for p in (f"Note: {text}" if text else "", short_source(record.source)) if p))
+        return True
+
+    def _pointer(self, view: PageTable, name: str) -> str:
+        if not view.cut:
+            return ""
+        parts = []
+        if view.shown_rows < view.total_rows:
+            parts.append(f"Showing {view.shown_rows} of {view.total_rows:,} rows ({view.how})")
+        if view.shown_columns < view.total_columns:
+            parts.append(f"showing {view.shown_columns} of {view.total_columns} columns")
+        text = "; ".join(parts)
+        return f"{text[:1].upper()}{text[1:]}; the full table is sheet '{self.sheets[name]}' of the workbook " \
+               f"{self.workbook}."
+
+    def save(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.doc.save(self.path)
+        return self.path
+
+
+def _table_look(grid) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tbl_pr = grid._tbl.tblPr
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        tbl_pr.append(look)
+    for key, value in (("w:val", "04A0"), ("w:firstRow", "1"), ("w:lastRow", "0"), ("w:firstColumn", "0"),
+                       ("w:lastColumn", "0"), ("w:noHBand", "1"), ("w:noVBand", "1")):
+        look.set(qn(key), value)
+
+
+def _repeat_header(grid) -> None:
+    """The header row repeats on each page; no row breaks across pages."""
+    from docx.oxml import OxmlElement
+
+    for i, row in enumerate(grid.rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if i == 0:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+
+
+def _column_widths(grid, frame: pd.DataFrame, section) -> None:
+    """Columns as wide as their longest word or value needs, sharing the text width."""
+    from docx.shared import Emu
+
+    if not len(frame.columns):
+        return
+    width = section.page_width - section.left_margin - section.right_margin
+    weights = []
+    for column in frame.columns:
+        longest_value = max((len(str(v)) for v in frame[column]), default=0)
+        longest_word = max((len(w) for w in str(column).split()), default=0)
+        weights.append(min(max(longest_value, longest_word, 4), 40))
+    total = sum(weights)
+    if total < 60:  # a narrow table is not stretched across the page
+        width = int(width * max(total, 20) / 60)
+    widths = [Emu(int(width * w / total)) for w in weights]
+    for j, column in enumerate(grid.columns):
+        column.width = widths[j]
+        for cell in column.cells:
+            cell.width = widths[j]
+
+
+def short_source(source: str) -> str:
+    """The first part of a source note, pointing to Annex A for the rest.
+
+    Examples
+    --------
+    >>> short_source("Source: Northmoor (synthetic example), synthetic example: made-up data. Produced with x.")
+    'Source: Northmoor (synthetic example); see Annex A.'
+    """
+    text = " ".join(str(source).split())
+    if not text:
+        return ""
+    body = text.removeprefix("Source:").strip()
+    depth, cut = 0, len(body)
+    for i, ch in enumerate(body):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch in ",;" or (ch == "." and body[i + 1:i + 2] in (" ", ""))):
+            cut = i
+            break
+    head = body[:cut].strip()
+    if len(head) > 90:
+        head = head[:87].rsplit(" ", 1)[0] + "..."
+    return f"Source: {head}; see Annex A."
+
+
+def _workbook_name(out_dir: Path, path: Path) -> str:
+    books = sorted(out_dir.glob("*_evidence_tables.xlsx")) or sorted(out_dir.glob("*.xlsx"))
+    if books:
+        return books[0].name
+    if path.name.endswith("_needs_assessment.docx"):
+        return path.name.replace("_needs_assessment.docx", "_evidence_tables.xlsx")
+    return "that accompanies this document"
+
+
+def findings_by_section(out_dir: str | Path) -> dict[str, list[str]]:
+    """The findings :meth:`victimneeds.report.Output.finding` recorded, by section number ("02"...)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((Path(out_dir) / "findings").glob("*.txt")):
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if lines:
+            out.setdefault(path.stem, []).extend(lines)
+    return out
+
+
+def finding_topic(text: str) -> str:
+    """What a finding is about: its words before the first colon outside brackets, without bracketed asides.
+
+    Examples
+    --------
+    >>> finding_topic("Group declines referral more often (an aside) (district: Harrowdale): 55% of 9,217")
+    'Group declines referral more often'
+    >>> finding_topic("Slow first contact: 14% within 2 working days")
+    'Slow first contact'
+    """
+    depth = 0
+    cut = None
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == ":" and depth == 0:
+            cut = i
+            break
+    head = text[:cut] if cut is not None else text.split(",")[0]
+    head = re.sub(r"\s*\([^()]*\)\s*$", "", head.strip())
+    while re.search(r"\s*\([^()]*\)\s*$", head):
+        head = re.sub(r"\s*\([^()]*\)\s*$", "", head)
+    return head.strip().rstrip(".") or text[:60]
+
+
+def commissioning_paragraph(number: str, name: str, findings: Sequence[str]) -> str:
+    """What a section's findings mean for commissioning, in one paragraph built only from those findings.
+
+    Examples
+    --------
+    >>> text = commissioning_paragraph("02", "Referral gaps", ["Slow first contact (ISVA): 14%",
+    ...                                "Slow first contact (X): 20%", "Districts: none stands out"])
+    >>> text.split(". ")[0] + "."
+    'Section 02, Referral gaps, recorded 3 findings: slow first contact (2 findings) and districts.'
+    """
+    label = f"Section {number}, {name}," if number != "general" else "Across sections, the assessment"
+    if not findings:
+        return f"{label} recorded no finding: nothing in it met the rule above."
+    topics: dict[str, int] = {}
+    for text in findings:
+        topic = finding_topic(text)
+        topics[topic] = topics.get(topic, 0) + 1
+    listed = [f"{_lower(t)} ({n} findings)" if n > 1 else _lower(t) for t, n in topics.items()]
+    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    count = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
+    return (f"{label} recorded {count}: {joined}. Each is a point for the service specification to address or "
+            "for the provider and the force to explain; the numbers are in the section.")
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole document
+# --------------------------------------------------------------------------------------------------
+
+
+def write_word(
+    out_dir: str | Path,
+    path: str | Path,
+    title: str,
+    source: str,
+    notebooks: Sequence[str | Path],
+    period: str = "",
+    place_names: Mapping[str, str] | None = None,
+) -> Path:
+    """Write the assessment as a Word document a policy officer can edit (see the module docstring).
+
+    Parameters
+    ----------
+    out_dir : the built pack (``tables/``, ``figures/``, ``findings/``, ``skipped/``).
+    path : the ``.docx`` to write.
+    title : the document's title, e.g. "Victims' needs assessment: Northmoor".
+    source : the area's source note (``AreaData.source_note``).
+    notebooks : the executed notebooks, in order; each becomes a chapter.
+    period : the data period in words.
+    place_names : ``{code: name}`` for districts and the area (:func:`victimneeds.labels.place_names`).
+
+    Returns
+    -------
+    The path written.
+    """
+    out_dir, path = Path(out_dir), Path(path)
+    w = _Writer(out_dir, path, title, source, period, place_names)
+    area = title.split(": ", 1)[1] if ": " in title else ""
+    w.properties(area)
+    w.footer()
+    notebooks = [Path(nb) for nb in notebooks]
+    sections = {nb.stem.split("_", 1)[0]: section_title(nb) for nb in notebooks}
+    blocks = {}
+    for nb in notebooks:
+        prefix = nb.stem.split("_", 1)[0] + "_"
+        written = [f"table:{n}" for n in w.records if n.startswith(prefix)] + [f"figure:{n}" for n in w.figures
+                                                                              if n.startswith(prefix)]
+        blocks[nb] = notebook_blocks(nb, written)
+
+    _title_page(w, area)
+    _executive_summary(w, sections, blocks)
+    findings = findings_by_section(out_dir)
+    for nb in notebooks:
+        _chapter(w, nb, blocks[nb], findings.get(nb.stem.split("_", 1)[0], []))
+    _annexes(w, notebooks)
+    return w.save()
+
+
+def _title_page(w: _Writer, area: str) -> None:
+    doc = w.doc
+    doc.add_paragraph(w.title, style="Title")
+    if area:
+        doc.add_paragraph(area, style="Subtitle")
+    if w.period:
+        w.paragraph(f"Period covered: {w.period}", markdown=False)
+    w.paragraph("Draft for review by the commissioning team. Drafted by victimneeds from the assessment's "
+                "analyses: edit the text freely; figures and tables are numbered by Word and every table is also "
+                f"in the Excel workbook {w.workbook}.", markdown=False)
+    if "synthetic" in w.source.lower():
+        note = doc.add_paragraph()
+        note.add_run("Synthetic example: made-up data for a fictional area, not real victims.").bold = True
+    doc.add_paragraph("Contents", style="TOC Heading")
+    _field(doc.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u', "Right-click to update the table of contents.")
+
+
+def _executive_summary(w: _Writer, sections: Mapping[str, str], blocks: Mapping[Path, list[Block]]) -> None:
+    w.heading("Executive summary", 1)
+    n = len(sections)
+    w.paragraph(f"This draft assessment covers {w.period or 'the period of the data'} in {n} section"
+                f"{'s' if n != 1 else ''}: {', '.join(sections.values())}. Each section ends with what it does "
+                "and does not show.", markdown=False)
+    headlines = [b.marker.get("text") for bs in blocks.values() for b in bs
+                 if b.kind == "marker" and b.marker.get("kind") == "say" and b.marker.get("headline")
+                 and b.marker.get("text")]
+    if headlines:
+        w.heading("Headlines", 2)
+        for text in headlines:
+            w.paragraph(text, style="List Bullet", markdown=False)
+    findings = findings_by_section(w.out_dir)
+    w.heading("Findings", 2)
+    total = sum(len(v) for v in findings.values())
+    if total:
+        w.paragraph(f"{FINDING_RULE}. {total} result{'s' if total != 1 else ''} met that rule.", markdown=False)
+        for key in sorted(findings, key=lambda k: (k == "general", k)):
+            w.heading(sections.get(key, "Other findings"), 3)
+            for text in findings[key]:
+                w.paragraph(text, style="List Bullet", markdown=False)
+    else:
+        w.paragraph(f"{FINDING_RULE}. No comparison in this assessment met that rule, so it records no finding; "
+                    "the sections below give the estimates and their intervals.", markdown=False)
+    w.heading("What this means for commissioning", 2)
+    for key, name in sections.items():
+        w.paragraph(commissioning_paragraph(key, name, findings.get(key, [])), markdown=False)
+    if findings.get("general"):
+        w.paragraph(commissioning_paragraph("general", "", findings["general"]), markdown=False)
+    skipped = skipped_sections(w.out_dir)
+    if skipped:
+        w.heading("Sections not produced", 2)
+        w.paragraph("These analyses were skipped because the area has not supplied an input they need:",
+                    markdown=False)
+        for text in skipped:
+            match = re.match(r"^Skipped: (.+?)\. This area has no (.+?)\.?$", text)
+            if match:
+                text = (f"{match.group(1)}: needs the {match.group(2)}. Adding it to the area's configuration "
+                        "would enable this analysis.")
+            w.paragraph(text, style="List Bullet", markdown=False)
+
+
+def _chapter(w: _Writer, notebook: Path, blocks: list[Block], findings: list[str]) -> None:
+    prefix = notebook.stem.split("_", 1)[0] + "_"
+    started = False
+    finding_marked = False
+    for block in _readable(blocks):
+        if block.kind == "heading":
+            level = block.level if started else 1
+            started = True
+            w.heading(block.text, level)
+            continue
+        if not started:
+            w.heading(section_title(notebook), 1)
+            started = True
+        if block.kind == "paragraph":
+            w.paragraph(block.text)
+        elif block.kind in ("bullet", "number"):
+            w.paragraph(block.text, style="List Bullet" if block.kind == "bullet" else "List Number")
+        elif block.kind == "marker":
+            marker = block.marker
+            kind, name, text = marker.get("kind"), marker.get("name"), marker.get("text")
+            if kind == "table" and name:
+                w.table(name)
+            elif kind == "figure" and name:
+                w.figure(name)
+            elif kind == "finding" and text:
+                finding_marked = True
+                w.paragraph(text, style="List Bullet", markdown=False, bold_lead="Finding: ")
+            elif kind == "say" and text:
+                w.paragraph(text, markdown=False)
+            elif kind == "skip" and text:
+                paragraph = w.doc.add_paragraph()
+                paragraph.add_run(tidy_text(text, w.place_names)).italic = True
+    if not started:
+        w.heading(section_title(notebook), 1)
+    rest_tables = [n for n in w.records if n.startswith(prefix) and f"table:{n}" not in w.placed]
+    rest_figures = [n for n in w.figures if n.startswith(prefix) and f"figure:{n}" not in w.placed]
+    if rest_tables or rest_figures:
+        w.heading("More tables and figures", 2)
+        for name in rest_figures:
+            w.figure(name)
+        for name in rest_tables:
+            w.table(name)
+    if findings and not finding_marked:
+        w.heading("Findings in this section", 2)
+        for text in findings:
+            w.paragraph(text, style="List Bullet", markdown=False)
+
+
+def _readable(blocks: list[Block]) -> list[Block]:
+    """Blocks with sentences about running the notebook dropped, and headings left with nothing under them."""
+    kept: list[Block] = []
+    for block in blocks:
+        if block.kind in ("paragraph", "bullet", "number"):
+            text = _prose(block.text)
+            if not text:
+                continue
+            block = Block(block.kind, text, block.level, block.marker)
+        kept.append(block)
+    out: list[Block] = []
+    for i, block in enumerate(kept):
+        if block.kind == "heading" and block.level > 1:
+            following = kept[i + 1] if i + 1 < len(kept) else None
+            if following is None or (following.kind == "heading" and following.level <= block.level):
+                continue
+        out.append(block)
+    return out
+
+
+def _annexes(w: _Writer, notebooks: Sequence[Path]) -> None:
+    from docx.shared import Cm
+
+    from victimneeds import __version__
+    from victimneeds.reference import table as reference_table
+
+    records = list(w.records.values())
+    w.heading("Annex A: Sources and provenance", 1)
+    if w.period:
+        w.paragraph(f"Data period: {w.period}.", markdown=False)
+    notes = []
+    for text in [w.source, *(r.source for r in records), *(m.get("source", "") for m in w.figures.values())]:
+        text = " ".join(str(text).split())
+        if text and text not in notes:
+            notes.append(text)
+    w.paragraph("The source notes of the tables and figures, each given once:", markdown=False)
+    for text in notes:
+        w.paragraph(text, style="List Bullet", markdown=False)
+    periods = {}
+    for record in records:
+        if record.period and record.period != w.period:
+            periods.setdefault(record.period, []).append(record.title)
+    if periods:
+        w.paragraph("Tables covering a different period from the whole assessment:", markdown=False)
+        for period, titles in periods.items():
+            w.paragraph(f"{period}: {'; '.join(titles)}.", style="List Bullet", markdown=False)
+    manifest = w.out_dir / "manifest.json"
+    built = None
+    if manifest.is_file():
+        try:
+            built = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            built = None
+    if isinstance(built, Mapping):
+        files = built.get("files", {})
+        w.paragraph(f"Built with {built.get('package', 'victimneeds')} {built.get('version', __version__)} on "
+                    f"{str(built.get('built', ''))[:10]}; the pack's manifest (manifest.json) lists its "
+                    f"{len(files):,} files with their SHA-256 checksums.", markdown=False)
+    else:
+        w.paragraph(f"Produced with victimneeds {__version__}. A pack written by the build command also has a "
+                    "manifest (manifest.json) listing every file with its SHA-256 checksum, so a reader can check "
+                    "that none has changed since.", markdown=False)
+
+    w.heading("Annex B: Methods and references", 1)
+    w.paragraph("The methods the assessment's analyses use, with the publication each follows. Every interval in "
+                "this document is a 95% interval unless it says otherwise.", markdown=False)
+    references = reference_table("references").sort_values("citation", key=lambda s: s.str.lower())
+    for row in references.itertuples(index=False):
+        paragraph = w.doc.add_paragraph()
+        paragraph.paragraph_format.left_indent = Cm(0.6)
+        paragraph.paragraph_format.first_line_indent = Cm(-0.6)
+        paragraph.add_run(row.citation + " ")
+        paragraph.add_run(f"Used for: {row.used_for}").italic = True
+
+    w.heading("Annex C: Disclosure control", 1)
+    policies = []
+    for record in records:
+        if record.threshold and record.threshold not in policies:
+            policies.append(record.threshold)
+    primary = sum(r.suppressed_primary for r in records)
+    secondary = sum(r.suppressed_secondary for r in records)
+    w.paragraph("Every table passed disclosure control before it was written, in the workbook and here alike: "
+                "small counts are hidden (primary suppression), and so are other cells that would let a reader "
+                "work out a hidden count from the totals (secondary suppression).", markdown=False)
+    for policy in policies or ["no disclosure policy was recorded"]:
+        w.paragraph(f"Policy applied: {policy[:1].upper()}{policy[1:]}.", style="List Bullet", markdown=False)
+    w.paragraph(f"Across the {len(records)} tables, {primary:,} cells were hidden as small counts and "
+                f"{secondary:,} to protect them.", markdown=False)
+
+    prefixes = {nb.stem.split("_", 1)[0] + "_" for nb in notebooks}
+    workbook_only = [r for r in records if f"table:{r.name}" not in w.placed and not any(r.name.startswith(p)
+                                                                              for p in prefixes)]
+    if workbook_only:
+        w.heading("Annex D: Tables in the workbook only", 1)
+        w.paragraph(f"These tables are in the workbook {w.workbook} but not in this document:", markdown=False)
+        for record in workbook_only:
+            w.paragraph(f"{record.title} (sheet '{w.sheets[record.name]}')", style="List Bullet", markdown=False)
