@@ -353,8 +353,8 @@ def _sheet_gptable(sheet: _Sheet):
     )
 
 
-def _cover(title: str, area: str, period: str, source: str, thresholds: list[str], empty: list[str],
-           docx_name: str | None):
+def _cover(title: str, area: str, period: str, source: str, thresholds: list[str], symbols: list[str],
+           empty: list[str], docx_name: str | None):
     import gptables as gpt
 
     from victimneeds import __version__
@@ -378,7 +378,8 @@ def _cover(title: str, area: str, period: str, source: str, thresholds: list[str
         "Note markers such as [note 1] refer to the Notes worksheet.",
         "Numbers are stored as calculated and shown rounded: counts and money whole, rates and percentages to one "
         "decimal place, ratios to two, p-values to three (below 0.001 as <0.001). Select a cell to see its value.",
-        f"[c] = suppressed to protect confidentiality; {NOT_AVAILABLE} = not available.",
+        f"{' or '.join(symbols or ['[c]'])} = suppressed to protect confidentiality; {NOT_AVAILABLE} = not "
+        "available.",
     ]
     if docx_name:
         intro.append(f"The Word document {docx_name} gives the commentary and figures for these tables.")
@@ -479,6 +480,7 @@ def write_workbook(
     if not area and ": " in title:
         area = title.rsplit(": ", 1)[1]
     thresholds = list(dict.fromkeys(r.threshold for r in records if r.threshold))
+    symbols = list(dict.fromkeys(str(r.policy.get("symbol", "[c]")) for r in records))
 
     gptables = {"Contents": _contents_gptable(sheets), "Notes": _notes_gptable(notes)}
     gptables.update({s.label: _sheet_gptable(s) for s in sheets})
@@ -491,7 +493,7 @@ def write_workbook(
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="gptables")
         wb = gpt.produce_workbook(
             filename=str(path), sheets=gptables,
-            cover=_cover(title, area, period, source, thresholds, empty, docx_name),
+            cover=_cover(title, area, period, source, thresholds, symbols, empty, docx_name),
             contentsheet_label=None, notes_table=None, auto_width=False,
             workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
         )
