@@ -191,7 +191,8 @@ class PublicFetchResult:
         lines = [f"Public inputs in {self.dest}:"]
         for r in self.table.itertuples(index=False):
             size = f" ({_size(r.bytes)})" if r.bytes else ""
-            lines.append(f"  {r.file}: {r.action}{size}" + (f"; {r.detail}" if r.detail else ""))
+            detail = r.detail.split("; ")[-1] if r.action == "downloaded" else r.detail  # the URL is in .table
+            lines.append(f"  {r.file}: {r.action}{size}" + (f"; {detail}" if detail else ""))
         counts = self.table["action"].value_counts()
         lines.append(", ".join(f"{n} {a}" for a, n in counts.items()) + ".")
         if not self.ok:
