@@ -37,7 +37,7 @@ from scipy import stats as _st
 from scipy.special import expit
 
 from victimneeds import stats
-from victimneeds.plotting import MARKERS, PALETTE
+from victimneeds.plotting import MARKERS, PALETTE, legend_below, page_size, thin_ticks
 
 __all__ = [
     "BREAKDOWNS",
@@ -725,7 +725,7 @@ class Comparison:
             choices = sorted(set(self.rates["breakdown"]))
             raise ValueError(f"Comparison.plot: no breakdown {breakdown!r}; choose from {choices}")
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.4 * len(t) + 1.5))
+            _, ax = plt.subplots(figsize=page_size(0.4 * len(t) + 1.8))
         y = np.arange(len(t))[::-1]
         ax.errorbar(t["value"], y, xerr=[t["value"] - t["lowercl"], t["uppercl"] - t["value"]], fmt=MARKERS[0],
                     color=PALETTE[0], capsize=3, label="Rate (95% interval)")
@@ -733,7 +733,7 @@ class Comparison:
         ax.set_yticks(y, t["level"].astype(str).tolist())
         ax.set_xlabel(f"% {self.outcome}")
         ax.set_title(f"{self.outcome} by {breakdown.replace('_', ' ')}")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        legend_below(ax)
         return ax
 
 
@@ -926,7 +926,7 @@ class ControlChart:
         """The p-chart: percentages by period, centre line, control and warning limits, signals marked."""
         t = self.table
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4.5))
+            _, ax = plt.subplots(figsize=page_size(3.6))
         x = np.arange(len(t))
         ax.plot(x, t["value"], marker=MARKERS[0], color=PALETTE[0], label=f"% {self.outcome}")
         ax.plot(x, t["centre"], color=PALETTE[4], linewidth=1, label="Centre line")
@@ -938,10 +938,11 @@ class ControlChart:
         if hit.any():
             ax.scatter(x[hit], t.loc[hit, "value"], marker=MARKERS[3], s=70, color=PALETTE[3], zorder=3,
                        label="Signal")
-        ax.set_xticks(x, t["period"].astype(str).tolist(), rotation=90, fontsize=7)
+        ax.set_xticks(x, t["period"].astype(str).tolist())
+        thin_ticks(ax, "x", max_labels=8)
         ax.set_ylabel("%")
         ax.set_title(f"{self.outcome}: control chart")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        legend_below(ax)
         return ax
 
 

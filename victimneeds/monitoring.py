@@ -17,6 +17,8 @@ shown as zero.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +29,7 @@ from matplotlib.figure import Figure
 
 from victimneeds import compare
 from victimneeds.datamodel import SATISFACTION_STAGES, VICTIMS_CODE_RIGHTS
+from victimneeds.plotting import CODE_RIGHTS_SHORT, MIN_FONT, PAGE_WIDTH, thin_ticks
 
 __all__ = ["Charts", "pathway_charts", "survey_charts", "charts_table", "shifts", "chart_findings", "plot_charts",
            "Breakdown", "breakdown"]
@@ -219,25 +222,54 @@ def chart_findings(charts: Charts, **rule: float) -> list[str]:
 
 
 def plot_charts(charts: Charts, ncols: int = 2, title: str | None = None) -> Figure:
-    """Small multiples of the control charts, one panel per measure."""
+    """Small multiples of the control charts, one panel per measure, drawn at the Word page width.
+
+    Panels are named shortly (a Victims' Code right by its number and a few words), show a few period labels
+    each, and share one legend under the panels.
+    """
     n = max(1, len(charts.charts))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 1.5 * nrows + 1.0), squeeze=False)
     for ax, (label, chart) in zip(axes.ravel(), charts.charts.items(), strict=False):
         chart.plot(ax=ax)
-        ax.set_title(label if len(label) <= 60 else label[:57] + "...", fontsize=9)
+        ax.set_title(_panel_title(label, int(PAGE_WIDTH * 72 / ncols / 5.2)), fontsize=MIN_FONT)
         legend = ax.get_legend()
         if legend is not None:
             legend.remove()
+        for line in ax.get_lines():
+            line.set_markersize(2.5)
+            line.set_linewidth(min(line.get_linewidth(), 1.2))
+        for collection in ax.collections:
+            collection.set_sizes([16])
+        ax.set_ylabel("%", fontsize=MIN_FONT)
+        ax.tick_params(labelsize=MIN_FONT)
+        thin_ticks(ax, "x", max_labels=max(2, 6 // ncols + 1))
     for ax in axes.ravel()[len(charts.charts):]:
         ax.set_visible(False)
     if charts.charts:
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False)
+        signal = [a for a in axes.ravel()[: len(charts.charts)] if "Signal" in a.get_legend_handles_labels()[1]]
+        if signal and "Signal" not in labels:
+            more_h, more_l = signal[0].get_legend_handles_labels()
+            handles, labels = handles + [more_h[more_l.index("Signal")]], labels + ["Signal"]
+        labels = ["Percentage" if i == 0 else lab for i, lab in enumerate(labels)]
+        # Anchored in figure coordinates (not to the figure's box, which a tight save moves), so a note put
+        # under the figure stays under the legend.
+        fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), bbox_transform=fig.transFigure,
+                   ncol=min(5, len(labels)), frameon=False, fontsize=MIN_FONT)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+        fig.suptitle(title, fontsize=10, fontweight="bold", x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0.7 / fig.get_size_inches()[1], 1, 0.98), h_pad=0.6, w_pad=0.6)
     return fig
+
+
+def _panel_title(label: str, width: int) -> str:
+    """A panel's title: "Right 4 Referral to support" for a Victims' Code right, else the label, shortened."""
+    found = re.match(r"Code right (\d+)", label)
+    if found and int(found.group(1)) in CODE_RIGHTS_SHORT:
+        label = f"Right {found.group(1)} {CODE_RIGHTS_SHORT[int(found.group(1))]}"
+    lines = textwrap.wrap(label, width)
+    return "\n".join(lines[:2]) + ("\u2026" if len(lines) > 2 else "")
 
 
 def _identifiable(table: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -248,11 +248,11 @@ class Attrition:
         """Stacked horizontal bars: the outcome-group mix of each value of ``by`` (default the first)."""
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import PALETTE
+        from victimneeds.plotting import PALETTE, legend_below, page_size
 
         by = by or self.by[0]
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 5))
+            _, ax = plt.subplots(figsize=page_size(0.45 * self.table[by].nunique() + 1.8))
         mix = self.table.groupby([by, "outcome_group"], observed=True)["crimes"].sum().unstack(fill_value=0)
         mix = mix.div(mix.sum(axis=1), axis=0) * 100
         left = np.zeros(len(mix))
@@ -271,18 +271,18 @@ class Attrition:
         ax.set_xlabel("Percentage of crimes")
         ax.set_xlim(0, 100)
         ax.invert_yaxis()
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
         ax.set_title("Latest outcome of recorded crimes")
+        legend_below(ax, ncol=2)
         return ax
 
     def plot_trend(self, ax: Axes | None = None, groups: Sequence[str] | None = None) -> Axes:
         """Observed monthly positive-outcome share (points) and the fitted GLM trend (lines)."""
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import MARKERS, PALETTE
+        from victimneeds.plotting import LINESTYLES, MARKERS, PALETTE, date_axis, legend_below, page_size
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 5))
+            _, ax = plt.subplots(figsize=page_size(3.8))
         fitted = self.trend_fitted
         groups = list(groups) if groups is not None else list(pd.unique(fitted["crime_group"]))
         for i, g in enumerate(groups):
@@ -290,21 +290,26 @@ class Attrition:
             x = sub["month"].dt.to_timestamp()
             colour = PALETTE[i % len(PALETTE)]
             ax.plot(x, sub["observed"], MARKERS[i % len(MARKERS)], color=colour, alpha=0.5, ms=3)
-            ax.plot(x, sub["fitted"], "-", color=colour, label=g)
+            ax.plot(x, sub["fitted"], linestyle=LINESTYLES[i % len(LINESTYLES)], color=colour,
+                    marker=MARKERS[i % len(MARKERS)], markevery=[0, len(sub) - 1] if len(sub) else None, label=g)
             ax.fill_between(x, sub["fitted_lower"], sub["fitted_upper"], color=colour, alpha=0.15)
         ax.set_ylabel("Positive outcomes, % of crimes")
         ax.set_title("Positive-outcome share by crime month, with binomial GLM trend")
-        ax.legend(frameon=False)
+        date_axis(ax)
+        legend_below(ax, title="Points: each month; lines: fitted trend with 95% band")
         return ax
 
     def plot_funnel(self, ax: Axes | None = None, label: str = "district_code") -> Axes:
         """Funnel plot of the positive-outcome share by district, with 95% and 99.8% limits."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
+
+        from victimneeds.plotting import PALETTE, label_points, legend_below, page_size
 
         if self.funnel is None:
             raise ValueError("no funnel: attrition was run without districts in `by`")
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5))
+            _, ax = plt.subplots(figsize=page_size(4.0))
         f = self.funnel
         n_max = float(f["crimes"].max()) * 1.1
         grid = np.unique(np.linspace(max(1, f["crimes"].min() * 0.5), n_max, 200).round())
@@ -314,22 +319,17 @@ class Attrition:
         )
         for level, style in ((0.95, "--"), (0.998, ":")):
             lim = limits[np.isclose(limits["level"], level)]
-            ax.plot(lim["denominator"], lim["lower"], style, color="grey", label=f"{level:.1%} limits")
+            ax.plot(lim["denominator"], lim["lower"], style, color="grey",
+                    label=f"{level:.1%} limits".replace(".0%", "%"))
             ax.plot(lim["denominator"], lim["upper"], style, color="grey")
         ax.axhline(float(f["target"].iloc[0]), color="black", lw=1, label="Area average")
-        ax.plot(f["crimes"], f["value"], "o", color="#12436D")
-        for _, row in f.iterrows():
-            ax.annotate(
-                str(row[label]),
-                (row["crimes"], row["value"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
+        ax.plot(f["crimes"], f["value"], "o", color=PALETTE[0], label="District")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xlabel("Crimes with an outcome")
         ax.set_ylabel("Positive outcomes, %")
         ax.set_title("Positive-outcome share by district (funnel plot)")
-        ax.legend(frameon=False)
+        label_points(ax, f["crimes"], f["value"], f[label].astype(str))
+        legend_below(ax)
         return ax
 
     def _repr_html_(self) -> str:
@@ -617,10 +617,10 @@ class TimeToOutcome:
         """Step curves of the share of cases still waiting, by month since the crime."""
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import MARKERS, PALETTE
+        from victimneeds.plotting import LINESTYLES, MARKERS, PALETTE, legend_below, page_size
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 5))
+            _, ax = plt.subplots(figsize=page_size(3.8))
         curves = self.curves
         measure = measure or str(curves["measure"].iloc[0])
         curves = curves[curves["measure"] == measure]
@@ -633,6 +633,7 @@ class TimeToOutcome:
                 sub["pct_waiting"],
                 where="post",
                 color=colour,
+                linestyle=LINESTYLES[i % len(LINESTYLES)],
                 label=g,
                 marker=MARKERS[i % len(MARKERS)],
                 ms=3,
@@ -650,7 +651,7 @@ class TimeToOutcome:
             if self.kind == "kaplan-meier"
             else "Share of crimes still open at the extract, by age of the crime"
         )
-        ax.legend(frameon=False, fontsize=8)
+        legend_below(ax, fontsize=8)
         return ax
 
     def _repr_html_(self) -> str:

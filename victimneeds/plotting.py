@@ -228,6 +228,41 @@ def date_axis(ax: Axes, axis: str = "x", max_ticks: int = 7) -> None:
     target.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
 
+def thin_ticks(ax: Axes, axis: str = "x", max_labels: int = 6) -> None:
+    """Keep every k-th tick label (first one kept) so that at most ``max_labels`` show, set level, not rotated.
+
+    For category axes such as periods ("2023Q1", "2023Q2", ...), whose labels would otherwise run together.
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    ticks = list(target.get_ticklocs())
+    texts = [t.get_text() for t in target.get_ticklabels()]
+    if not ticks:
+        return
+    step = max(1, int(np.ceil(len(ticks) / max_labels)))
+    kept = list(range(0, len(ticks), step))
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    setter([ticks[i] for i in kept], [texts[i] if i < len(texts) else "" for i in kept], rotation=0,
+           fontsize=MIN_FONT)
+
+
+#: The Victims' Code rights in a few words each, for chart labels (the full wording is
+#: ``victimneeds.datamodel.VICTIMS_CODE_RIGHTS``).
+CODE_RIGHTS_SHORT: dict[int, str] = {
+    1: "Understand and be understood",
+    2: "Crime recorded without delay",
+    3: "Information when reporting",
+    4: "Referral to support",
+    5: "Information on compensation",
+    6: "Updates on the investigation",
+    7: "Victim Personal Statement",
+    8: "Information about the trial",
+    9: "Outcome of the case and appeals",
+    10: "Expenses and property returned",
+    11: "Information about the offender",
+    12: "Making a complaint",
+}
+
+
 #: Tick values for a log axis, in the order they are tried: each decade's 1, 2, 5, then 3 and 1.5 and 7.
 _LOG_STEPS = ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 
@@ -293,7 +328,11 @@ def label_points(ax: Axes, x: Sequence[float], y: Sequence[float], texts: Sequen
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    placed: list = []
+    from matplotlib.transforms import Bbox
+
+    radius = 4 * fig.dpi / 72  # a marker's half-width: labels keep off the other points too
+    points = ax.transData.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+    placed: list = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius) for px, py in points]
     out = []
     for xi, yi, text in zip(x, y, texts, strict=True):
         chosen = None

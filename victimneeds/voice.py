@@ -24,6 +24,7 @@ right did not apply), ``weight`` and ``response_date``.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -35,7 +36,16 @@ from matplotlib.axes import Axes
 from victimneeds import compare, stats
 from victimneeds import datamodel as dm
 from victimneeds.periods import financial_year
-from victimneeds.plotting import MARKERS, PALETTE
+from victimneeds.plotting import (
+    CODE_RIGHTS_SHORT,
+    LINESTYLES,
+    MARKERS,
+    PALETTE,
+    date_axis,
+    label_points,
+    legend_below,
+    page_size,
+)
 
 __all__ = [
     "MIN_RESPONSES",
@@ -491,7 +501,7 @@ class SatisfactionTrend:
     def plot(self, ax: Axes | None = None) -> Axes:
         """Observed quarterly percentages (markers) and the fitted trend with its band, one colour per group."""
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 5))
+            _, ax = plt.subplots(figsize=page_size(3.8))
         keys = self.table[self.by].drop_duplicates().itertuples(index=False, name=None) if self.by else [()]
         for i, key in enumerate(keys):
             part = self.table
@@ -501,12 +511,14 @@ class SatisfactionTrend:
             colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
             label = " / ".join(str(k) for k in key) if key else "All responses"
             ax.plot(x, part["value"], linestyle="none", marker=marker, color=colour, markersize=4)
-            ax.plot(x, part["fitted"], color=colour, label=label, marker=marker, markevery=4)
+            ax.plot(x, part["fitted"], color=colour, label=label, marker=marker, markevery=4,
+                    linestyle=LINESTYLES[i % len(LINESTYLES)])
             ax.fill_between(x, part["fitted_lower"], part["fitted_upper"], color=colour, alpha=0.12)
         ax.set_ylabel("% satisfied")
         ax.set_ylim(0, 100)
         ax.set_title(f"Satisfied with {STAGE_LABELS[self.stage].lower()}: quarterly share and fitted trend")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        date_axis(ax)
+        legend_below(ax)
         return ax
 
 
@@ -681,7 +693,7 @@ class DistrictFunnel:
     def plot(self, ax: Axes | None = None) -> Axes:
         """Districts as points against their number of responses, with 95% and 99.8% funnel limits."""
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5))
+            _, ax = plt.subplots(figsize=page_size(4.0))
         target = self.table["target"].iloc[0]
         for i, (level, part) in enumerate(self.limits.groupby("level")):
             style = "--" if i == 0 else ":"
@@ -692,18 +704,11 @@ class DistrictFunnel:
         ax.axhline(target, color=PALETTE[2], label=f"Area average: {target:.1f}%")
         shown = self.table[self.table["value"].notna()]
         ax.plot(shown["denominator"], shown["value"], "o", color=PALETTE[0], label="District")
-        for _, r in shown.iterrows():
-            ax.annotate(
-                str(r[self.label]),
-                (r["denominator"], r["value"]),
-                textcoords="offset points",
-                xytext=(4, 4),
-                fontsize=8,
-            )
         ax.set_xlabel("Responses (effective number when weighted)")
         ax.set_ylabel("% satisfied")
         ax.set_title(f"Satisfied with {STAGE_LABELS[self.stage].lower()} by district")
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        label_points(ax, shown["denominator"], shown["value"], shown[self.label].astype(str))
+        legend_below(ax)
         return ax
 
 
@@ -955,9 +960,12 @@ class CodeCompliance:
         ``table`` and the summary)."""
         shown = self.table["value"].notna() & ~self.table["measure"].str.startswith("declined referral")
         t = self.table[shown].reset_index(drop=True)
+        names = [_right_label(r, s, m) for r, s, m in zip(t["right"], t["source"], t["measure"], strict=True)]
+        # A row per label, taller where the label runs to more lines, first row at the top.
+        heights = np.array([1.0 + 0.45 * n.count("\n") for n in names])
+        y = (heights.sum() - (np.cumsum(heights) - heights / 2)).astype(float)
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.45 * len(t) + 1.5))
-        y = np.arange(len(t))[::-1]
+            _, ax = plt.subplots(figsize=page_size(0.3 * heights.sum() + 1.8))
         for i, (source, marker) in enumerate((("victim survey", "o"), ("case records", "s"))):
             m = (t["source"] == source).to_numpy()
             if m.any():
@@ -970,19 +978,22 @@ class CodeCompliance:
                     capsize=3,
                     label=source.capitalize(),
                 )
-        ax.set_yticks(
-            y,
-            [
-                f"Right {r}: {m}" if s == "case records" else f"Right {r}"
-                for r, s, m in zip(t["right"], t["source"], t["measure"], strict=True)
-            ],
-        )
+        ax.set_yticks(y, names)
         ax.set_xlim(0, 100)
         ax.set_xlabel("% of victims for whom the right was met (95% interval)")
         ax.set_title("Victims' Code compliance by right")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        legend_below(ax)
         return ax
+
+
+def _right_label(right: object, source: str, measure: str) -> str:
+    """'4 Referral to support' for the survey; with the measure (wrapped) for case records."""
+    number = int(right)
+    text = f"{number} {CODE_RIGHTS_SHORT.get(number, dm.VICTIMS_CODE_RIGHTS.get(number, ''))}"
+    if source == "case records":
+        text = f"{text} (case records):\n" + textwrap.fill(measure, 44)
+    return text
 
 
 def _working_days(start: pd.Series, end: pd.Series) -> np.ndarray:
