@@ -22,7 +22,8 @@ def test_every_notebook_runs_and_is_rendered(pack):
     out, summary = pack
     names = [p.name for p in notebooks()]
     assert [p.name for p in summary.notebooks] == names
-    assert sorted(p.name for p in (out / "html").glob("*.html")) == sorted(n.replace(".ipynb", ".html") for n in names)
+    assert sorted(p.name for p in (out / "html").glob("*.html")) == sorted(
+        [n.replace(".ipynb", ".html") for n in names] + ["index.html"])
     assert summary.seconds > 0 and "written to" in str(summary)
     # the build attacked the pack's suppressed counts and would not have published it had any been exposed
     assert summary.audit.startswith("Disclosure audit passed") and "0 disclosed exactly" in summary.audit
@@ -135,3 +136,26 @@ def test_word_document_renders_to_pdf_where_libreoffice_is_installed(pack, tmp_p
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(summary.word)],
                    check=True, capture_output=True, timeout=180)
     assert (tmp_path / summary.word.with_suffix(".pdf").name).stat().st_size > 10_000
+
+
+def test_html_pages_have_no_code_and_the_index_links_the_whole_pack(pack):
+    import re
+    from urllib.parse import unquote
+
+    out, summary = pack
+    index = out / "html" / "index.html"
+    assert summary.index == index and "html/index.html" in json.loads((out / "manifest.json").read_text())["files"]
+    text = index.read_text(encoding="utf-8")
+    links = re.findall(r'(?:href|src)="([^"#]+)"', text)
+    for target in links:
+        assert (index.parent / unquote(target)).resolve().is_file(), target
+    for page in summary.html:
+        assert page.name in links
+    assert len(re.findall(r"<img ", text)) == summary.figures == len(re.findall(r'<img [^>]*alt="[^"]+"', text))
+    assert {f"../tables/{r.name}.csv" for r in table_records(out)} <= set(links)
+    assert {"../manifest.json", f"../{summary.word.name}", f"../{summary.workbook.name}"} <= set(links)
+    for page in summary.html:
+        html = page.read_text(encoding="utf-8")
+        assert "vn.load(area)" not in html and "import victimneeds" not in html  # no code
+        assert "<title>Notebook</title>" not in html and "Northmoor (synthetic example)</title>" in html
+        assert len(re.findall(r"<img ", html)) == len(re.findall(r'<img [^>]*alt="[^"]+"', html))

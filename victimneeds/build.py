@@ -422,11 +422,13 @@ def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str,
     summary.tables = len(records)
     summary.figures = len(list((work / "figures").glob("*.png")))
     title = f"Victims' needs assessment: {data.name}"
-    progress.stage("Writing the Excel workbook")
-    workbook = write_workbook(work, work / f"{slug}_evidence_tables.xlsx", title=title, source=data.source_note)
     period = describe_period(*data.period) if data.period else ""
+    word_name = f"{slug}_needs_assessment.docx"
+    progress.stage("Writing the Excel workbook")
+    workbook = write_workbook(work, work / f"{slug}_evidence_tables.xlsx", title=title, source=data.source_note,
+                              period=period, docx_name=word_name, area=data.name)
     progress.stage("Writing the Word draft")
-    word = write_word(work, work / f"{slug}_needs_assessment.docx", title=title, source=data.source_note,
+    word = write_word(work, work / word_name, title=title, source=data.source_note,
                       notebooks=[work / "notebooks" / nb.name for nb in paths], period=period)
     summary.workbook, summary.word = out / workbook.name, out / word.name
     progress.stage("Writing HTML pages")
