@@ -91,7 +91,7 @@ def test_the_workbook_must_hide_what_the_csv_hides():
     book = write_workbook(out.out_dir, out.out_dir / "area_evidence_tables.xlsx", "Area", "Source: test.")
     assert audit_pack(out.out_dir).passed
     wb = load_workbook(book)
-    ws = wb["01_crimes"]
+    ws = wb["01 Crimes"]
     for row in ws.iter_rows():
         for cell in row:
             if cell.value == C:

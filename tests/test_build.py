@@ -29,20 +29,20 @@ def test_every_notebook_runs_and_is_rendered(pack):
     assert summary.audit.startswith("Disclosure audit passed") and "0 disclosed exactly" in summary.audit
 
 
-def test_workbook_has_contents_and_one_sheet_per_table(pack):
+def test_workbook_has_cover_contents_notes_and_one_sheet_per_table(pack):
+    from victimneeds.excel_report import read_workbook_tables
+
     out, summary = pack
-    records = table_records(out)
+    records = [r for r in table_records(out) if r.rows]
     assert records, "the build wrote no tables"
     wb = load_workbook(summary.workbook)
-    assert wb.sheetnames[0] == "Contents"
-    assert len(wb.sheetnames) == len(records) + 1
-    contents = wb["Contents"]
-    assert "synthetic example" in contents["A2"].value
-    titles = [contents.cell(row=r, column=2).value for r in range(5, 5 + len(records))]
-    assert titles == [r.title for r in records]
-    first = wb[wb.sheetnames[1]]
-    assert first["A1"].value == records[0].title
-    assert any("synthetic example" in str(c.value) for c in first["A"][:6])
+    assert wb.sheetnames[:3] == ["Cover", "Contents", "Notes"]
+    assert len(wb.sheetnames) == len(records) + 3
+    found = read_workbook_tables(summary.workbook)
+    assert sorted(found) == [r.name for r in records]
+    first = wb[found[records[0].name].sheet]
+    assert first["A1"].value.startswith(records[0].title)
+    assert any("synthetic example" in str(c.value) for c in first["A"][:10])
 
 
 def test_every_table_is_safe_and_says_it_is_synthetic(pack):

@@ -181,43 +181,37 @@ def _cross_lines(fine: _Published, coarse: _Published) -> list[tuple[np.ndarray,
 
 
 def _check_workbook(pack: Path, tables: dict[str, _Published]) -> list[str]:
-    """Sentences for each workbook sheet that shows a number where the CSV shows the symbol."""
-    from victimneeds.report import _sheet_names
+    """Sentences for each workbook table that shows a number where the CSV shows the symbol, or is missing.
+
+    Tables are found through their Excel table objects (:func:`victimneeds.excel_report.read_workbook_tables`),
+    whose columns are the CSV's in the same order, so neither sheet names nor human headings matter.
+    """
+    from victimneeds.excel_report import read_workbook_tables
 
     problems = []
-    books = sorted(pack.glob("*.xlsx"))
-    if not books:
-        return problems
-    from openpyxl import load_workbook
-
-    names = sorted(tables)
-    sheets = dict(zip(names, _sheet_names(names), strict=True))
-    for book in books:
-        wb = load_workbook(book, read_only=True, data_only=True)
+    for book in sorted(pack.glob("*.xlsx")):
+        found = read_workbook_tables(book)
         for name, pub in tables.items():
-            sheet = sheets[name]
-            if sheet not in wb.sheetnames:
+            if name not in found:
+                if len(pub.table):
+                    problems.append(f"{book.name}: has no table for {name}.csv.")
                 continue
-            rows = list(wb[sheet].iter_rows(values_only=True))
-            header = [str(c) for c in pub.table.columns]
-            start = next(
-                (i for i, row in enumerate(rows) if [str(v) for v in row[: len(header)]] == header), None
-            )
-            if start is None:
-                problems.append(f"{book.name}: sheet {sheet!r} has no header matching {name}.csv.")
+            sheet, body = found[name].sheet, found[name].table
+            if body.shape != pub.table.shape:
+                problems.append(f"{book.name}: sheet {sheet!r} does not have the rows and columns of {name}.csv.")
                 continue
-            body = rows[start + 1: start + 1 + len(pub.table)]
+            columns = [str(c) for c in pub.table.columns]
             for col in pub.cols:
-                j = header.index(col)
-                for r, row in enumerate(body):
+                j = columns.index(col)
+                for r in range(len(body)):
                     csv_value = pub.table[col].iloc[r]
-                    if isinstance(csv_value, str) and csv_value == pub.policy.symbol and row[j] != csv_value:
+                    shown = body.iat[r, j]
+                    if isinstance(csv_value, str) and csv_value == pub.policy.symbol and shown != csv_value:
                         problems.append(
-                            f"{book.name}: sheet {sheet!r} shows {row[j]!r} in column {col!r}, row {r + 1}, "
+                            f"{book.name}: sheet {sheet!r} shows {shown!r} in column {col!r}, row {r + 1}, "
                             f"which {name}.csv hides."
                         )
     return problems
-
 
 def _internal(pack: Path) -> Path:
     from victimneeds.report import internal_dir
