@@ -46,7 +46,7 @@ _EXCEL_FORMATS = {
     "money_pence": '"£"#,##0.00',
     "fte": "#,##0.0",
     "index": "0.0",
-    "number": "#,##0.##",
+    "number": "#,##0.00",
     "days": "#,##0.0",
     "months": "#,##0.0",
     "text": "@",
@@ -54,6 +54,8 @@ _EXCEL_FORMATS = {
 }
 
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# in running text: not part of a file name or path ("csew_prevalence.csv", "reference/labels_x")
+_SNAKE_IN_TEXT = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])(?!\.\w)")
 _INTERVAL_PAIRS = (("lowercl", "uppercl"), ("lower", "upper"), ("lower_95", "upper_95"), ("lower_80", "upper_80"),
                    ("lower_99_8", "upper_99_8"))
 
@@ -391,6 +393,8 @@ def humanise_text(text: str, place_names: Mapping[str, str] | None = None) -> st
     --------
     >>> humanise_text("district_code: X09000004 (vs X09000001)", {"X09000004": "Harrowdale", "X09000001": "Eastmere"})
     'district: Harrowdale (vs Eastmere)'
+    >>> humanise_text("See csew_prevalence.csv; funding_gap is large.")
+    'See csew_prevalence.csv; funding gap is large.'
     """
 
     def pair(match: re.Match) -> str:
@@ -405,7 +409,7 @@ def humanise_text(text: str, place_names: Mapping[str, str] | None = None) -> st
         for code in sorted(place_names, key=len, reverse=True):
             if code and code in out:
                 out = re.sub(rf"\b{re.escape(code)}\b", str(place_names[code]), out)
-    out = _SNAKE.sub(lambda m: _lower_first(column_label(m.group(0))), out)
+    out = _SNAKE_IN_TEXT.sub(lambda m: _lower_first(column_label(m.group(0))), out)
     return out
 
 
