@@ -474,22 +474,23 @@ class LotVolumes:
         """Dot and whisker chart of each lot's expected referrals (area total) with 80% and 95% ranges."""
         import matplotlib.pyplot as plt
 
-        from victimneeds.plotting import PALETTE
+        from victimneeds.plotting import PALETTE, legend_below, page_size, plain_log_axis
 
         t = self.totals(scenario)
         fy = financial_year or t["financial_year"].min()
         t = t[t["financial_year"] == fy].iloc[::-1]
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
+            _, ax = plt.subplots(figsize=page_size(0.4 * len(t) + 1.8))
         y = np.arange(len(t))
         ax.hlines(y, t["lower_95"], t["upper_95"], color=PALETTE[0], linewidth=1.5, label="95% range")
         ax.hlines(y, t["lower_80"], t["upper_80"], color=PALETTE[0], linewidth=4, label="80% range")
         ax.plot(t["referrals"], y, "o", color=PALETTE[3], markersize=6, label="Expected")
         ax.set_yticks(y, t["lot"])
         ax.set_xscale("log")
+        plain_log_axis(ax, "x")
         ax.set_xlabel("Expected referrals a year (log scale)")
         ax.set_title(f"Expected referrals by lot, {fy}")
-        ax.legend(loc="lower right")
+        legend_below(ax)
         return ax
 
 
@@ -1482,13 +1483,16 @@ class WeeklyStaffing:
     def plot(self, ax: Axes | None = None, value: str = "agents") -> Axes:
         """Heatmap of agents (or another column) by day and hour, each open cell labelled with its number."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+
+        from victimneeds.plotting import page_size
 
         grid = self.table.pivot(index="day", columns="hour", values=value).reindex(list(DAYS))
         open_grid = self.table.pivot(index="day", columns="hour", values="open").reindex(list(DAYS))
         hours = [h for h in grid.columns if open_grid[h].any()]
         grid, open_grid = grid[hours], open_grid[hours]
         if ax is None:
-            _, ax = plt.subplots(figsize=(max(6, 0.55 * len(hours) + 2), 4))
+            _, ax = plt.subplots(figsize=page_size(3.6))
         data = np.where(open_grid.to_numpy(dtype=bool), grid.to_numpy(dtype=float), np.nan)
         im = ax.imshow(data, cmap="viridis", aspect="auto")
         top = np.nanmax(data) if np.isfinite(data).any() else 1
@@ -1508,7 +1512,10 @@ class WeeklyStaffing:
         ax.set_yticks(range(len(DAYS)), list(DAYS))
         ax.set_xlabel("Hour starting")
         ax.set_title(f"Helpline agents needed by hour of the week ({self.model})")
-        ax.figure.colorbar(im, ax=ax, label="Agents on the phones" if value == "agents" else value)
+        bar = ax.figure.colorbar(im, ax=ax, label="Agents on the phones" if value == "agents" else value,
+                                 orientation="horizontal", pad=0.2, shrink=0.6, aspect=30)
+        bar.locator = MaxNLocator(integer=True)  # agents come whole: no 1.2 or 1.4 on the scale
+        bar.update_ticks()
         ax.grid(False)
         return ax
 

@@ -47,7 +47,7 @@ from scipy import stats as _st
 
 from victimneeds.datamodel import AGE_BANDS, SEXES, AreaData
 from victimneeds.periods import complete_years
-from victimneeds.plotting import MARKERS, PALETTE
+from victimneeds.plotting import LINESTYLES, MARKERS, PALETTE, legend_below, page_size
 
 __all__ = [
     "ALTERNATIVE_WEIGHTS",
@@ -267,15 +267,15 @@ class NeedIndex:
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Bar chart of the need index (100 = area average need per resident)."""
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
         t = self.table.sort_values("need_index")
+        if ax is None:
+            _, ax = plt.subplots(figsize=page_size(min(0.35 * len(t) + 1.6, 8.0)))
         label = "district_name" if self.level == "district" else "area_code"
         ax.barh(t[label].astype(str), t["need_index"], color=PALETTE[0])
         ax.axvline(100, color="black", linestyle="--", linewidth=1, label="Area average")
         ax.set_xlabel("Need per resident (100 = area average)")
         ax.set_title("Need index")
-        ax.legend(loc="lower right")
+        legend_below(ax)
         return ax
 
 
@@ -975,9 +975,9 @@ class Allocation:
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Current, proposed and target funding per district (bars, with the target as a marker)."""
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
         t = self.table
+        if ax is None:
+            _, ax = plt.subplots(figsize=page_size(0.55 * len(t) + 1.8))
         labels = (t["district_name"] if "district_name" in t else t["district_code"]).astype(str)
         y = np.arange(len(t))
         if "current" in t and t["current"].notna().all():
@@ -987,7 +987,7 @@ class Allocation:
         ax.set_yticks(y, labels)
         ax.set_xlabel("GBP thousands a year")
         ax.set_title("Current, proposed and target funding")
-        ax.legend(loc="lower right")
+        legend_below(ax)
         return ax
 
 
@@ -1326,15 +1326,18 @@ def plot_lorenz(
 ) -> Axes:
     """Draw Lorenz curves (from :func:`lorenz_curve`) with the line of equality."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 6))
+        _, ax = plt.subplots(figsize=(5.0, 5.0))
     ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="Equality")
     for i, (name, c) in enumerate(curves.items()):
         ax.plot(
             c["cum_weight_share"],
             c["cum_value_share"],
             color=PALETTE[i % len(PALETTE)],
+            linestyle=LINESTYLES[i % len(LINESTYLES)],
+            linewidth=1.5,
             marker=MARKERS[i % len(MARKERS)],
             markersize=4,
+            markevery=max(1, len(c) // 10),
             label=name,
         )
     ax.set_xlabel("Cumulative share of need (lowest funded first)")

@@ -267,7 +267,7 @@ CODE_RIGHTS_SHORT: dict[int, str] = {
 _LOG_STEPS = ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 
 
-def plain_log_axis(ax: Axes, axis: str = "x", max_ticks: int = 9) -> list[float]:
+def plain_log_axis(ax: Axes, axis: str = "x", max_ticks: int = 7) -> list[float]:
     """Label a log axis with plain numbers (0.3, 0.5, 1, 2), never "3x10^-1".
 
     The ticks are nice values (1, 2, 5 in each decade, more when the range is narrow) inside the axis limits, so
@@ -288,7 +288,7 @@ def plain_log_axis(ax: Axes, axis: str = "x", max_ticks: int = 9) -> list[float]
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([0.4, 2.5], [0, 1]); ax.set_xscale("log")
     >>> plain_log_axis(ax)
-    [0.4, 0.5, 0.7, 1.0, 1.5, 2.0]
+    [0.5, 0.7, 1.0, 1.5, 2.0]
     >>> plt.close(fig)
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
@@ -307,6 +307,10 @@ def plain_log_axis(ax: Axes, axis: str = "x", max_ticks: int = 9) -> list[float]
                 break
     if len(chosen) > max_ticks:
         chosen = [v for v in chosen if np.isclose(np.log10(v) % 1, 0) or np.isclose(np.log10(v) % 1, 1)] or chosen
+    if len(chosen) < 3:  # a narrow range (e.g. 0.9 to 1.1): evenly spaced round values instead
+        from matplotlib.ticker import MaxNLocator
+
+        chosen = [float(v) for v in MaxNLocator(nbins=4).tick_values(low, high) if low <= v <= high and v > 0]
     target.set_major_locator(FixedLocator(chosen))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
     target.set_minor_formatter(NullFormatter())
