@@ -59,6 +59,7 @@ FINDING_RULE = (
 )
 
 _FILE = re.compile(r"[\w./-]+\.(xlsx|csv|docx|json|png|svg|html|toml|ipynb)\b")
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 _SECTION_PREFIX = re.compile(r"^(\d+)[_ ]")
 _HEADING_NUMBER = re.compile(r"^\d+(\.\d+)*\.?\s+")
 _OPERATIONAL = re.compile(
@@ -80,7 +81,7 @@ def tidy_text(text: str, place_names: Mapping[str, str] | None = None) -> str:
     Examples
     --------
     >>> tidy_text("Group declines (district_code: X1): 7313 of 104522 (q = 0.000, ratio 1.046782)", {"X1": "Vale"})
-    'Group declines (district: Vale): 7313 of 104,522 (q < 0.001, ratio 1.05)'
+    'Group declines (district: Vale): 7,313 of 104,522 (q < 0.001, ratio 1.05)'
     """
     files: list[str] = []
 
@@ -92,7 +93,9 @@ def tidy_text(text: str, place_names: Mapping[str, str] | None = None) -> str:
     out = labels.humanise_text(out, place_names)
     out = re.sub(r"\b([pq])([- ]value)?\s*(=|:|is|of)?\s*0(\.0+)?(?![\d.])", r"\1\2 < 0.001", out)
     out = re.sub(r"\bp value\b", "p-value", out)
-    out = re.sub(r"(?<![\w.,/:-])(\d{5,})(?![\w,/]|\.\d)", lambda m: f"{int(m.group(1)):,}", out)
+    out = re.sub(r"(?<![\w.,/:-])(\d{4,})(?!\w|,\d|/|-|\.\d)",
+                 lambda m: m.group(1) if len(m.group(1)) == 4 and 1900 <= int(m.group(1)) < 2100
+                 else f"{int(m.group(1)):,}", out)
     out = re.sub(r"(?<![\d.])(\d+)\.(\d{4,})\b", lambda m: _round_text(m.group(0)), out)
     return re.sub("\x00(\\d+)\x00", lambda m: files[int(m.group(1))], out)
 
@@ -147,7 +150,7 @@ def inline_runs(text: str, place_names: Mapping[str, str] | None = None) -> list
 
 def _code_words(code: str, place_names: Mapping[str, str] | None) -> str:
     code = code.strip()
-    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", code):
+    if _IDENTIFIER.fullmatch(code):
         label = labels.column_label(code)
         return label[:1].lower() + label[1:] if not label[:2].isupper() else label
     return tidy_text(code, place_names)
@@ -655,13 +658,17 @@ class _Writer:
                    for c in frame.columns]
         for j, column in enumerate(frame.columns):
             cell = grid.cell(0, j)
-            cell.text = tidy_text(str(column), self.place_names)
+            header = tidy_text(str(column), self.place_names)
+            cell.text = header if re.match(r"^[pq]-", header) else header[:1].upper() + header[1:]
             if numeric[j]:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         for i, values in enumerate(frame.itertuples(index=False), start=1):
             for j, value in enumerate(values):
                 cell = grid.cell(i, j)
-                cell.text = tidy_text("" if value is None else str(value), self.place_names)
+                text = "" if value is None else str(value)
+                if _IDENTIFIER.fullmatch(text):  # a breakdown variable named in a cell ("district_code")
+                    text = labels.variable_label(text)
+                cell.text = tidy_text(text, self.place_names)
                 if numeric[j]:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _repeat_header(grid)
