@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from victimneeds import labels
 from victimneeds.datamodel import AreaData
 from victimneeds.periods import describe_period
 
@@ -425,8 +426,9 @@ def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str,
     period = describe_period(*data.period) if data.period else ""
     word_name = f"{slug}_needs_assessment.docx"
     progress.stage("Writing the Excel workbook")
+    names = labels.place_names(data.areas)
     workbook = write_workbook(work, work / f"{slug}_evidence_tables.xlsx", title=title, source=data.source_note,
-                              period=period, docx_name=word_name, area=data.name)
+                              period=period, docx_name=word_name, area=data.name, place_names=names)
     progress.stage("Writing the Word draft")
     word = write_word(work, work / word_name, title=title, source=data.source_note,
                       notebooks=[work / "notebooks" / nb.name for nb in paths], period=period)
@@ -476,7 +478,8 @@ def _write_pages(work: Path, executed: list[Path], title: str, data: AreaData, p
     ]
     index = html_report.write_index(
         folder, title, sections, downloads, sorted((work / "figures").glob("*.json")), area=data.name,
-        period=period, source=data.source_note, gaps=findings(work), skipped=skipped_sections(work),
+        period=period, source=data.source_note, skipped=skipped_sections(work),
+        gaps=[labels.humanise_text(text, labels.place_names(data.areas)) for text in findings(work)],
     )
     return pages, index
 
