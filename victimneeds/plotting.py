@@ -148,10 +148,11 @@ def _wrap_titles(fig: Figure) -> None:
         texts.append(fig._suptitle)
     for text in texts:
         extent = text.get_window_extent(renderer)
-        if extent.width <= limit or "\n" in text.get_text():
+        room = min(limit, fig.bbox.width * 0.99 - max(extent.x0, 0.0))  # from where the title starts
+        if extent.width <= room or "\n" in text.get_text():
             continue
         content = text.get_text()
-        chars = max(20, int(len(content) * limit / extent.width) - 2)
+        chars = max(20, int(len(content) * room / extent.width) - 2)
         text.set_text(textwrap.fill(content, chars))
     for ax in fig.axes:  # an axis label longer than its axes would widen the figure (and shrink it in Word)
         label = ax.xaxis.label
