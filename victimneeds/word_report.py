@@ -51,6 +51,9 @@ SUMMARY_ROWS = 10
 TABLE_STYLE = "Evidence table"
 #: The paragraph style of notes and source lines under tables and figures.
 NOTE_STYLE = "Table note"
+#: The paragraph style of the text in table cells (a paragraph style, so that Word's rule that the Normal style's
+#: size overrides a table style's does not make the tables' text as large as the body's).
+CELL_STYLE = "Table text"
 #: The rule a notebook applies before it records a finding (said in the summary, above all when none met it).
 FINDING_RULE = (
     "A result is recorded as a finding only when it is larger than chance would explain: its 95% interval "
@@ -529,6 +532,10 @@ class _Writer:
         note.font.size = Pt(8.5)
         note.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
         note.paragraph_format.space_after = Pt(10)
+        cell = doc.styles.add_style(CELL_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        cell.base_style = normal
+        cell.font.size = Pt(8.5)
+        cell.paragraph_format.space_before, cell.paragraph_format.space_after = Pt(1), Pt(1)
         table_style = doc.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE)
         table_style.base_style = doc.styles["Table Grid"]
         table_style.font.size = Pt(8.5)
@@ -660,6 +667,7 @@ class _Writer:
             cell = grid.cell(0, j)
             header = tidy_text(str(column), self.place_names)
             cell.text = header if re.match(r"^[pq]-", header) else header[:1].upper() + header[1:]
+            cell.paragraphs[0].style = self.doc.styles[CELL_STYLE]
             if numeric[j]:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         for i, values in enumerate(frame.itertuples(index=False), start=1):
@@ -669,6 +677,7 @@ class _Writer:
                 if _IDENTIFIER.fullmatch(text):  # a breakdown variable named in a cell ("district_code")
                     text = labels.variable_label(text)
                 cell.text = tidy_text(text, self.place_names)
+                cell.paragraphs[0].style = self.doc.styles[CELL_STYLE]
                 if numeric[j]:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _repeat_header(grid)
@@ -727,21 +736,28 @@ def _repeat_header(grid) -> None:
 
 
 def _column_widths(grid, frame: pd.DataFrame, section) -> None:
-    """Columns as wide as their longest word or value needs, sharing the text width."""
-    from docx.shared import Emu
+    """Each column as wide as its longest value or header word needs (at 8.5 point), the table no wider than the
+    text; a header longer than its column wraps between words, never inside one."""
+    from docx.shared import Cm, Emu
 
     if not len(frame.columns):
         return
-    width = section.page_width - section.left_margin - section.right_margin
-    weights = []
+    text_width = section.page_width - section.left_margin - section.right_margin
+    wanted = []
     for column in frame.columns:
         longest_value = max((len(str(v)) for v in frame[column]), default=0)
         longest_word = max((len(w) for w in str(column).split()), default=0)
-        weights.append(min(max(longest_value, longest_word, 4), 40))
-    total = sum(weights)
-    if total < 60:  # a narrow table is not stretched across the page
-        width = int(width * max(total, 20) / 60)
-    widths = [Emu(int(width * w / total)) for w in weights]
+        chars = min(max(longest_value, longest_word + 1, 4), 45)
+        wanted.append(Cm(0.19 * chars + 0.4))
+    # too wide: narrow the long text columns first (their words wrap), the number columns only if still needed
+    floor = Cm(2.6)
+    excess = sum(wanted) - text_width
+    slack = sum(max(0, w - floor) for w in wanted)
+    if excess > 0 and slack > 0:
+        cut = min(1.0, excess / slack)
+        wanted = [w - cut * max(0, w - floor) for w in wanted]
+    scale = min(1.0, text_width / sum(wanted))
+    widths = [Emu(int(w * scale)) for w in wanted]
     for j, column in enumerate(grid.columns):
         column.width = widths[j]
         for cell in column.cells:
