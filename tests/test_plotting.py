@@ -146,6 +146,9 @@ def _pathway():
 def test_pathway_funnel_each_share_names_the_stage_it_is_a_share_of():
     import re
 
+    from victimneeds.referrals import _STAGE_SHORT, STAGES
+
+    named = {_STAGE_SHORT[key]: i for i, (key, _, _, _) in enumerate(STAGES)}
     path, counts = _pathway()
     ax = path.plot()
     bars = sorted(ax.patches, key=lambda p: -p.get_y())  # top bar first
@@ -155,16 +158,17 @@ def test_pathway_funnel_each_share_names_the_stage_it_is_a_share_of():
     for i, bar in enumerate(bars):
         text = texts[round(bar.get_y() + bar.get_height() / 2, 6)]
         assert text.startswith(f"{heights[i]:,.0f}")  # the label sits on the bar whose count it gives
-        found = re.search(r"\((\d+)% of (previous|stage (\d+))\)", text)
+        found = re.search(r"\((\d+)% of ([a-z ]+)\)", text)
         if not found:
             continue
-        base = heights[i - 1] if found.group(2) == "previous" else heights[int(found.group(3)) - 1]
+        base = heights[i - 1] if found.group(2) == "previous" else heights[named[found.group(2)]]
         assert int(found.group(1)) == round(100 * heights[i] / base), text
         checked += 1
     assert checked == 10
     # police referrals: 200 of 800 assessed = 25%, not "of previous" (the 400 with a need)
-    assert "200 (25% of stage 2)" in texts.values()
-    assert "20 (10% of stage 7)" in texts.values()
+    assert "200 (25% of assessed)" in texts.values()
+    assert "20 (10% of contacted)" in texts.values()
+    assert "45 (50% of supported)" in texts.values()
     plt.close(ax.figure)
 
 

@@ -87,6 +87,11 @@ STAGES: tuple[tuple[str, str, str, str | None], ...] = (
     ("outcome", "Closed with an outcome measure", "Victim service", "delivered"),
 )
 _LABEL = {key: label for key, label, _, _ in STAGES}
+#: A stage in a word or two, for "23% of assessed" on the pathway chart.
+_STAGE_SHORT = {"identified": "identified", "assessed": "assessed", "need": "with a need",
+                "referred_police": "referred by police", "referred": "all referrals", "attempted": "attempted",
+                "contacted": "contacted", "accepted": "accepted", "delivered": "supported",
+                "enhanced": "enhanced", "onward": "onward", "outcome": "closed"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -434,7 +439,8 @@ class Pathway:
             bar.set_hatch(hatch)
         top = float(t["count"].max())
         # Each bar says what share of the stage it follows reached it: "of previous" only when that stage is the
-        # bar above; otherwise the stage by its number (police referrals follow the assessment, not the need).
+        # bar above; otherwise the stage named (police referrals are a share of the assessed, not of those with
+        # a need).
         numbers = dict(zip([key for key, _, _, _ in STAGES], range(1, len(STAGES) + 1), strict=True))
         rows = list(t.itertuples(index=False))
         for i, (yi, row) in enumerate(zip(y, rows, strict=True)):
@@ -442,10 +448,10 @@ class Pathway:
             follows = getattr(row, "follows", None)
             if not pd.isna(row.conversion) and isinstance(follows, str):
                 above = int(rows[i - 1].stage_number) if i > 0 else None
-                where = "previous" if numbers[follows] == above else f"stage {numbers[follows]}"
+                where = "previous" if numbers[follows] == above else _STAGE_SHORT[follows]
                 text += f" ({row.conversion:.0f}% of {where})"
             ax.text(row.count + top * 0.01, yi, text, va="center", fontsize=8)
-        ax.set_yticks(y, [f"{int(n)}. {name}" for n, name in zip(t["stage_number"], t["stage"], strict=True)])
+        ax.set_yticks(y, t["stage"].tolist())
         ax.set_xlim(0, top * 1.5)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xlabel("Victims")
