@@ -212,7 +212,7 @@ def test_tables_humanised_styled_and_a_long_table_summarised_with_a_pointer(docu
     assert rates.rows[1].cells[1].paragraphs[0].alignment == 2  # numbers right-aligned
     assert len(long.rows) == 11 and long.rows[1].cells[0].text == "Type 39"  # the 10 largest
     text = _text(document)
-    assert ("Showing 10 of 40 rows (the 10 largest by crimes); the full table is sheet '01_long' of the workbook "
+    assert ("Showing 10 of 40 rows (the 10 largest by crimes); the full table is sheet '01 Long' of the workbook "
             "testshire_evidence_tables.xlsx.") in text
     assert [c.text for c in odds.rows[0].cells] == ["Variable", "Level", "Odds ratio", "p-value"]
     assert [c.text for c in odds.rows[1].cells] == ["District", "Eastmere", "0.81", "<0.001"]
@@ -289,3 +289,19 @@ def test_page_table_keeps_the_latest_period_and_label_columns():
     shown = page_table(wide, TableRecord(name="00_w", title="W", source="", period=""), max_columns=5)
     assert list(shown.frame.columns) == ["Crime group", "2018/19", "2019/20", "2020/21", "2021/22"]
     assert shown.shown_columns == 5 and shown.total_columns == 13
+
+
+def test_findings_with_a_shared_conclusion_are_one_point():
+    from victimneeds.word_report import commissioning_paragraph, finding_groups
+
+    findings = [f"{who}: accepted 6{i}% of onward referrals in busy months against 90% otherwise (-2{i} points, 95% "
+                f"interval -35 to -9): onward referrals fail more at busy times"
+                for i, who in enumerate(["Counselling", "IDVA", "ISVA"])] + ["Slow first contact (ISVA): 14%"]
+    groups = finding_groups(findings)
+    assert groups[0][0] == "Onward referrals fail more at busy times"
+    assert groups[0][1][0] == ("Counselling: accepted 60% of onward referrals in busy months against 90% otherwise "
+                               "(-20 points, 95% interval -35 to -9)")
+    assert groups[1] == ("Slow first contact (ISVA): 14%", [])
+    text = commissioning_paragraph("02", "Referral gaps", findings)
+    assert text.startswith("Section 02, Referral gaps, recorded 4 findings: onward referrals fail more at busy times "
+                           "(counselling, IDVA and ISVA) and slow first contact.")

@@ -32,12 +32,12 @@ from pathlib import Path
 import pandas as pd
 
 from victimneeds import labels
+from victimneeds.excel_report import sheet_names
 from victimneeds.report import (
     WORD_NOTE_COLUMNS,
     WORD_TABLE_MAX_COLUMNS,
     WORD_TABLE_MAX_ROWS,
     TableRecord,
-    _sheet_names,
     read_table,
     skipped_sections,
     table_records,
@@ -488,7 +488,7 @@ class _Writer:
         self.place_names = dict(place_names or {})
         self.doc = Document()
         self.records = {r.name: r for r in table_records(out_dir)}
-        self.sheets = dict(zip(self.records, _sheet_names(self.records), strict=True))
+        self.sheets = sheet_names(self.records)  # as the workbook names them
         self.figures = {}
         for sidecar in sorted((out_dir / "figures").glob("*.json")):
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -850,15 +850,87 @@ def commissioning_paragraph(number: str, name: str, findings: Sequence[str]) -> 
     label = f"Section {number}, {name}," if number != "general" else "Across sections, the assessment"
     if not findings:
         return f"{label} recorded no finding: nothing in it met the rule above."
-    topics: dict[str, int] = {}
-    for text in findings:
-        topic = finding_topic(text)
-        topics[topic] = topics.get(topic, 0) + 1
-    listed = [f"{_lower(t)} ({n} findings)" if n > 1 else _lower(t) for t, n in topics.items()]
-    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    # findings ending in the same conclusion ("...: onward referrals fail more at busy times") are one point,
+    # naming whom it concerns; the others are grouped by what they are about
+    endings = [_ending(text) for text in findings]
+    shared = {e for e in endings if e and endings.count(e) > 1}
+    points: dict[str, list[str]] = {}
+    for text, ending in zip(findings, endings, strict=True):
+        if ending in shared:
+            points.setdefault(ending, []).append(_lower(finding_topic(text)))
+        else:
+            points.setdefault(finding_topic(text), [])
+            points[finding_topic(text)].append("")
+    listed = []
+    for point, who in points.items():
+        if any(who):
+            listed.append(f"{_lower(point)} ({_and(who)})")
+        else:
+            listed.append(f"{_lower(point)} ({len(who)} findings)" if len(who) > 1 else _lower(point))
     count = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
-    return (f"{label} recorded {count}: {joined}. Each is a point for the service specification to address or "
-            "for the provider and the force to explain; the numbers are in the section.")
+    return (f"{label} recorded {count}: {_and(listed)}. Each is a point for the service specification to address "
+            "or for the provider and the force to explain; the numbers are in the section.")
+
+
+def _and(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _ending(text: str) -> str:
+    """The conclusion a finding ends with after its last colon, when it is words only (no numbers)."""
+    if ": " not in text:
+        return ""
+    ending = text.rsplit(": ", 1)[1].strip().rstrip(".")
+    return ending if ending and len(ending) < 80 and not re.search(r"\d", ending) else ""
+
+
+def finding_groups(findings: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Findings with a long shared opening, as (the opening, [the rest of each]); others as (finding, []).
+
+    Three or more findings that open with the same words up to a colon or a bracket are shown as one bullet
+    with sub-bullets, so a summary does not repeat "Group declines referral more often (...)" six times.
+
+    Examples
+    --------
+    >>> finding_groups(["Feels safer: A less likely", "Feels safer: B less likely", "Feels safer: C less likely",
+    ...                 "Districts: none stands out"])
+    [('Feels safer', ['A less likely', 'B less likely', 'C less likely']), ('Districts: none stands out', [])]
+    """
+    groups: list[tuple[str, list[str]]] = []
+    by_topic: dict[str, list[str]] = {}
+    by_ending: dict[str, list[str]] = {}
+    for text in findings:
+        by_topic.setdefault(finding_topic(text), []).append(text)
+        by_ending.setdefault(_ending(text), []).append(text)
+    done: set[str] = set()
+    for text in findings:
+        ending = _ending(text)
+        if ending and len(by_ending[ending]) >= 3:
+            if f"ending:{ending}" not in done:
+                rests = [m[: m.rfind(": ")].strip() for m in by_ending[ending]]
+                groups.append((ending[:1].upper() + ending[1:], rests))
+                done.add(f"ending:{ending}")
+            continue
+        topic = finding_topic(text)
+        if topic in done:
+            continue
+        members = [m for m in by_topic[topic] if not (_ending(m) and len(by_ending[_ending(m)]) >= 3)]
+        if len(members) < 3:
+            groups += [(m, []) for m in members]
+            done.add(topic)
+            continue
+        common = members[0]
+        for m in members[1:]:
+            while not m.startswith(common):
+                common = common[:-1]
+        cut = max(common.rfind(")"), common.rfind(":"))
+        opening = common[:cut + 1] if cut >= len(topic) - 1 else topic
+        opening = opening.rstrip(":").strip()
+        rests = [re.sub(r"^\((.*?)\):", r"\1:", m[len(opening):].lstrip(" :").strip()) for m in members]
+        groups.append((opening, rests))
+        done.add(topic)
+    return groups
 
 
 def _lower(text: str) -> str:
@@ -939,8 +1011,8 @@ def _executive_summary(w: _Writer, sections: Mapping[str, str], blocks: Mapping[
     w.heading("Executive summary", 1)
     n = len(sections)
     w.paragraph(f"This draft assessment covers {w.period or 'the period of the data'} in {n} section"
-                f"{'s' if n != 1 else ''}: {', '.join(sections.values())}. Each section ends with what it does "
-                "and does not show.", markdown=False)
+                f"{'s' if n != 1 else ''}: {', '.join(sections.values())}. Figures and tables are numbered; every "
+                f"table is also in the workbook {w.workbook}, in full.", markdown=False)
     headlines = [b.marker.get("text") for bs in blocks.values() for b in bs
                  if b.kind == "marker" and b.marker.get("kind") == "say" and b.marker.get("headline")
                  and b.marker.get("text")]
@@ -955,8 +1027,10 @@ def _executive_summary(w: _Writer, sections: Mapping[str, str], blocks: Mapping[
         w.paragraph(f"{FINDING_RULE}. {total} result{'s' if total != 1 else ''} met that rule.", markdown=False)
         for key in sorted(findings, key=lambda k: (k == "general", k)):
             w.heading(sections.get(key, "Other findings"), 3)
-            for text in findings[key]:
-                w.paragraph(text, style="List Bullet", markdown=False)
+            for opening, rests in finding_groups([tidy_text(t, w.place_names) for t in findings[key]]):
+                w.paragraph(opening + (":" if rests else ""), style="List Bullet", markdown=False)
+                for rest in rests:
+                    w.paragraph(rest[:1].upper() + rest[1:], style="List Bullet 2", markdown=False)
     else:
         w.paragraph(f"{FINDING_RULE}. No comparison in this assessment met that rule, so it records no finding; "
                     "the sections below give the estimates and their intervals.", markdown=False)
