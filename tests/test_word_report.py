@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 
 from victimneeds import reference  # noqa: E402
 from victimneeds.report import Output, write_word  # noqa: E402
-from victimneeds.word_report import finding_topic, page_table, short_source, tidy_text  # noqa: E402
+from victimneeds.word_content import finding_topic, page_table, short_source, tidy_text  # noqa: E402
 
 docx = pytest.importorskip("docx")
 
@@ -292,7 +292,7 @@ def test_page_table_keeps_the_latest_period_and_label_columns():
 
 
 def test_findings_with_a_shared_conclusion_are_one_point():
-    from victimneeds.word_report import commissioning_paragraph, finding_groups
+    from victimneeds.word_content import commissioning_paragraph, finding_groups
 
     findings = [f"{who}: accepted 6{i}% of onward referrals in busy months against 90% otherwise (-2{i} points, 95% "
                 f"interval -35 to -9): onward referrals fail more at busy times"
