@@ -80,17 +80,26 @@ def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> F.Forecas
 
 
 def monthly(force: str, level: str = "force") -> pd.DataFrame:
-    """Monthly counts per crime type (and district, with ``level="district"``), in column ``series``."""
+    """Monthly counts per crime type (and district, with ``level="district"``), in column ``series``.
+
+    A month the force published in which a series recorded no crime is a count of 0, not a missing month (a
+    long table from a group-by leaves it out, and the forecasts would treat it as a gap): every series gets
+    every month the force's files cover from its first month on. Months with no file stay missing.
+    """
     if level == "district":
         crimes = vn.load(AREAS[force]).crimes
         crimes = crimes[crimes["district_code"].notna()]
-        t = crimes.groupby(["district_code", "crime_type", "month"], observed=True).size().rename("count")
-        t = t.reset_index()
-        t["series"] = t["district_code"].astype(str) + " | " + t["crime_type"].astype(str)
-        return t[["series", "month", "count"]]
-    crimes = vn.io.read_policeuk(DATA / force, force=force, cache_dir=False).crimes
-    t = crimes.groupby(["crime_type", "month"], observed=True).size().rename("count").reset_index()
-    t["series"] = t["crime_type"].astype(str)
+        name = crimes["district_code"].astype(str) + " | " + crimes["crime_type"].astype(str)
+    else:
+        crimes = vn.io.read_policeuk(DATA / force, force=force, cache_dir=False).crimes
+        name = crimes["crime_type"].astype(str)
+    months = pd.PeriodIndex(sorted(crimes["month"].unique()), freq="M")
+    t = crimes.assign(series=name).groupby(["series", "month"], observed=True).size().rename("count")
+    t = t.unstack("month").reindex(columns=months).rename_axis(columns="month")
+    first = t.notna().to_numpy().argmax(axis=1)
+    t = t.fillna(0).where(np.arange(len(months))[None, :] >= first[:, None])
+    t = t.stack(future_stack=True).dropna().rename("count").reset_index()
+    t["count"] = t["count"].astype(float)
     return t[["series", "month", "count"]]
 
 

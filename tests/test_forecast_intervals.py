@@ -218,3 +218,16 @@ def test_glm_intervals_allow_for_autocorrelated_months():
         y80.append(np.quantile(totals, 0.1) <= y[n:].sum() <= np.quantile(totals, 0.9))
     assert np.mean(c95) >= 0.9
     assert 0.7 <= np.mean(y80) <= 0.9
+
+
+def test_yearly_blocks_start_at_each_series_own_forecast_start():
+    """Series ending in different months (a rare crime type with no recent rows): each series' first year
+    ahead is its own 12 forecast months, not the 12 months after the earliest forecast month of all series
+    (which split the later series' year in two, and made 12-month totals look badly covered)."""
+    a = pd.DataFrame({"g": "A", "month": pd.period_range("2022-01", periods=36, freq="M"), "count": 50.0})
+    b = pd.DataFrame({"g": "B", "month": pd.period_range("2022-01", periods=33, freq="M"), "count": 10.0})
+    fc = F.forecast(pd.concat([a, b]), horizon=12, keys=["g"], method="naive", origins=0)
+    yr = fc.yearly()
+    assert yr["year_ahead"].tolist() == [1, 1]
+    assert yr["months"].tolist() == [12, 12]
+    assert yr["mean"].tolist() == [600.0, 120.0]

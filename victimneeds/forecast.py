@@ -831,7 +831,10 @@ class ForecastResult:
         upper_95`` (the levels forecast), ``months``, ``period``, ``method`` and ``interval``.
         """
         t = self.table.copy()
-        first = t["month"].min()
+        # each series' blocks start at its own first forecast month (a series whose counts end early, e.g. a
+        # rare crime type with no recent rows, starts its forecast early; a block from the earliest month of
+        # all series would split its year in two)
+        first = t.groupby(self.keys, observed=True)["month"].transform("min") if self.keys else t["month"].min()
         block = ((t["month"] - first).map(lambda d: d.n) // 12 + 1).astype(int).rename("year_ahead")
         return self._totals(t, block, "yearly")
 
