@@ -126,4 +126,8 @@ def skip_text(table: str, columns: tuple[str, ...] | list[str] = ()) -> str:
     """The ``needs`` text for :meth:`victimneeds.report.Output.skip`: the table, then how to supply it."""
     if not columns:
         columns = tuple(dict.fromkeys(c for s in SECTIONS for c in s.needs.get(table, ())))
-    return f"{table} table ({TABLE_WORDS.get(table, table)}); {how_to_enable(table, columns)}"
+    cols = ", ".join(columns)
+    return (f"{TABLE_WORDS.get(table, table).removeprefix('the ')}: the {table} table"
+            + (f" with {cols}" if cols else "")
+            + f". To add it, name the file in an [extracts.{table}] section of the area configuration and map its "
+            "columns; docs/data-model.md defines each column and victimneeds init writes a template")
