@@ -56,7 +56,9 @@ def _notebooks(folder: Path) -> list[Path]:
             "[the Code](https://example.org). It runs on the built-in **synthetic example area** by default. To run "
             "it for your own area, set `area` in the next cell."),
         parameters,
-        nbformat.v4.new_markdown_cell("## Rates\n\nRecorded crime per 1,000 residents, with *exact* intervals."),
+        nbformat.v4.new_markdown_cell("## Rates\n\nRecorded crime per 1,000 residents, with *exact* intervals "
+                                      "(bench/rate_check.py). Set others under [parameters]; docs/parameters.md "
+                                      "lists them."),
         rates, figure,
         nbformat.v4.new_markdown_cell("## Every crime type\n\n- one item\n  continued\n- another item"),
         long, said,
@@ -168,9 +170,10 @@ def test_chapters_place_tables_figures_and_sentences_at_their_markers_and_never_
     assert chapter.index("Rates are highest in Harrowdale.") > chapter.index("Every crime type")
     assert any(t.startswith("Finding: Harrowdale refers fewer victims (district: Harrowdale)") for t in chapter)
     assert "one item continued" in chapter
+    assert "Recorded crime per 1,000 residents, with exact intervals." in chapter  # no developer file pointers
     assert "Rates by crime group and district, see the Code." in chapter  # `code`, links; the how-to-run sentences
     text = _text(document)
-    for leaked in ("parameters_cell", "raw_printed_output", "next cell", "out.table", "**", "`"):
+    for leaked in ("parameters_cell", "raw_printed_output", "next cell", "out.table", "**", "`", "docs/", ".py"):
         assert leaked not in text
     # the figure not marked anywhere goes at the end of its section
     gaps = _between(document, "Referral gaps", "Annex A: Sources and provenance")

@@ -31,10 +31,12 @@ FINDING_RULE = (
 _FILE = re.compile(r"[\w./-]+\.(xlsx|csv|docx|json|png|svg|html|toml|ipynb)\b")
 IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 _SECTION_PREFIX = re.compile(r"^(\d+)[_ ]")
+#: A bracketed pointer to a file of the repository ("(bench/forecast_origins.py)"): for developers, not readers.
+_FILE_REFERENCE = re.compile(r"\s*\((?:see )?`?[\w./-]+/[\w./-]+\.(?:py|md|csv|toml|ipynb)`?\)")
 _HEADING_NUMBER = re.compile(r"^\d+(\.\d+)*\.?\s+")
 _OPERATIONAL = re.compile(
     r"next cell|victimneeds build|runs on the built-in|run it for|to run it|by hand|papermill|\.toml\b|re-run|"
-    r"\bnotebook\b|\bAn area (with|without)\b",
+    r"\bnotebook\b|\bAn area (with|without)\b|\bdocs/|\[parameters\]|\.md\b",
     re.IGNORECASE,
 )
 
@@ -128,6 +130,7 @@ def _code_words(code: str, place_names: Mapping[str, str] | None) -> str:
 
 def _prose(paragraph: str) -> str:
     """A notebook paragraph as assessment prose: sentences about running the notebook dropped."""
+    paragraph = _FILE_REFERENCE.sub("", paragraph)
     sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(])", paragraph.strip())
     sentences = [re.sub(r"^This notebook is\b", "This is", s) for s in sentences]
     return " ".join(s for s in sentences if not _OPERATIONAL.search(s))
