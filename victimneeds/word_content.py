@@ -54,6 +54,8 @@ def tidy_text(text: str, place_names: Mapping[str, str] | None = None) -> str:
     --------
     >>> tidy_text("Group declines (district_code: X1): 7313 of 104522 (q = 0.000, ratio 1.046782)", {"X1": "Vale"})
     'Group declines (district: Vale): 7,313 of 104,522 (q < 0.001, ratio 1.05)'
+    >>> tidy_text("Repeat victim: False: 38% of 73,366")
+    'Repeat victim: no: 38% of 73,366'
     """
     files: list[str] = []
 
@@ -65,6 +67,7 @@ def tidy_text(text: str, place_names: Mapping[str, str] | None = None) -> str:
     out = labels.humanise_text(out, place_names)
     out = re.sub(r"\b([pq])([- ]value)?\s*(=|:|is|of)?\s*0(\.0+)?(?![\d.])", r"\1\2 < 0.001", out)
     out = re.sub(r"\bp value\b", "p-value", out)
+    out = re.sub(r"(?<=\w): (True|False)\b", lambda m: ": yes" if m.group(1) == "True" else ": no", out)
     out = re.sub(r"(?<![\w.,/:-])(\d{4,})(?!\w|,\d|/|-|\.\d)",
                  lambda m: m.group(1) if len(m.group(1)) == 4 and 1900 <= int(m.group(1)) < 2100
                  else f"{int(m.group(1)):,}", out)
