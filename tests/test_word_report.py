@@ -13,7 +13,7 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from victimneeds import reference  # noqa: E402
+from victimneeds import reference, sections  # noqa: E402
 from victimneeds.report import Output, write_word  # noqa: E402
 from victimneeds.word_content import finding_topic, page_table, short_source, tidy_text  # noqa: E402
 
@@ -102,6 +102,7 @@ def _pack(tmp_path: Path, findings: bool = True) -> tuple[Path, list[Path]]:
     if findings:
         out.finding("Harrowdale refers fewer victims (district_code: X1): 7313 of 104522, p value 0")
     out.skip("Referral pathway", "referrals table (victim-service case records)")
+    out.skip("Victim voice", sections.skip_text("survey", ("weight",)))  # the notebooks' wording
     return out_dir, _notebooks(tmp_path / "notebooks")
 
 
@@ -152,7 +153,10 @@ def test_executive_summary_has_the_findings_headlines_commissioning_and_skipped(
     assert "Rates are highest in Harrowdale." not in summary  # not a headline
     assert "Section 01, Demand, recorded 1 finding: harrowdale refers fewer victims." in text
     assert "Section 02, Referral gaps, recorded no finding" in text
-    assert "Referral pathway: needs the referrals table (victim-service case records)." in text
+    assert ("Referral pathway: needs the referrals table (victim-service case records). Adding it to the area's "
+            "configuration would enable it.") in text
+    assert "Victim voice: needs the victim satisfaction survey (one row per response): the survey table with " \
+           "weight. To add it, name the file in an [extracts.survey] section of the area configuration" in text
 
 
 def test_no_findings_says_which_rule_no_comparison_met(tmp_path):
@@ -173,7 +177,8 @@ def test_chapters_place_tables_figures_and_sentences_at_their_markers_and_never_
     assert "Recorded crime per 1,000 residents, with exact intervals." in chapter  # no developer file pointers
     assert "Rates by crime group and district, see the Code." in chapter  # `code`, links; the how-to-run sentences
     text = _text(document)
-    for leaked in ("parameters_cell", "raw_printed_output", "next cell", "out.table", "**", "`", "docs/", ".py"):
+    assert "docs/" not in "\n".join(chapter) and ".py" not in text
+    for leaked in ("parameters_cell", "raw_printed_output", "next cell", "out.table", "**", "`"):
         assert leaked not in text
     # the figure not marked anywhere goes at the end of its section
     gaps = _between(document, "Referral gaps", "Annex A: Sources and provenance")

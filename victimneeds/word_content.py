@@ -28,7 +28,7 @@ FINDING_RULE = (
     "outside the funnel or control limits, or it misses a stated standard"
 )
 
-_FILE = re.compile(r"[\w./-]+\.(xlsx|csv|docx|json|png|svg|html|toml|ipynb)\b")
+_FILE = re.compile(r"[\w./-]+\.(xlsx|csv|docx|json|png|svg|html|toml|ipynb|md)\b")
 IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 _SECTION_PREFIX = re.compile(r"^(\d+)[_ ]")
 #: A bracketed pointer to a file of the repository ("(bench/forecast_origins.py)"): for developers, not readers.

@@ -507,11 +507,25 @@ def _executive_summary(w: _Writer, sections: Mapping[str, str], blocks: Mapping[
         w.paragraph("These analyses were skipped because the area has not supplied an input they need:",
                     markdown=False)
         for text in skipped:
-            match = re.match(r"^Skipped: (.+?)\. This area has no (.+?)\.?$", text)
-            if match:
-                text = (f"{match.group(1)}: needs the {match.group(2)}. Adding it to the area's configuration "
-                        "would enable this analysis.")
-            w.paragraph(text, style="List Bullet", markdown=False)
+            w.paragraph(skipped_item(text), style="List Bullet", markdown=False)
+
+
+def skipped_item(text: str) -> str:
+    """A skipped section's sentence for the summary: the section, what it lacks and what would enable it.
+
+    Examples
+    --------
+    >>> skipped_item("Skipped: Referral pathway. This area has no referrals table (case records).")
+    "Referral pathway: needs the referrals table (case records). Adding it to the area's configuration would enable it."
+    >>> skipped_item("Skipped: Voice. This area has no survey: the survey table. To add it, name the file.")
+    'Voice: needs the survey: the survey table. To add it, name the file.'
+    """
+    match = re.match(r"^Skipped: (.+?)\. This area has no (.+)$", text.strip())
+    if not match:
+        return text
+    section, needs = match.group(1), match.group(2).rstrip(".")
+    enable = "" if re.search(r"\bTo add it\b", needs) else " Adding it to the area's configuration would enable it."
+    return f"{section}: needs the {needs}.{enable}"
 
 
 def _chapter(w: _Writer, notebook: Path, blocks: list[Block], findings: list[str]) -> None:
