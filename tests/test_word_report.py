@@ -218,6 +218,7 @@ def test_tables_humanised_styled_and_a_long_table_summarised_with_a_pointer(docu
                                                       "Crimes per 1,000 residents (95% interval)"]
     assert [c.text for c in rates.rows[1].cells] == ["Harrowdale", "7,313", "70,000", "104.2 (101.8 to 106.6)"]
     assert rates.rows[1].cells[1].paragraphs[0].alignment == 2  # numbers right-aligned
+    assert {p.style.name for row in rates.rows for c in row.cells for p in c.paragraphs} == {"Table text"}
     assert len(long.rows) == 11 and long.rows[1].cells[0].text == "Type 39"  # the 10 largest
     text = _text(document)
     assert ("Showing 10 of 40 rows (the 10 largest by crimes); the full table is sheet '01 Long' of the workbook "

@@ -289,23 +289,27 @@ class _Writer:
         _table_look(grid)
         numeric = [is_value_column(frame[c]) and any(numeric_text(str(v)) for v in frame[c])
                    for c in frame.columns]
-        for j, column in enumerate(frame.columns):
-            cell = grid.cell(0, j)
+        cell_style = self.doc.styles[CELL_STYLE].style_id
+        headers = []
+        for column in frame.columns:
             header = tidy_text(str(column), self.place_names)
-            cell.text = header if re.match(r"^[pq]-", header) else header[:1].upper() + header[1:]
-            cell.paragraphs[0].style = self.doc.styles[CELL_STYLE]
-            if numeric[j]:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        for i, values in enumerate(frame.itertuples(index=False), start=1):
-            for j, value in enumerate(values):
-                cell = grid.cell(i, j)
+            headers.append(header if re.match(r"^[pq]-", header) else header[:1].upper() + header[1:])
+        rows = [headers]
+        for values in frame.itertuples(index=False):
+            texts = []
+            for value in values:
                 text = "" if value is None else str(value)
                 if IDENTIFIER.fullmatch(text):  # a breakdown variable named in a cell ("district_code")
                     text = labels.variable_label(text)
-                cell.text = tidy_text(text, self.place_names)
-                cell.paragraphs[0].style = self.doc.styles[CELL_STYLE]
+                texts.append(tidy_text(text, self.place_names))
+            rows.append(texts)
+        for row, texts in zip(grid.rows, rows, strict=True):  # row.cells once a row: grid.cell(i, j) is slow
+            for j, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
+                cell.text = text
+                paragraph = cell.paragraphs[0]
+                paragraph._p.style = cell_style
                 if numeric[j]:
-                    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _repeat_header(grid)
         _column_widths(grid, frame, self.doc.sections[0])
         notes = [*view.notes]
