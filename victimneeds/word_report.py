@@ -476,9 +476,9 @@ def _title_page(w: _Writer, area: str) -> None:
 def _executive_summary(w: _Writer, sections: Mapping[str, str], blocks: Mapping[Path, list[Block]]) -> None:
     w.heading("Executive summary", 1)
     n = len(sections)
-    w.paragraph(f"This draft assessment covers {w.period or 'the period of the data'} in {n} section"
-                f"{'s' if n != 1 else ''}: {', '.join(sections.values())}. Figures and tables are numbered; every "
-                f"table is also in the workbook {w.workbook}, in full.", markdown=False)
+    parts = f" in {n} section{'s' if n != 1 else ''}: {', '.join(sections.values())}" if n else ""
+    w.paragraph(f"This draft assessment covers {w.period or 'the period of the data'}{parts}. Figures and tables are "
+                f"numbered; every table is also in the workbook {w.workbook}, in full.", markdown=False)
     headlines = [b.marker.get("text") for bs in blocks.values() for b in bs
                  if b.kind == "marker" and b.marker.get("kind") == "say" and b.marker.get("headline")
                  and b.marker.get("text")]
