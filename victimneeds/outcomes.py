@@ -272,7 +272,7 @@ class Attrition:
         ax.set_xlim(0, 100)
         ax.invert_yaxis()
         ax.set_title("Latest outcome of recorded crimes")
-        legend_below(ax, ncol=2)
+        legend_below(ax)
         return ax
 
     def plot_trend(self, ax: Axes | None = None, groups: Sequence[str] | None = None) -> Axes:

@@ -114,7 +114,8 @@ def save_figure(
     if title is None:
         titles = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes]
         title = next((t for t in titles if t), fig._suptitle.get_text() if fig._suptitle else name)
-    fit_to_page(fig)
+    # The saved picture is the drawing plus a margin each side (savefig.pad_inches): both fit the page width.
+    fit_to_page(fig, PAGE_WIDTH - 2 * float(plt.rcParams["savefig.pad_inches"]))
     if stamp:
         # Under everything already drawn (a legend below the axes included), never on top of it.
         renderer = fig.canvas.get_renderer()
@@ -143,25 +144,28 @@ def _wrap_titles(fig: Figure) -> None:
     """Wrap any title wider than the figure, and any x-axis label wider than its axes, onto more lines."""
     renderer = fig.canvas.get_renderer()
     limit = fig.bbox.width * 0.98
-    texts = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+
+    def fit(text, room_of) -> None:
+        if not text.get_text():
+            return
+        extent = text.get_window_extent(renderer)
+        if extent.width <= room_of(extent):
+            return
+        content = " ".join(text.get_text().split())  # as one line, then wrapped to the room there is
+        text.set_text(content)
+        extent = text.get_window_extent(renderer)
+        room = room_of(extent)
+        if extent.width > room:
+            text.set_text(textwrap.fill(content, max(20, int(len(content) * room / extent.width) - 2)))
+
+    texts = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
     if fig._suptitle is not None:
         texts.append(fig._suptitle)
-    for text in texts:
-        extent = text.get_window_extent(renderer)
-        room = min(limit, fig.bbox.width * 0.99 - max(extent.x0, 0.0))  # from where the title starts
-        if extent.width <= room or "\n" in text.get_text():
-            continue
-        content = text.get_text()
-        chars = max(20, int(len(content) * room / extent.width) - 2)
-        text.set_text(textwrap.fill(content, chars))
+    for text in texts:  # from where the title starts to the figure's right edge
+        fit(text, lambda extent: min(limit, fig.bbox.width * 0.99 - max(extent.x0, 0.0)))
     for ax in fig.axes:  # an axis label longer than its axes would widen the figure (and shrink it in Word)
-        label = ax.xaxis.label
-        if label.get_text() and "\n" not in label.get_text():
-            extent = label.get_window_extent(renderer)
-            room = max(ax.bbox.width, limit * 0.6)
-            if extent.width > room:
-                chars = max(20, int(len(label.get_text()) * room / extent.width) - 2)
-                label.set_text(textwrap.fill(label.get_text(), chars))
+        if ax.get_visible() and ax.xaxis.label.get_visible():
+            fit(ax.xaxis.label, lambda extent, ax=ax: max(ax.bbox.width * 1.05, 1.5 * fig.dpi))
 
 
 def fit_to_page(fig: Figure, width: float = PAGE_WIDTH) -> None:
@@ -173,6 +177,38 @@ def fit_to_page(fig: Figure, width: float = PAGE_WIDTH) -> None:
     w, h = fig.get_size_inches()
     if w > width * 1.02:
         fig.set_size_inches(width, h * width / w)
+    fig.canvas.draw()
+    _wrap_titles(fig)
+    _squeeze_axes(fig, width)
+
+
+def _squeeze_axes(fig: Figure, width: float) -> None:
+    """Narrow the axes so that long tick labels (or anything else hanging off the side) fit in ``width``.
+
+    Labels keep their size; the plotting areas give up the room. Only for figures without a layout engine,
+    whose axes sit where ``subplots`` put them.
+    """
+    if fig.get_layout_engine() is not None:
+        return
+    shown = [a for a in fig.axes if a.get_visible()]
+    if not shown:
+        return
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    w = fig.get_size_inches()[0]
+    if box.width <= width * 1.01:
+        return
+    left = min(a.get_position().x0 for a in shown) * w
+    right = max(a.get_position().x1 for a in shown) * w
+    new_left = (left - box.x0) + 0.03
+    new_right = min(w, width) - (box.x1 - right) - 0.03
+    if new_right - new_left < 1.5 or right <= left:
+        return  # not enough room to be worth it: leave the figure as drawn
+    scale = (new_right - new_left) / (right - left)
+    for ax in fig.axes:
+        pos = ax.get_position(original=True)
+        x0 = ((pos.x0 * w - left) * scale + new_left) / w
+        ax.set_position([x0, pos.y0, pos.width * scale, pos.height], which="both")
     fig.canvas.draw()
     _wrap_titles(fig)
 
@@ -208,15 +244,18 @@ def legend_below(ax: Axes, handles: Sequence | None = None, labels: Sequence[str
     fig.canvas.draw()
     box = ax.get_tightbbox(fig.canvas.get_renderer())
     bottom = ax.transAxes.inverted().transform((box.x0, box.y0))[1]
-    if ncol is None:
-        from matplotlib.font_manager import FontProperties
+    # Centred on the figure (the axes may sit to the right of long tick labels), just under the axes' labels.
+    from matplotlib.transforms import blended_transform_factory
 
-        size = FontProperties(size=kwargs.get("fontsize", plt.rcParams["legend.fontsize"])).get_size_in_points()
-        longest = max(len(str(label)) for label in labels)
-        width_points = ax.bbox.width * 72 / fig.dpi
-        ncol = max(1, min(len(labels), 4, int(width_points / (0.55 * size * (longest + 6)))))
-    options = {"loc": "upper center", "bbox_to_anchor": (0.5, bottom - 0.02), "ncol": ncol, "frameon": False}
-    return ax.legend(handles, labels, **(options | kwargs))
+    options = {"loc": "upper center", "bbox_to_anchor": (0.5, bottom - 0.02),
+               "bbox_transform": blended_transform_factory(fig.transFigure, ax.transAxes), "frameon": False}
+    renderer = fig.canvas.get_renderer()
+    room = fig.bbox.width * 0.98
+    for columns in ([ncol] if ncol is not None else range(min(len(labels), 4), 0, -1)):
+        legend = ax.legend(handles, labels, **(options | {"ncol": columns} | kwargs))
+        if legend.get_window_extent(renderer).width <= room:
+            break  # the most columns that fit the page's width
+    return legend
 
 
 def date_axis(ax: Axes, axis: str = "x", max_ticks: int = 7) -> None:
