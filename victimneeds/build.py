@@ -431,7 +431,8 @@ def _build_into(work: Path, out: Path, data: AreaData, slug: str, area_arg: str,
                               period=period, docx_name=word_name, area=data.name, place_names=names)
     progress.stage("Writing the Word draft")
     word = write_word(work, work / word_name, title=title, source=data.source_note,
-                      notebooks=[work / "notebooks" / nb.name for nb in paths], period=period)
+                      notebooks=[work / "notebooks" / nb.name for nb in paths], period=period,
+                      place_names=names)
     summary.workbook, summary.word = out / workbook.name, out / word.name
     progress.stage("Writing HTML pages")
     pages, index = _write_pages(work, [work / "notebooks" / nb.name for nb in paths], title, data, period,

@@ -120,8 +120,12 @@ def variable_label(name: object) -> str:
     return column_label(text)
 
 
+_INTERVAL_WORDS = re.compile(r"\d+(?:\.\d+)?%(?:\s*(?:and|or|,)\s*\d+(?:\.\d+)?%)*\s*(?:wilson |exact |poisson |wald |"
+                             r"confidence |prediction |control )*(?:intervals?|ranges?|limits?|ci|bands?)")
+
+
 def _kind_from_units(units: str) -> str:
-    u = units.lower()
+    u = _INTERVAL_WORDS.sub("", units.lower())
     if "£" in u or "gbp" in u or "pound" in u:
         return "money"
     if "ratio" in u:
@@ -148,6 +152,8 @@ def column_kind(name: object, units: str = "") -> str:
     --------
     >>> column_kind("pct_open"), column_kind("value", "victims per 1,000 residents"), column_kind("odds_ratio")
     ('percent', 'rate', 'ratio')
+    >>> column_kind("lower_80", "referrals a year (80% and 95% ranges)"), column_kind("value", "% of victims")
+    ('count', 'percent')
     """
     text = str(name)
     columns, _ = _registry()
@@ -212,10 +218,12 @@ def format_value(value: object, kind: str) -> str:
         return f"-£{-x:,.2f}" if x < 0 else f"£{x:,.2f}"
     if kind in ("rate", "percent", "points", "fte", "index", "days", "months", "generic"):
         return f"{x:,.1f}"
-    # "number" and "text": whole numbers whole, others to two significant decimals
+    # "number" and "text": whole numbers whole, others to one decimal (two below 10)
     if float(x).is_integer():
-        return f"{x:,.0f}" if abs(x) >= 10000 else f"{x:.0f}"
-    return f"{x:,.2f}" if abs(x) < 1000 else f"{x:,.0f}"
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}"
+    return f"{x:,.2f}"
 
 
 def excel_format(kind: str) -> str:
