@@ -164,7 +164,7 @@ def _wrap_titles(fig: Figure) -> None:
     for text in texts:  # from where the title starts to the figure's right edge
         fit(text, lambda extent: min(limit, fig.bbox.width * 0.99 - max(extent.x0, 0.0)))
     for ax in fig.axes:  # an axis label longer than its axes would widen the figure (and shrink it in Word)
-        if ax.get_visible() and ax.xaxis.label.get_visible():
+        if ax.get_visible() and ax.xaxis.label.get_visible() and not hasattr(ax, "_colorbar"):
             fit(ax.xaxis.label, lambda extent, ax=ax: max(ax.bbox.width * 1.05, 1.5 * fig.dpi))
 
 
@@ -446,7 +446,7 @@ def _diverging(gdf: pd.DataFrame, column: str, ax: Axes, legend_title: str, cent
              missing_kwds={"color": "#D9D9D9", "hatch": "///", "label": "No data"})
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = ax.figure.colorbar(mappable, ax=ax, shrink=0.7, orientation="horizontal", pad=0.02, aspect=30)
-    bar.set_label(f"{legend_title}\n\u2190 {below}   |   {above} \u2192")
+    bar.set_label(f"{legend_title}\n\u2190 {below}  |  {above} \u2192")
     bar.ax.axvline(centre, color="black", linewidth=1)
 
 
