@@ -296,6 +296,10 @@ def test_forest_plot_of_odds_ratios_has_plain_ticks():
     assert "1" in labels and "0.5" in labels and "2" in labels
     assert not any("10^" in s or "times" in s for s in labels)
     plt.close(ax.figure)
+    table.loc[0, ["covariate", "level", "reference"]] = ["district_code", "E07000129", "E06000016"]
+    ax = OddsRatios(table, "police referral", 100, 40).plot(names={"E07000129": "Blaby", "E06000016": "Leicester"})
+    assert "District: Blaby (vs Leicester)" in [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(ax.figure)
 
 
 def test_line_chart_leaves_out_a_series_that_is_zero_throughout_and_says_so():

@@ -1059,8 +1059,13 @@ class OddsRatios:
     def __str__(self) -> str:
         return self.summary()
 
-    def plot(self, ax: Axes | None = None, covariates: Sequence[str] | None = None) -> Axes:
-        """Forest plot: adjusted (circles) and unadjusted (squares) odds ratios with 95% intervals, log scale."""
+    def plot(self, ax: Axes | None = None, covariates: Sequence[str] | None = None,
+             names: dict | None = None) -> Axes:
+        """Forest plot: adjusted (circles) and unadjusted (squares) odds ratios with 95% intervals, log scale.
+
+        ``names`` maps level codes to the labels shown (e.g. district code -> district name).
+        """
+        names = {str(k): str(v) for k, v in (names or {}).items()}
         t = self.table if covariates is None else self.table[self.table["covariate"].isin(covariates)]
         t = t[np.isfinite(t["odds_ratio"])].reset_index(drop=True)
         if ax is None:
@@ -1090,7 +1095,7 @@ class OddsRatios:
         ax.set_xscale("log")
         ax.set_yticks(
             y,
-            [f"{labels.variable_label(c)}: {lv} (vs {rf})"
+            [f"{labels.variable_label(c)}: {names.get(str(lv), lv)} (vs {names.get(str(rf), rf)})"
              for c, lv, rf in zip(t["covariate"], t["level"], t["reference"], strict=True)],
             fontsize=8,
         )
