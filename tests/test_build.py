@@ -1,6 +1,7 @@
 """The main job end to end: `victimneeds build` on the example area writes a complete, safe, labelled pack."""
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -86,43 +87,69 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
     assert executed.is_file() and not (tmp_path / "out").exists()
 
 
-def test_word_document_has_headings_figures_with_alt_text_and_safe_tables(pack):
+_IDENTIFIER = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])(?!\.\w)")  # not file names
+_RAW_FLOAT = re.compile(r"\d\.\d{4,}")
+_CODE = re.compile(r"\bX09\d{6}\b")  # the example's district codes
+
+
+def _document_text(document) -> list[str]:
+    texts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        texts += [cell.text for row in table.rows for cell in row.cells]
+    return texts
+
+
+def test_word_document_reads_as_an_assessment(pack):
     import docx
+
+    from victimneeds import labels
 
     out, summary = pack
     document = docx.Document(summary.word)
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "Gaps found" in headings
-    assert "Area profile" in headings
-    # every figure is in, each picture carrying its alt text
+    assert "Executive summary" in headings
+    assert "Area profile" in headings and "Referral gaps" in headings
+    assert 'TOC \\o "1-3"' in document.element.xml  # a contents field Word fills in
+    # every figure is in, each picture carrying its alt text, each with its own numbered caption
     pictures = document.inline_shapes
     assert len(pictures) == summary.figures
     alts = [shape._inline.docPr.get("descr") for shape in pictures]
-    assert all(alt and alt.strip() for alt in alts)
     sidecar_alts = {json.loads(p.read_text())["alt_text"] for p in (out / "figures").glob("*.json")}
     assert set(alts) == sidecar_alts
-    assert any("synthetic example" in p.text for p in document.paragraphs[:3])
-    # the tables in the document are the ones that fit a page, in notebook order; none shows a count of 1 to 4
-    from victimneeds.report import word_view
-
-    shown = []
-    for nb in summary.notebooks:
-        prefix = nb.stem.split("_", 1)[0] + "_"
-        for record in table_records(out):
-            if record.name.startswith(prefix):
-                view, _ = word_view(read_table(out / "tables" / f"{record.name}.csv"))
-                if view is not None:
-                    shown.append((record, view))
-    assert len(document.tables) == len(shown)
-    for table, (record, view) in zip(document.tables, shown, strict=True):
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    figure_captions = [c for c in captions if c.startswith("Figure ")]
+    assert [c.split(":")[0] for c in figure_captions] == [f"Figure {i}" for i in range(1, summary.figures + 1)]
+    assert len(set(captions)) == len(captions)
+    assert any("synthetic example" in p.text for p in document.paragraphs[:12])
+    # words, not identifiers; formatted numbers; district names, not codes
+    texts = _document_text(document)
+    identifiers = sorted({w for t in texts for w in _IDENTIFIER.findall(t)})
+    assert identifiers == [], identifiers[:20]
+    assert not [t for t in texts if _RAW_FLOAT.search(t)][:5]
+    assert not [t for t in texts if _CODE.search(t)][:5]
+    # no count of 1 to 4 in a count column of any table in the document
+    count_labels = {labels.column_label(c) for r in table_records(out) for c in r.count_columns}
+    for table in document.tables:
         header = [c.text for c in table.rows[0].cells]
-        assert header == [str(c).replace("_", " ") for c in view.columns]
-        for column in record.count_columns:
-            if column not in view.columns:
-                continue
-            j = list(view.columns).index(column)
-            values = {row.cells[j].text.replace(",", "") for row in table.rows[1:]}
-            assert not values & {"1", "2", "3", "4"}, f"small count in {record.name}.{column}"
+        for j, name in enumerate(header):
+            if name in count_labels:
+                values = {row.cells[j].text.replace(",", "") for row in table.rows[1:]}
+                assert not values & {"1", "2", "3", "4"}, f"small count under {name!r}"
+
+
+def test_workbook_has_human_headers_and_number_formats(pack):
+    _, summary = pack
+    wb = load_workbook(summary.workbook)
+    identifiers, general = set(), []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    identifiers.update(_IDENTIFIER.findall(cell.value))
+                elif isinstance(cell.value, float) and not cell.value.is_integer() and cell.number_format == "General":
+                    general.append(f"{ws.title}!{cell.coordinate}")
+    assert sorted(identifiers) == [], sorted(identifiers)[:20]
+    assert general == [], general[:10]
 
 
 def test_word_document_renders_to_pdf_where_libreoffice_is_installed(pack, tmp_path):
@@ -135,7 +162,22 @@ def test_word_document_renders_to_pdf_where_libreoffice_is_installed(pack, tmp_p
     _, summary = pack
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(summary.word)],
                    check=True, capture_output=True, timeout=180)
-    assert (tmp_path / summary.word.with_suffix(".pdf").name).stat().st_size > 10_000
+    pdf = tmp_path / summary.word.with_suffix(".pdf").name
+    assert pdf.stat().st_size > 10_000
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        return
+    # the first pages render as pages with something on them (not blank, not an error page)
+    subprocess.run([pdftoppm, "-png", "-r", "30", "-f", "1", "-l", "4", str(pdf), str(tmp_path / "page")],
+                   check=True, capture_output=True, timeout=120)
+    from matplotlib.image import imread
+
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == 4
+    for page in pages:
+        image = imread(page)
+        assert image.shape[0] > image.shape[1]  # portrait A4
+        assert (image[..., :3] < 0.5).mean() > 0.002, f"{page.name} is blank"
 
 
 def test_html_pages_have_no_code_and_the_index_links_the_whole_pack(pack):
