@@ -338,16 +338,17 @@ def output_dirs(area: str | Path, out_dir: str | Path | None = None,
                 figures_dir: str | Path | None = None) -> tuple[Path, Path]:
     """Where a notebook writes its tables and figures, from the area it runs on (paths relative to notebooks/).
 
-    The built-in example writes to ``../build/example`` and to ``../figures`` (the sample figures kept in the
-    repository); any other area to ``../build/<area>`` and ``../build/<area>/figures``, so a notebook run by hand
-    on a real area never overwrites the example's outputs. ``victimneeds build`` passes both folders itself.
+    A notebook run by hand writes its tables to ``../build/notebooks/<area>`` (never into a pack, which only
+    ``victimneeds build`` writes, at ``build/<area>``); the built-in example writes its figures to ``../figures``
+    (the sample figures kept in the repository), any other area to ``../build/notebooks/<area>/figures``, so a
+    hand run on a real area never overwrites the example's outputs. ``victimneeds build`` passes both folders.
 
     Examples
     --------
     >>> [str(p) for p in output_dirs("example")]
-    ['../build/example', '../figures']
+    ['../build/notebooks/example', '../figures']
     >>> [str(p) for p in output_dirs("../data/areas/leicestershire.toml")]
-    ['../build/leicestershire', '../build/leicestershire/figures']
+    ['../build/notebooks/leicestershire', '../build/notebooks/leicestershire/figures']
     >>> [str(p) for p in output_dirs("example", out_dir="/tmp/pack")]
     ['/tmp/pack', '/tmp/pack/figures']
     """
@@ -355,7 +356,7 @@ def output_dirs(area: str | Path, out_dir: str | Path | None = None,
 
     slug = area_slug(area)
     if out_dir is None:
-        out = Path("..") / "build" / slug
+        out = Path("..") / "build" / "notebooks" / slug
         figures = Path("..") / "figures" if slug == "example" else out / "figures"
     else:
         out = Path(out_dir)
