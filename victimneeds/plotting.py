@@ -424,12 +424,27 @@ def label_areas(ax: Axes, gdf: pd.DataFrame, column: str, fontsize: float = MIN_
     from matplotlib import patheffects
 
     shapes = gdf[[column, "geometry"]].dropna(subset=[column]).dissolve(by=column).reset_index()
+    # Biggest districts first: they have room; a small one whose name would cover another's moves a little
+    # up or down (a name is never drawn on top of another).
+    shapes = shapes.assign(_area=shapes.geometry.area).sort_values("_area", ascending=False)
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    placed: list = []
     texts = []
     for row in shapes.itertuples(index=False):
         point = row.geometry.representative_point()
-        texts.append(ax.annotate(
-            str(getattr(row, column)), (point.x, point.y), ha="center", va="center", fontsize=fontsize,
-            color="black", zorder=5, path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")]))
+        for dy in (0, 7, -7, 14, -14):
+            text = ax.annotate(
+                str(getattr(row, column)), (point.x, point.y), xytext=(0, dy), textcoords="offset points",
+                ha="center", va="center", fontsize=fontsize, color="black", zorder=5,
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            if dy != -14:
+                text.remove()
+        placed.append(text.get_window_extent(renderer))
+        texts.append(text)
     return texts
 
 
@@ -510,14 +525,14 @@ def choropleth(
         gdf.plot(column=column, ax=ax, **kwargs)
     if boundaries is not None:
         boundaries.boundary.plot(ax=ax, color="black", linewidth=0.8)
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.set_aspect("equal")
     named = boundaries if boundaries is not None else gdf
     if labels == "auto":
         labels = "district_name" if "district_name" in named.columns else None
     if labels is not None:
         label_areas(ax, named, labels)
-    ax.set_axis_off()
-    ax.set_title(title)
-    ax.set_aspect("equal")
     return ax
 
 
