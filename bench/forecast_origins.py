@@ -9,8 +9,9 @@ prints the geometric mean over series of MAE relative to seasonal naive (each se
 horizons 1-12), the mean MASE, and the share of held-out months inside the 80% and 95% intervals (pooled), with
 the run time. Forecasters (:data:`FORECASTERS`): each candidate alone with its own intervals, ``auto`` and
 equal-weight combinations (with intervals from their rank-averaged sample paths, calibrated on each training
-window's own backtest when it has 3 origins), and a peer from statsforecast (AutoETS) when that package is installed
-(skipped, with a message, when it is not). Naive (the last value repeated) is among the candidates.
+window's own backtest when it has 3 origins), and two peers from statsforecast (AutoETS and AutoARIMA, season 12,
+:func:`statsforecast_peers`) when that package is installed (the optional ``bench`` extra; skipped, with a
+message, when it is not, or with ``--no-peers``). Naive (the last value repeated) is among the candidates.
 ``yearly_coverage_80/95`` is the share of 12-month totals (series x origin) inside the year-ahead range of
 :meth:`~victimneeds.forecast.ForecastResult.yearly` (sample-path totals); ``yearly_summed_limits_80/95`` the share
 inside the sums of the monthly limits.
@@ -20,7 +21,7 @@ backtest" (the default method, 24 months ahead, ``--jobs`` processes) on all the
 ``--only`` picks forecasters by name (separated by ";"; ``snaive`` is always added, as the reference).
 
 Run: ``python bench/forecast_origins.py [--origins 4] [--step 2] [--jobs 2] [--force leicestershire]
-[--level district] [--only "naive;combination snaive+naive+sarimax (default)"]``.
+[--level district] [--only "naive;combination (default: snaive+naive+sarimax+seasonal_level)"] [--no-peers]``.
 The Avon and Somerset area configuration is made with
 ``victimneeds init avon-and-somerset --dest /tmp/avon --data-dir /work/shared/data``.
 """
@@ -47,20 +48,24 @@ H = 12
 #: name -> forecast() arguments (single methods alone, uncalibrated, as the models give them)
 FORECASTERS = {
     **{m: dict(method=m, origins=0) for m in F.METHODS},
+    "seasonal_level": dict(method="seasonal_level", origins=0),
     "auto": dict(method="auto"),
-    "combination snaive+naive+sarimax (default)": dict(method="combination"),
-    "combination snaive+naive+sarimax, calibrate=False": dict(method="combination", calibrate=False),
+    "combination (default: snaive+naive+sarimax+seasonal_level)": dict(method="combination"),
+    "combination default, calibrate=False": dict(method="combination", calibrate=False),
+    "combination snaive+naive+sarimax (the default before)": dict(
+        method="combination", combination=("snaive", "naive", "sarimax")
+    ),
     "combination ets+sarimax+naive": dict(method="combination", combination=("ets", "sarimax", "naive")),
     # calibration allowed with fewer backtest origins (the library default needs 3 for every series)
     "combination default, calibrated from 1 origin": dict(method="combination", _min_origins=1),
     "combination default, calibrated from 2 origins": dict(method="combination", _min_origins=2),
-    # the Theta method alone and as a fourth member (a candidate improvement, not the default)
+    # the Theta method alone and as a member (a candidate improvement, not the default)
     "theta": dict(method="theta", origins=0),
     "combination snaive+naive+sarimax+theta": dict(
         method="combination", combination=("snaive", "naive", "sarimax", "theta")
     ),
 }
-_COMBO = ("snaive", "naive", "sarimax")
+_COMBO = F.COMBINATION
 
 
 def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> F.ForecastResult:
@@ -103,33 +108,51 @@ def monthly(force: str, level: str = "force") -> pd.DataFrame:
     return t[["series", "month", "count"]]
 
 
-def _statsforecast(train: pd.DataFrame) -> pd.DataFrame | None:
+#: the peers from statsforecast: name in the tables -> model class name
+PEERS = {"statsforecast AutoETS": "AutoETS", "statsforecast AutoARIMA": "AutoARIMA"}
+
+
+def statsforecast_peers(train: pd.DataFrame, h: int = H) -> dict[str, pd.DataFrame] | None:
+    """Forecasts of every series in ``train`` (``series, month, count``) by statsforecast's AutoETS and AutoARIMA
+    (season 12, 80% and 95% intervals), or None when statsforecast is not installed (an optional bench extra).
+
+    Those models need an unbroken monthly series, so each series keeps its last run of consecutive months (in
+    the shared data only Leicestershire's early block, 2018-10 to 2019-02, is left out)."""
     try:
         from statsforecast import StatsForecast
-        from statsforecast.models import AutoETS
+        from statsforecast.models import AutoARIMA, AutoETS
     except ImportError:
         return None
-    df = pd.DataFrame(
-        {"unique_id": train["series"], "ds": train["month"].dt.to_timestamp(), "y": train["count"].astype(float)}
-    )
-    sf = StatsForecast(models=[AutoETS(season_length=12)], freq="MS")
-    out = sf.forecast(df=df, h=H, level=[80, 95]).reset_index()
-    out = out.rename(
-        columns={
-            "unique_id": "series",
-            "AutoETS": "mean",
-            "AutoETS-lo-80": "lower_80",
-            "AutoETS-hi-80": "upper_80",
-            "AutoETS-lo-95": "lower_95",
-            "AutoETS-hi-95": "upper_95",
-        }
-    )
-    out["month"] = pd.PeriodIndex(out["ds"], freq="M")
-    return out
+    parts = []
+    for key, g in train.sort_values("month").groupby("series"):
+        pos = (g["month"] - g["month"].min()).map(lambda d: d.n).to_numpy()
+        brk = np.flatnonzero(np.diff(pos) > 1)
+        g = g.iloc[brk[-1] + 1 :] if len(brk) else g
+        ds = g["month"].dt.to_timestamp()
+        parts.append(pd.DataFrame({"unique_id": key, "ds": ds, "y": g["count"].astype(float)}))
+    df = pd.concat(parts, ignore_index=True)
+    sf = StatsForecast(models=[AutoETS(season_length=12), AutoARIMA(season_length=12)], freq="MS", n_jobs=1)
+    out = sf.forecast(df=df, h=h, level=[80, 95])
+    out = out.reset_index() if "unique_id" not in out.columns else out
+    tables = {}
+    for name, model in PEERS.items():
+        t = pd.DataFrame(
+            {
+                "series": out["unique_id"],
+                "month": pd.PeriodIndex(out["ds"], freq="M"),
+                "mean": out[model].clip(lower=0),
+                "lower_80": out[f"{model}-lo-80"].clip(lower=0),
+                "upper_80": out[f"{model}-hi-80"],
+                "lower_95": out[f"{model}-lo-95"].clip(lower=0),
+                "upper_95": out[f"{model}-hi-95"],
+            }
+        )
+        tables[name] = t
+    return tables
 
 
 def evaluate(
-    counts: pd.DataFrame, origins: int, step: int, jobs: int, forecasters: dict | None = None
+    counts: pd.DataFrame, origins: int, step: int, jobs: int, forecasters: dict | None = None, peers: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     last = counts["month"].max()
     cuts = [last - H - step * k for k in range(origins)][::-1]
@@ -156,11 +179,15 @@ def evaluate(
                     }
                 )
             )
-        peer = _statsforecast(train)
-        if peer is None:
-            peer_missing = True
-        else:
-            tables["statsforecast AutoETS"] = peer
+        if peers:
+            start = time.perf_counter()
+            peer = statsforecast_peers(train)
+            if peer is None:
+                peer_missing = True
+            else:
+                tables.update(peer)
+                for name in peer:  # the two peers are fitted together: each row shows their joint time
+                    seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
         for m, t in tables.items():
             merged = t.merge(test, on=["series", "month"])
             merged["origin"] = str(cut)
@@ -184,7 +211,7 @@ def evaluate(
                 ]
             )
     if peer_missing:
-        print("  statsforecast is not installed: the AutoETS peer is skipped (pip install statsforecast)")
+        print("  statsforecast is not installed: its AutoETS and AutoARIMA peers are skipped (pip install '.[bench]')")
     scored = pd.concat(rows, ignore_index=True)
     scored["ae"] = (scored["count"] - scored["mean"]).abs()
     scored["in80"] = (scored["count"] >= scored["lower_80"]) & (scored["count"] <= scored["upper_80"])
@@ -233,6 +260,7 @@ def main() -> None:
     parser.add_argument("--only", help="forecaster names separated by ';' (snaive is always added)")
     parser.add_argument("--no-timing", action="store_true", help="skip the full-forecast timing (district level)")
     parser.add_argument("--save", type=Path, help="write the scored months (CSV) here")
+    parser.add_argument("--no-peers", action="store_true", help="skip the statsforecast peers")
     args = parser.parse_args()
     pd.set_option("display.width", 160)
     forecasters = FORECASTERS
@@ -258,7 +286,7 @@ def main() -> None:
                 f"backtest, {args.jobs} processes: {secs:.1f} s",
                 flush=True,
             )
-        table, scored = evaluate(counts, args.origins, args.step, args.jobs, forecasters)
+        table, scored = evaluate(counts, args.origins, args.step, args.jobs, forecasters, not args.no_peers)
         print(table.round(3).to_string(), flush=True)
         if args.save:
             name = f"{args.save.stem}_{force}_{args.level}.csv"

@@ -2,9 +2,10 @@
 
 :func:`forecast` fits, per series, several families of model to monthly counts, scores each by a
 rolling-origin backtest on the mean absolute scaled error (MASE), and forecasts with an equal-weight
-combination of seasonal naive, naive and SARIMAX (``method="combination"``, the default), the best per series
-(``method="auto"``) or a named method. :func:`reconcile` makes forecasts at district x crime group add up to
-district and area totals, and :func:`scenario` applies what-ifs. Also exposed through :mod:`victimneeds.demand`.
+combination of seasonal naive, naive, SARIMAX and a seasonal level (``method="combination"``, the default),
+the best per series (``method="auto"``) or a named method. :func:`reconcile` makes forecasts at district x
+crime group add up to district and area totals, and :func:`scenario` applies what-ifs. Also exposed through
+:mod:`victimneeds.demand`.
 
 Candidate methods
 -----------------
@@ -28,6 +29,12 @@ Candidate methods
              available and seasonality tests significant; gaps and lockdown months as for ``ets``. Sample
              paths add simple exponential smoothing's h-step errors to the Theta forecast. Not among the
              default candidates (:data:`METHODS`); name it in ``method``, ``methods`` or ``combination``.
+``seasonal_level``  the mean of the last :data:`LEVEL_MONTHS` (6) seasonally adjusted months on the log(count + 1)
+             scale plus a seasonal profile (:func:`seasonal_profile`), the series' own or, with ``season_keys``,
+             that of the total of the series sharing those keys (e.g. a crime group over all districts);
+             lockdown months carry no weight. Paths from a local level (random walk plus noise) model whose
+             variances come from the adjusted series' monthly changes. A member of the default combination; not
+             among :data:`METHODS`.
 
 Intervals and yearly totals come from :data:`N_PATHS` simulated sample paths per series: ``ets`` and
 ``sarimax`` from statsmodels' own state-space simulation started at the end of the series (so the h-step
@@ -75,6 +82,8 @@ __all__ = [
     "forecast",
     "fourier_terms",
     "mase",
+    "seasonal_profile",
+    "LEVEL_MONTHS",
     "RECONCILE_METHODS",
     "aggregate_forecasts",
     "mint_matrix",
@@ -92,7 +101,7 @@ METHODS: tuple[str, ...] = ("snaive", "naive", "ets", "sarimax", "glm")
 AUTO_METHODS: tuple[str, ...] = METHODS
 #: The methods ``method="combination"`` averages with equal weights (chosen on the rolling-origin evaluation
 #: in bench/forecast_origins.py).
-COMBINATION: tuple[str, ...] = ("snaive", "naive", "sarimax")
+COMBINATION: tuple[str, ...] = ("snaive", "naive", "sarimax", "seasonal_level")
 _METHOD_NAMES = {
     "snaive": "seasonal naive",
     "naive": "naive (last value)",
@@ -100,6 +109,7 @@ _METHOD_NAMES = {
     "sarimax": "SARIMAX (log scale, lockdown term)",
     "glm": "negative binomial GLM (trend, Fourier, lockdown)",
     "theta": "Theta (theta = 2, log scale, seasonally adjusted)",
+    "seasonal_level": "seasonal level (mean of 6 adjusted months, pooled seasonal profile)",
     "combination": "combination",
 }
 _SEASON = 12
@@ -459,12 +469,149 @@ def _theta(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], l
     return _from_paths(mean, np.expm1(log_paths), levels, fitted)
 
 
-_FITTERS = {"snaive": _snaive, "naive": _naive, "ets": _ets, "sarimax": _sarimax, "glm": _glm, "theta": _theta}
+def seasonal_profile(counts: np.typing.ArrayLike, months: Sequence[str]) -> np.ndarray:
+    """Month-of-year seasonal profile of a monthly count series on the log(1 + y) scale.
+
+    Classical decomposition: the deviations of log(1 + y) from its centred 2x12 moving average (only where the
+    13 months the average needs are all known; missing and lockdown months are NaN), averaged by calendar
+    month and centred to mean 0. Calendar months with no deviation get 0, and so does every month when the
+    series has no complete 13-month window.
+
+    Returns
+    -------
+    12 values, January to December.
+
+    References
+    ----------
+    Makridakis S, Wheelwright SC, Hyndman RJ (1998). Forecasting: Methods and Applications, 3rd ed., section 3/4
+    (classical decomposition).
+
+    Examples
+    --------
+    >>> months = [str(m) for m in pd.period_range("2020-01", periods=36, freq="M")]
+    >>> y = np.expm1(5 + 0.2 * np.tile([1.0, -1.0], 18))
+    >>> seasonal_profile(y, months).round(3)[:3].tolist()
+    [0.2, -0.2, 0.2]
+    """
+    ly = np.log1p(np.asarray(counts, dtype=float))
+    moy = np.array([int(m[5:7]) for m in months])
+    n = len(ly)
+    kernel = np.r_[0.5, np.ones(_SEASON - 1), 0.5] / _SEASON
+    dev = np.full(n, np.nan)
+    for t in range(6, n - 6):
+        w = ly[t - 6 : t + 7]
+        if np.all(np.isfinite(w)):
+            dev[t] = ly[t] - w @ kernel
+    prof = np.zeros(_SEASON)
+    for k in range(1, _SEASON + 1):
+        d = dev[moy == k]
+        d = d[np.isfinite(d)]
+        if len(d):
+            prof[k - 1] = d.mean()
+    known = np.array([np.isfinite(dev[moy == k]).any() for k in range(1, _SEASON + 1)])
+    if known.any():
+        prof[known] -= prof[known].mean()
+    return prof
 
 
-def _run(method: str, y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], lockdown: bool) -> Fit:
+#: Months of seasonally adjusted history averaged for the level of ``method="seasonal_level"``.
+LEVEL_MONTHS = 6
+
+
+def _seasonal_level(
+    y: np.ndarray,
+    months: np.ndarray,
+    h: int,
+    levels: Sequence[float],
+    lockdown: bool,
+    pool: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Fit:
+    """Seasonal level: the mean of the last :data:`LEVEL_MONTHS` seasonally adjusted log months plus a seasonal
+    profile, estimated from ``pool`` (counts and months of the total of series that share a seasonal pattern,
+    e.g. a crime type over all districts), cut at the series' last month, or from the series itself.
+
+    Sample paths: a random walk plus noise on the adjusted log scale (local level model), whose variances come
+    from the lag-0 and lag-1 autocovariances of the adjusted series' monthly changes (var = q + 2r, lag-one
+    covariance = -r), with the error of the k-month mean as an estimate of the current level shared by a path.
+
+    References
+    ----------
+    Harvey AC (1989). Forecasting, Structural Time Series Models and the Kalman Filter, section 2.3 (local level
+    model and the moments of its first differences). Athanasopoulos G, Hyndman RJ, Kourentzes N, Petropoulos F
+    (2017). Forecasting with temporal hierarchies; Hyndman RJ, Athanasopoulos G (2021). Forecasting: Principles
+    and Practice, 3rd ed., section 11 (seasonal profiles of related series).
+    """
+    y = _without_lockdown(y, months, lockdown)
+    n = len(y)
+    if pool is not None:
+        pv, pm = pool
+        keep = pm <= months[-1]
+        pv, pm = np.asarray(pv, dtype=float)[keep], np.asarray(pm)[keep]
+        pv = _without_lockdown(pv, pm, lockdown)
+        prof = seasonal_profile(pv, pm)
+    else:
+        prof = seasonal_profile(y, months)
+    moy = np.array([int(m[5:7]) for m in months])
+    adj = np.log1p(y) - prof[moy - 1]
+    seen = np.flatnonzero(np.isfinite(adj))
+    if len(seen) == 0:
+        raise ValueError("no months to forecast from")
+    k = LEVEL_MONTHS
+    level = float(np.mean(adj[seen[-k:]]))
+    k = min(k, len(seen))
+    fut = (moy[-1] + np.arange(1, h + 1) - 1) % _SEASON + 1
+    mean_log = level + prof[fut - 1]
+    # local level model moments from the changes between consecutive seen months
+    d = np.diff(adj)
+    ok = np.isfinite(d)
+    g0 = float(np.mean(d[ok] ** 2)) if ok.sum() >= 2 else 0.0
+    both = ok[1:] & ok[:-1]
+    g1 = float(np.mean(d[1:][both] * d[:-1][both])) if both.sum() >= 2 else 0.0
+    r = min(max(-g1, 0.0), g0 / 2)
+    q = max(g0 - 2 * r, 0.0)
+    gap = n - 1 - seen[-1]  # months since the last seen month add random-walk steps
+    level_var = r / k + q * (k - 1) * (2 * k - 1) / (6 * k)
+    rng = np.random.default_rng(_SEED)
+    shared = np.sqrt(level_var + q * gap) * rng.standard_normal((N_PATHS, 1))
+    walk = np.sqrt(q) * np.cumsum(rng.standard_normal((N_PATHS, h)), axis=1)
+    noise = np.sqrt(r) * rng.standard_normal((N_PATHS, h))
+    log_paths = mean_log + shared + walk + noise
+    fitted_log = np.full(n, np.nan)
+    for t in range(1, n):
+        prev = adj[:t][np.isfinite(adj[:t])]
+        if len(prev):
+            fitted_log[t] = prev[-k:].mean() + prof[moy[t] - 1]
+    fitted = np.expm1(fitted_log)
+    fitted[~np.isfinite(y)] = np.nan
+    # the MAE-optimal point forecast on the count scale is the median, expm1(mean_log)
+    return _from_paths(np.expm1(mean_log), np.expm1(log_paths), levels, fitted)
+
+
+_FITTERS = {
+    "snaive": _snaive,
+    "naive": _naive,
+    "ets": _ets,
+    "sarimax": _sarimax,
+    "glm": _glm,
+    "theta": _theta,
+    "seasonal_level": _seasonal_level,
+}
+
+
+def _run(
+    method: str,
+    y: np.ndarray,
+    months: np.ndarray,
+    h: int,
+    levels: Sequence[float],
+    lockdown: bool,
+    pool: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Fit:
     try:
-        mean, ints, fitted, paths = _FITTERS[method](y, months, h, levels, lockdown)
+        if method == "seasonal_level":
+            mean, ints, fitted, paths = _seasonal_level(y, months, h, levels, lockdown, pool)
+        else:
+            mean, ints, fitted, paths = _FITTERS[method](y, months, h, levels, lockdown)
         if not np.all(np.isfinite(mean)) or not np.all(np.isfinite(paths)):
             raise FloatingPointError("non-finite forecast")
     except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, IndexError):
@@ -528,10 +675,39 @@ def _calibration_scores(
     return out
 
 
+#: Backtest windows of at least this many months (all of them recorded) give a conformity score for totals.
+_TOTAL_MIN_MONTHS = 6
+
+
+def _total_scores(actual_total: float, path_totals: np.ndarray, levels: Sequence[float]) -> dict[float, float]:
+    """Conformity score of a held-out total of months: its distance from the median of the sample paths'
+    totals on the log(1 + total) scale, in units of the paths' interval half-width on that side (as
+    :func:`_calibration_scores` does for single months)."""
+    tot = np.log1p(path_totals)
+    a = float(np.log1p(actual_total))
+    med = float(np.median(tot))
+    out = {}
+    for lv in levels:
+        lo, hi = np.quantile(tot, [0.5 - lv / 2, 0.5 + lv / 2])
+        half = (hi - med) if a >= med else (med - lo)
+        out[lv] = abs(a - med) / half if half > 0 else (0.0 if a == med else 1e6)
+    return out
+
+
+def _conformal_factor(scores: np.ndarray, level: float, lo: float = 0.25, hi: float = 4.0) -> float | None:
+    """The split-conformal quantile ``ceil((n + 1) p) / n`` of n pooled conformity scores (None under 20)."""
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) < 20:
+        return None
+    q = min(np.ceil((len(scores) + 1) * level) / len(scores), 1.0)
+    return float(np.clip(np.quantile(scores, q, method="higher"), lo, hi))
+
+
 def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
     (key, y, months, horizon, levels, methods, method, bt_h, n_origins, step, min_train, combine, lockdown, members) = (
-        job
+        job[:14]
     )
+    pool = job[14] if len(job) > 14 else None
     scores = []
     chosen: list[str]
     cand = list(methods)
@@ -543,7 +719,9 @@ def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
         _origins(len(y), bt_h, n_origins, step, min_train) if (method in ("auto", "combination") or n_origins) else []
     )
     origins = [o for o in origins if np.isfinite(y[:o]).sum() >= 6 and np.isfinite(y[o : o + bt_h]).any()]
-    runs = {(m, o): _run(m, y[:o], months[:o], len(y[o : o + bt_h]), levels, lockdown) for o in origins for m in cand}
+    runs = {
+        (m, o): _run(m, y[:o], months[:o], len(y[o : o + bt_h]), levels, lockdown, pool) for o in origins for m in cand
+    }
 
     def score(name: str, get) -> dict:
         mases, maes, rmses, c80, c95, scored = [], [], [], [], [], 0
@@ -593,13 +771,19 @@ def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
         chosen = [method]
     # conformity scores of the forecaster actually used, at every backtest origin (pooled over series later)
     calib: dict[float, list[np.ndarray]] = {lv: [] for lv in levels}
+    totals: dict[float, list[float]] = {lv: [] for lv in levels}
     for o in origins:
         _, ints, paths = combined(chosen, o)
         if np.all(np.isfinite(paths)):
+            test = y[o : o + bt_h]
             skip = _lockdown_flag(months[o : o + bt_h]).astype(bool) if lockdown else None
-            for lv, r in _calibration_scores(y[o : o + bt_h], ints, paths, skip).items():
+            for lv, r in _calibration_scores(test, ints, paths, skip).items():
                 calib[lv].append(r)
-    fits = [_run(m, y, months, horizon, levels, lockdown) for m in chosen]
+            # the window's total (12 months, or at least _TOTAL_MIN_MONTHS at the end of a short series)
+            if len(test) >= _TOTAL_MIN_MONTHS and np.all(np.isfinite(test)):
+                for lv, r in _total_scores(test.sum(), paths[:, : len(test)].sum(axis=1), levels).items():
+                    totals[lv].append(r)
+    fits = [_run(m, y, months, horizon, levels, lockdown, pool) for m in chosen]
     fits = [f for f in fits if np.all(np.isfinite(f[0]))] or [_run("naive", y, months, horizon, levels, lockdown)]
     mean, ints, paths = _combine(fits, levels)
     label = _METHOD_NAMES[chosen[0]] if len(chosen) == 1 else "mean of " + ", ".join(_METHOD_NAMES[c] for c in chosen)
@@ -627,6 +811,7 @@ def _series_inner(job: tuple) -> tuple[list[dict], list[dict], str, dict]:
         paths=paths.astype(np.float32),
         calibration={lv: np.concatenate(v) if v else np.array([]) for lv, v in calib.items()},
         calibration_origins=len(origins),
+        total_calibration={lv: np.asarray(v, dtype=float) for lv, v in totals.items()},
     )
     return rows, scores, label, resid
 
@@ -708,13 +893,17 @@ def _block_totals(
     calibration: Mapping[float, float],
     block: pd.Series,
     what: str,
+    total_calibration: Mapping[float, float] | None = None,
 ) -> pd.DataFrame:
     """Totals of a forecast table per series and block of months, limits from the sample paths when given.
 
     ``t`` is a forecast table (keys, ``month``, ``mean``, limits, ``method``); optional columns ``_factor``
     and ``_add`` (a scenario) scale and shift each month of every path after calibration, as the scenario
-    did to the monthly table.
+    did to the monthly table. With ``total_calibration`` (level -> factor), a level's limits come from the
+    uncalibrated paths' totals, their spread around the median total scaled by the factor on the log(1 + total)
+    scale (the conformal calibration of totals, :func:`forecast`); other levels use ``calibration``.
     """
+    total_calibration = dict(total_calibration or {})
     keys = list(keys)
     name = str(block.name)
     t[name] = block.to_numpy()
@@ -744,10 +933,15 @@ def _block_totals(
             side, tag = c.split("_", 1)
             lv = float(tag.replace("_", ".")) / 100
             q = 0.5 - lv / 2 if side == "lower" else 0.5 + lv / 2
-            totals = (_widen(sel, calibration.get(lv, 1.0)) * factor + add).sum(axis=1)
-            out.loc[i, c] = float(np.quantile(totals, q))
+            if lv in total_calibration:
+                totals = np.log1p(np.clip((sel * factor + add).sum(axis=1), 0, None))
+                med = float(np.median(totals))
+                out.loc[i, c] = float(np.expm1(med + total_calibration[lv] * (np.quantile(totals, q) - med)))
+            else:
+                totals = (_widen(sel, calibration.get(lv, 1.0)) * factor + add).sum(axis=1)
+                out.loc[i, c] = float(np.quantile(totals, q))
         out.loc[i, "interval"] = f"quantiles of {len(sel)} simulated {what} totals" + (
-            " (calibrated)" if calibration else ""
+            " (totals calibrated on the backtest)" if total_calibration else " (calibrated)" if calibration else ""
         )
     return out
 
@@ -775,6 +969,9 @@ class ForecastResult:
         models gave them (before calibration).
     calibration : interval level -> the factor applied to the half-widths of that level's intervals on the
         log(1 + y) scale (:func:`forecast` with ``calibrate``); empty when not calibrated.
+    total_calibration : interval level -> the factor applied to the spread of the paths' totals (log scale)
+        in :meth:`yearly` and :meth:`financial_years`: the split-conformal quantile of the backtest windows'
+        totals (:func:`forecast` with ``calibrate``); empty when not calibrated.
     """
 
     table: pd.DataFrame
@@ -787,6 +984,7 @@ class ForecastResult:
     settings: dict = field(default_factory=dict)
     paths: dict[tuple, np.ndarray] | None = None
     calibration: dict[float, float] = field(default_factory=dict)
+    total_calibration: dict[float, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         """Text summary: methods chosen and backtest accuracy."""
@@ -859,7 +1057,7 @@ class ForecastResult:
         return self._totals(t, financial_year(t["month"]).set_axis(t.index), "financial-year")
 
     def _totals(self, t: pd.DataFrame, block: pd.Series, what: str) -> pd.DataFrame:
-        return _block_totals(t, self.keys, self.paths, self.calibration, block, what)
+        return _block_totals(t, self.keys, self.paths, self.calibration, block, what, self.total_calibration)
 
     def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None,
              history_months: int | None = 36) -> Axes:
@@ -925,6 +1123,7 @@ def forecast(
     n_jobs: int = 1,
     combination: Sequence[str] = COMBINATION,
     calibrate: bool = True,
+    season_keys: Sequence[str] | None = None,
 ) -> ForecastResult:
     """Forecast monthly counts per series, with a rolling-origin backtest of every candidate method.
 
@@ -938,11 +1137,14 @@ def forecast(
     value : count column.
     method : ``"combination"`` (default: the equal-weight mean of the methods in ``combination``, the same
         for every series), ``"auto"`` (per series, the method with the lowest backtest MASE, or the mean of
-        the best ``combine``), or one of ``snaive, naive, ets, sarimax, glm, theta``. The default was chosen
-        on a rolling-origin evaluation over two forces' crime types (``bench/forecast_origins.py``): the
-        combination of seasonal naive, naive and SARIMAX had a geometric-mean MAE 0.73 and 0.74 of seasonal
-        naive's, against 0.80 and 0.81 for ``"auto"``, whose per-series pick from three short backtest
-        windows is noisy.
+        the best ``combine``), or one of ``snaive, naive, ets, sarimax, glm, theta, seasonal_level``. The
+        default was chosen on a rolling-origin evaluation over two forces (``bench/forecast_origins.py`` and
+        ``bench/forecast_pooled.py``, 4 origins, horizons 1-12): the combination of seasonal naive, naive,
+        SARIMAX and the seasonal level had a geometric-mean MAE of 0.71-0.74 of seasonal naive's at force x
+        crime type and 0.81 at district x crime type, against 0.73-0.74 and 0.83-0.84 without the seasonal
+        level and 0.80 for ``"auto"``, whose per-series pick from three short backtest windows is noisy.
+        Weights or members chosen from the backtest pooled over a force's series did no better than equal
+        weights (see the bench).
     levels : interval levels in percent (or fractions).
     methods : the candidates ``"auto"`` chooses among (all are backtested and reported in ``backtest``).
         Default (None): :data:`AUTO_METHODS` for ``"auto"`` and a named method; for ``"combination"``, only
@@ -958,6 +1160,10 @@ def forecast(
     n_jobs : processes to use across series (-1 = all cores).
     combination : the methods ``method="combination"`` averages (:data:`COMBINATION` by default); its
         intervals come from the members' sample paths averaged rank by rank (quantile averaging).
+    season_keys : for ``seasonal_level``, the key columns whose series share one seasonal profile: the profile
+        is that of the total of the series agreeing on them (e.g. ``["crime_group"]`` with keys
+        ``["district_code", "crime_group"]``: a crime group's profile from all districts together, far less
+        noisy than one district's). None (default): every series uses its own profile.
     calibrate : when the backtest ran with its full ``origins`` (at least 3) for every series long enough
         to have a backtest, widen or narrow each level's intervals (of all series) by a split-conformal factor
         pooled over the series (the share of backtest months, lockdown months excepted, that intervals of
@@ -1024,6 +1230,17 @@ def forecast(
             f"{list(counts.index[dups][:5])}); give one row per series and month"
         )
     groups = data.groupby(keys, observed=True, sort=True) if keys else [((), data)]
+    pools: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    if season_keys is not None:
+        season_keys = list(season_keys)
+        bad = [k for k in season_keys if k not in keys]
+        if bad:
+            raise ValueError(f"forecast: season_keys {bad} are not among the keys {keys}")
+        for skey, part in data.groupby(season_keys, observed=True, sort=True) if season_keys else [((), data)]:
+            tot = part.groupby(month)["count"].sum(min_count=1).sort_index()
+            full = pd.period_range(tot.index.min(), tot.index.max(), freq="M")
+            tot = tot.reindex(full)
+            pools[skey if isinstance(skey, tuple) else (skey,)] = (tot.to_numpy(float), full.astype(str).to_numpy())
     jobs, hist, notes = [], [], []
     gaps = 0
     for key, part in groups:
@@ -1057,6 +1274,9 @@ def forecast(
                 combine,
                 lockdown,
                 tuple(combination),
+                pools.get(tuple(v for k, v in zip(keys, key, strict=True) if k in season_keys))
+                if season_keys is not None
+                else None,
             )
         )
     if not jobs:
@@ -1095,6 +1315,18 @@ def forecast(
     enough = bool(tested) and min(tested) >= _CALIBRATE_MIN_ORIGINS
     cal = _calibrate(table, [r[3]["calibration"] for r in results], lv) if calibrate and enough else {}
     table = table.drop(columns="_median")
+    tcal: dict[float, float] = {}
+    if calibrate:
+        for level in lv:
+            pooled = np.concatenate([np.atleast_1d(r[3]["total_calibration"][level]) for r in results])
+            f = _conformal_factor(pooled, level, 0.25, 10.0)
+            if f is not None:
+                tcal[level] = f
+    if tcal:
+        notes.append(
+            "yearly ranges calibrated on the backtest's totals (conformal, pooled over series): spread of the "
+            "path totals on the log scale " + ", ".join(f"{round(100 * k):g}% x{v:.2f}" for k, v in tcal.items())
+        )
     if cal:
         notes.append(
             "intervals calibrated on the backtest (conformal, pooled over series): half-widths on the log scale "
@@ -1134,6 +1366,7 @@ def forecast(
         n_jobs=n_jobs,
         combination=tuple(combination),
         calibrate=calibrate,
+        season_keys=None if season_keys is None else tuple(season_keys),
     )
     return ForecastResult(
         table=table,
@@ -1146,6 +1379,7 @@ def forecast(
         settings=settings,
         paths=paths,
         calibration=cal,
+        total_calibration=tcal,
     )
 
 
@@ -1361,6 +1595,8 @@ def aggregate_forecasts(
         grouped = hist.groupby([*keep, "month"], observed=True, sort=True)["count"]
         agg = grouped.sum(min_count=1).reset_index()
         opts = {k: v for k, v in result.settings.items() if k != "horizon"}
+        if opts.get("season_keys") is not None:  # a shared seasonal profile among the level's own keys
+            opts["season_keys"] = tuple(k for k in opts["season_keys"] if k in keep)
         out.append(forecast(agg, horizon=horizon, keys=keep, month="month", value="count", **opts))
     return out
 
@@ -1593,6 +1829,7 @@ class ScenarioResult:
     paths: dict[tuple, np.ndarray] | None = None
     calibration: dict[float, float] = field(default_factory=dict)
     adjustment: tuple[np.ndarray, np.ndarray] | None = None
+    total_calibration: dict[float, float] = field(default_factory=dict)
 
     def financial_years(self) -> pd.DataFrame:
         """Scenario totals per financial year, as :meth:`ForecastResult.financial_years`.
@@ -1619,7 +1856,13 @@ class ScenarioResult:
         elif paths:
             paths = None
         return _block_totals(
-            t, self.keys, paths, self.calibration, financial_year(t["month"]).set_axis(t.index), "financial-year"
+            t,
+            self.keys,
+            paths,
+            self.calibration,
+            financial_year(t["month"]).set_axis(t.index),
+            "financial-year",
+            self.total_calibration,
         )
 
     def summary(self) -> str:
@@ -1740,5 +1983,6 @@ def scenario(
             paths=result.paths,
             calibration=dict(result.calibration),
             adjustment=(factor, add),
+            total_calibration=dict(result.total_calibration),
         )
     return ScenarioResult(table=table, keys=keys, description=description)
