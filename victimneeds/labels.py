@@ -258,7 +258,7 @@ def level_label(value: object, column: str | None = None, place_names: Mapping[s
     if text in levels:
         return levels[text]
     if _SNAKE.fullmatch(text):
-        return column_label(text)
+        return variable_label(text)
     return text
 
 

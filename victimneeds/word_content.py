@@ -299,6 +299,10 @@ def page_table(table: pd.DataFrame, record: TableRecord, place_names: Mapping[st
         raw, how = _fewer_rows(raw, record)
     shown = _merge_intervals(labels.compact(labels.humanise(raw, place_names, record.units)))
     shown = shown.rename(columns=_value_labels(shown.columns, record.units))
+    # a column empty on every row shown (no warnings, say) says nothing on the page; the workbook keeps it
+    empty = [c for c in shown.columns if not shown[c].astype(str).str.strip().any()]
+    if empty and len(empty) < len(shown.columns):
+        shown = shown.drop(columns=empty)
     total_columns = len(shown.columns)
     if total_columns > max_columns:
         shown = _fewer_columns(shown, record, max_columns)

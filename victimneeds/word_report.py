@@ -372,20 +372,26 @@ def _column_widths(grid, frame: pd.DataFrame, section) -> None:
 
     if not len(frame.columns):
         return
+    grid.autofit = False  # fixed layout: Word and LibreOffice keep the widths set here
     text_width = section.page_width - section.left_margin - section.right_margin
-    wanted = []
+    wanted, least = [], []
     for column in frame.columns:
         longest_value = max((len(str(v)) for v in frame[column]), default=0)
         longest_word = max((len(w) for w in str(column).split()), default=0)
+        value_word = max((len(w) for v in frame[column] for w in str(v).split()), default=0)
         chars = min(max(longest_value, longest_word + 1, 4), 45)
         wanted.append(Cm(0.19 * chars + 0.4))
-    # too wide: narrow the long text columns first (their words wrap), the number columns only if still needed
-    floor = Cm(2.6)
-    excess = sum(wanted) - text_width
-    slack = sum(max(0, w - floor) for w in wanted)
-    if excess > 0 and slack > 0:
-        cut = min(1.0, excess / slack)
-        wanted = [w - cut * max(0, w - floor) for w in wanted]
+        # a column is never narrower than its longest header word (bold) or value word: words never break
+        least.append(Cm(0.24 * max(longest_word, value_word, 3) + 0.5))
+    # too wide: narrow the long text columns first (their words wrap), then every column toward its longest
+    # word; only a table whose words alone are wider than the page is scaled down as a whole
+    floor = [max(Cm(2.6), m) for m in least]
+    for bounds in (floor, least):
+        excess = sum(wanted) - text_width
+        slack = sum(max(0, w - b) for w, b in zip(wanted, bounds, strict=True))
+        if excess > 0 and slack > 0:
+            cut = min(1.0, excess / slack)
+            wanted = [w - cut * max(0, w - b) for w, b in zip(wanted, bounds, strict=True)]
     scale = min(1.0, text_width / sum(wanted))
     widths = [Emu(int(w * scale)) for w in wanted]
     for j, column in enumerate(grid.columns):
