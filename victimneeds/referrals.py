@@ -1101,7 +1101,7 @@ class OddsRatios:
         )
         plain_log_axis(ax, "x")
         ax.set_xlabel(f"Odds ratio of {self.outcome} (log scale; below 1 = less likely)")
-        ax.set_title(f"Who is less likely to be {self.outcome.split(' (')[0]}?")
+        ax.set_title(f"Odds of {self.outcome.split(' (')[0]}, by group")
         ax.grid(axis="y", visible=False)
         legend_below(ax)
         return ax
