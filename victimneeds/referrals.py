@@ -1095,12 +1095,12 @@ class OddsRatios:
         ax.set_xscale("log")
         ax.set_yticks(
             y,
-            [f"{labels.variable_label(c)}: {names.get(str(lv), lv)} (vs {names.get(str(rf), rf)})"
+            [f"{labels.variable_label(c)}: {labels.level_label(lv, c, names)} (vs {labels.level_label(rf, c, names)})"
              for c, lv, rf in zip(t["covariate"], t["level"], t["reference"], strict=True)],
             fontsize=8,
         )
         plain_log_axis(ax, "x")
-        ax.set_xlabel(f"Odds ratio of {self.outcome} (log scale; below 1 = less likely)")
+        ax.set_xlabel("Odds ratio, 95% interval (log scale; below 1 = less likely)")
         ax.set_title(f"Odds of {self.outcome.split(' (')[0]}, by group")
         ax.grid(axis="y", visible=False)
         legend_below(ax)
