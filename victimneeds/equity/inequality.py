@@ -1,0 +1,475 @@
+"""Inequality in funding per unit of need: Gini, Theil and concentration indices with intervals, and Lorenz curves.
+
+Part of :mod:`victimneeds.equity`; see its docstring for the whole analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from scipy import stats as _st
+
+from victimneeds.datamodel import AreaData
+from victimneeds.equity.allocation import (
+    funding_per_need,
+)
+from victimneeds.equity.need import (
+    NeedIndex,
+)
+from victimneeds.plotting import LINESTYLES, MARKERS, PALETTE
+
+# --------------------------------------------------------------------------------------------------
+# Inequality measures
+# --------------------------------------------------------------------------------------------------
+
+
+def _yw(y: Any, w: Any | None) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y, dtype=float)
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=float)
+    if y.shape != w.shape or y.ndim != 1 or len(y) == 0:
+        raise ValueError("values and weights must be one-dimensional and of the same, non-zero length")
+    if np.any(~np.isfinite(y)) or np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("values and weights must be finite, weights non-negative and not all zero")
+    if np.any(y < 0):
+        raise ValueError("inequality measures need non-negative values (funding cannot be negative)")
+    return y, w
+
+
+def gini(values: Any, weights: Any | None = None) -> float:
+    """Weighted Gini coefficient: G = sum_ij w_i w_j |y_i - y_j| / (2 W^2 mu).
+
+    With integer weights it equals the Gini of the data with each value repeated ``w`` times (the
+    population Gini, no small-sample correction). Computed in O(n log n) from the weighted Lorenz curve.
+
+    References
+    ----------
+    Lerman, R. I. & Yitzhaki, S. (1989). Improving the accuracy of estimates of Gini coefficients.
+    Journal of Econometrics 42(1), 43-47. O'Donnell et al. (2008), chapter 6.
+
+    Examples
+    --------
+    >>> gini([1, 2, 3, 4])
+    0.25
+    """
+    y, w = _yw(values, weights)
+    order = np.argsort(y, kind="stable")
+    y, w = y[order], w[order]
+    W = w.sum()
+    mu = float(np.sum(w * y) / W)
+    if mu == 0:
+        return 0.0
+    # sum_ij w_i w_j |y_i - y_j| = 2 sum_i w_i y_i (W_before_i - W_after_i)
+    cw = np.cumsum(w)
+    before = cw - w
+    after = W - cw
+    total = 2 * np.sum(w * y * (before - after))
+    return round(float(total / (2 * W * W * mu)), 12)
+
+
+def lorenz_curve(values: Any, weights: Any | None = None) -> pd.DataFrame:
+    """Points of the (weighted) Lorenz curve: cumulative share of weight vs cumulative share of the total.
+
+    Units are sorted from the lowest value to the highest; the curve starts at (0, 0).
+
+    Examples
+    --------
+    >>> lorenz_curve([3, 1], [1, 1])[["cum_weight_share", "cum_value_share"]].values.tolist()
+    [[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]]
+    """
+    y, w = _yw(values, weights)
+    order = np.argsort(y, kind="stable")
+    y, w = y[order], w[order]
+    cw = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    tot = np.sum(w * y)
+    cv = np.concatenate([[0.0], np.cumsum(w * y) / tot]) if tot > 0 else cw
+    return pd.DataFrame({"cum_weight_share": cw, "cum_value_share": cv})
+
+
+def plot_lorenz(
+    curves: Mapping[str, pd.DataFrame], ax: Axes | None = None, title: str = "Lorenz curve: funding against need"
+) -> Axes:
+    """Draw Lorenz curves (from :func:`lorenz_curve`) with the line of equality."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 5.0))
+    ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="Equality")
+    for i, (name, c) in enumerate(curves.items()):
+        ax.plot(
+            c["cum_weight_share"],
+            c["cum_value_share"],
+            color=PALETTE[i % len(PALETTE)],
+            linestyle=LINESTYLES[i % len(LINESTYLES)],
+            linewidth=1.5,
+            marker=MARKERS[i % len(MARKERS)],
+            markersize=4,
+            markevery=max(1, len(c) // 10),
+            label=name,
+        )
+    ax.set_xlabel("Cumulative share of need (lowest funded first)")
+    ax.set_ylabel("Cumulative share of funding")
+    ax.set_title(title)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def theil(values: Any, weights: Any | None = None) -> float:
+    """Weighted Theil T index: T = sum_i (w_i y_i / sum w y) ln(y_i / mu).
+
+    Zero when every unit has the same value; ``ln(n)`` at most for n equal-weight units.
+
+    References
+    ----------
+    Theil, H. (1967). Economics and Information Theory. North-Holland.
+
+    Examples
+    --------
+    >>> round(theil([1, 3]), 4)
+    0.1308
+    """
+    y, w = _yw(values, weights)
+    mu = np.sum(w * y) / w.sum()
+    if mu == 0:
+        return 0.0
+    share = w * y / np.sum(w * y)
+    pos = y > 0
+    return float(np.sum(share[pos] * np.log(y[pos] / mu)))
+
+
+def theil_decomposition(values: Any, weights: Any | None, groups: Any) -> dict[str, float]:
+    """Theil T split into between-group and within-group parts: T = T_between + T_within.
+
+    ``T_between = sum_g S_g ln(mu_g / mu)`` and ``T_within = sum_g S_g T_g``, where ``S_g`` is group g's
+    share of the total and ``T_g`` the Theil index within the group.
+
+    References
+    ----------
+    Shorrocks, A. F. (1980). The class of additively decomposable inequality measures. Econometrica 48(3).
+
+    Examples
+    --------
+    >>> d = theil_decomposition([1, 3, 2, 2], None, ["a", "a", "b", "b"])
+    >>> round(d["between"], 6), round(d["within"], 4)
+    (0.0, 0.0654)
+    """
+    y, w = _yw(values, weights)
+    g = np.asarray(groups)
+    if g.shape != y.shape:
+        raise ValueError("groups must have one label per value")
+    total_yw = np.sum(w * y)
+    if total_yw <= 0:
+        return {"total": 0.0, "between": 0.0, "within": 0.0}
+    mu = total_yw / w.sum()
+    _, inv = np.unique(g, return_inverse=True)
+    yw_g = np.bincount(inv, weights=w * y)
+    w_g = np.bincount(inv, weights=w)
+    ok = yw_g > 0
+    S = yw_g[ok] / total_yw
+    between = float(np.sum(S * np.log((yw_g[ok] / w_g[ok]) / mu)))
+    # within: sum_g S_g T_g = sum_i (w_i y_i / total) ln(y_i / mu_g)
+    mu_i = (yw_g / np.where(w_g > 0, w_g, 1))[inv]
+    pos = y > 0
+    within = float(np.sum((w * y)[pos] / total_yw * np.log(y[pos] / mu_i[pos])))
+    return {"total": theil(y, w), "between": float(between), "within": float(within)}
+
+
+def concentration_index(values: Any, rank_by: Any, weights: Any | None = None) -> float:
+    """Concentration index of ``values`` against a ranking variable, by the covariance formula.
+
+    ``C = 2 cov_w(y, R) / mu``, where ``R`` is the weighted fractional rank by ``rank_by`` (ascending; ties
+    share their mean rank). Ranking by deprivation from most to least deprived (pass minus the IMD score),
+    a negative C means funding is concentrated in the more deprived places.
+
+    References
+    ----------
+    O'Donnell, O., van Doorslaer, E., Wagstaff, A. & Lindelow, M. (2008). Analyzing Health Equity Using
+    Household Survey Data, chapter 8, equation 8.7. World Bank.
+
+    Examples
+    --------
+    >>> concentration_index([1, 2, 3, 4], rank_by=[1, 2, 3, 4])
+    0.25
+    """
+    y, w = _yw(values, weights)
+    r = np.asarray(rank_by, dtype=float)
+    if r.shape != y.shape:
+        raise ValueError("rank_by must have one value per unit")
+    order = np.argsort(r, kind="stable")
+    W = w.sum()
+    cw = np.cumsum(w[order])
+    frac = np.empty_like(y)
+    frac[order] = (cw - w[order] / 2) / W
+    # ties share the weighted mean rank of their group
+    _, inv = np.unique(r, return_inverse=True)
+    wsum = np.bincount(inv, weights=w)
+    fsum = np.bincount(inv, weights=frac * w)
+    frac = np.where(wsum[inv] > 0, fsum[inv] / np.where(wsum[inv] > 0, wsum[inv], 1), frac)
+    mu = np.sum(w * y) / W
+    if mu == 0:
+        return 0.0
+    rbar = np.sum(w * frac) / W
+    cov = np.sum(w * (y - mu) * (frac - rbar)) / W
+    return round(float(2 * cov / mu), 12)
+
+
+#: Fewest units for which :func:`inequality` gives a bootstrap interval; with fewer it reports none (NaN). A
+#: judgement: five units have only 126 distinct resamples, and on the example area's five districts the BCa
+#: interval for the Gini came out as 0.197 to 0.215 around an estimate of 0.211 (the bootstrap distribution is
+#: cut off just above the estimate), which no one should read as a measure of uncertainty.
+MIN_BOOTSTRAP_UNITS = 10
+
+
+def _acceleration(jack: list[np.ndarray]) -> float:
+    """BCa acceleration from delete-one jackknife values, one array per resampling stratum.
+
+    ``L_hi = (n_h - 1)(mean_h - theta_(hi))`` estimates the empirical influence of unit i of stratum h, and
+    ``a = sum L^3 / n_h^3 / (6 (sum L^2 / n_h^2)^(3/2))``; with one stratum this is Efron's jackknife formula.
+    """
+    num = den = 0.0
+    for values in jack:
+        m = len(values)
+        if m < 2:
+            continue
+        lv = (m - 1) * (values.mean() - values)
+        num += float(np.sum(lv**3)) / m**3
+        den += float(np.sum(lv**2)) / m**2
+    return num / (6 * den**1.5) if den > 0 else 0.0
+
+
+def _bootstrap_limits(
+    point: float, reps: np.ndarray, accel: float, confidence: float, interval: str
+) -> tuple[float, float, str]:
+    """Percentile or BCa limits from bootstrap replicates, or NaN with the reason when they cannot be had.
+
+    BCa: ``z0 = Phi^-1(share of replicates below the estimate, ties counted half)`` and the limits are the
+    replicates' quantiles at ``Phi(z0 + (z0 + z_q) / (1 - a (z0 + z_q)))`` for ``z_q = Phi^-1(q)``, q the two
+    tail probabilities (Efron 1987), as in ``scipy.stats.bootstrap(method="BCa")``.
+    """
+    reps = reps[np.isfinite(reps)]
+    if len(reps) < 2 or np.ptp(reps) <= 1e-12 * max(1.0, abs(point)):
+        return np.nan, np.nan, "no interval: the statistic does not vary across resamples"
+    tail = (1 - confidence) / 2
+    if interval == "percentile":
+        lo, hi = np.quantile(reps, [tail, 1 - tail])
+        return float(lo), float(hi), ""
+    share = (np.sum(reps < point) + np.sum(reps <= point)) / (2 * len(reps))
+    if not 0 < share < 1:
+        return np.nan, np.nan, "no interval: the estimate lies outside all its resamples"
+    z0 = _st.norm.ppf(share)
+    zq = _st.norm.ppf([tail, 1 - tail])
+    q = _st.norm.cdf(z0 + (z0 + zq) / (1 - accel * (z0 + zq)))
+    lo, hi = np.quantile(reps, q)
+    return float(lo), float(hi), ""
+
+
+def inequality(
+    table: pd.DataFrame,
+    value: str,
+    weight: str | None = None,
+    rank_by: str | None = None,
+    group: str | None = None,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 2024,
+    label: str = "",
+    interval: str = "bca",
+) -> pd.DataFrame:
+    """Gini, Theil (with between/within parts) and concentration index, each with a bootstrap interval.
+
+    Units (rows of ``table``: areas or districts) are resampled with replacement ``n_boot`` times, each with its
+    value, weight, rank and group (paired resampling). When ``group`` is given and every group holds at least
+    two units, units are resampled within their groups (a stratified bootstrap: every group stays present);
+    when some group holds a single unit (e.g. one district per group) resampling within groups could not vary
+    that group, so units are resampled across the whole table and ``method`` says so. The interval is the bias-
+    corrected and accelerated (BCa) bootstrap interval (Efron 1987), with the acceleration from the delete-one
+    jackknife (within groups when stratified); ``interval="percentile"`` gives the plain percentile interval.
+
+    An interval is reported only when the data can support one: with fewer than :data:`MIN_BOOTSTRAP_UNITS`
+    units, or when a statistic does not vary across resamples (the within-group Theil when every group holds
+    one unit), the limits are NaN and ``note`` says why, rather than a zero-width interval. With few units the
+    intervals are wide and rough: read them as a guide. Simulation (``bench/calibration_inequality.py``,
+    lognormal incomes, 60 equal-weight units) shows that even BCa covers the Gini and especially the Theil index
+    less often than nominal in heavy-tailed data.
+
+    Parameters
+    ----------
+    table : one row per unit.
+    value : column to measure (e.g. funding per need-weighted head).
+    weight : column of weights (e.g. need-weighted residents); default equal weights.
+    rank_by : column to rank by for the concentration index (ascending), e.g. minus the IMD score.
+    group : column of groups for the Theil decomposition (e.g. district).
+    n_boot : bootstrap replicates (0 for none).
+    confidence : interval level.
+    seed : random seed (results are reproducible).
+    label : put in a ``scenario`` column (e.g. "current", "proposed").
+    interval : ``"bca"`` (default) or ``"percentile"``.
+
+    Returns
+    -------
+    One row per statistic: ``statistic, value`` and, with ``n_boot > 0``, ``lowercl, uppercl, confidence``
+    and ``note``; then ``method`` (and ``scenario`` first when ``label`` is given).
+
+    References
+    ----------
+    Efron, B. (1987). Better bootstrap confidence intervals. Journal of the American Statistical Association
+    82(397), 171-185. Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, chapters 14 and 22
+    (BCa, jackknife acceleration). Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their
+    Application, sections 3.2 and 5.3 (stratified resampling, BCa). O'Donnell et al. (2008).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"y": [1.0, 2, 3, 4], "w": [1, 1, 1, 1]})
+    >>> inequality(t, "y", "w", n_boot=0)[["statistic", "value"]].values.tolist()
+    [['Gini', 0.25], ['Theil', 0.1064]]
+    """
+    for col in (value, weight, rank_by, group):
+        if col is not None and col not in table.columns:
+            raise ValueError(f"inequality: column {col!r} not in the table (columns: {list(table.columns)})")
+    if interval not in ("bca", "percentile"):
+        raise ValueError(f"inequality: interval must be 'bca' or 'percentile', got {interval!r}")
+    y = table[value].to_numpy(dtype=float)
+    w = table[weight].to_numpy(dtype=float) if weight else np.ones(len(y))
+    r = table[rank_by].to_numpy(dtype=float) if rank_by else None
+    g = table[group].to_numpy() if group else None
+    keep = np.isfinite(y) & np.isfinite(w)
+    dropped = int((~keep).sum())
+    y, w = y[keep], w[keep]
+    r = r[keep] if r is not None else None
+    g = g[keep] if g is not None else None
+
+    def stats_of(idx: np.ndarray) -> dict[str, float]:
+        res = {"Gini": gini(y[idx], w[idx]), "Theil": theil(y[idx], w[idx])}
+        if g is not None:
+            d = theil_decomposition(y[idx], w[idx], g[idx])
+            res["Theil between groups"] = d["between"]
+            res["Theil within groups"] = d["within"]
+        if r is not None:
+            res["Concentration index"] = concentration_index(y[idx], r[idx], w[idx])
+        return res
+
+    everyone = np.arange(len(y))
+    point = stats_of(everyone)
+    reps = {k: np.full(n_boot, np.nan) for k in point}
+    accel = dict.fromkeys(point, 0.0)
+    how = ""
+    too_few = len(y) < MIN_BOOTSTRAP_UNITS
+    if n_boot > 0 and not too_few:
+        rng = np.random.default_rng(seed)
+        members = [everyone]
+        how = "units"
+        if g is not None:
+            strata = [np.flatnonzero(g == lab) for lab in pd.unique(g)]
+            single = sum(len(m) == 1 for m in strata)
+            if single == 0:
+                members, how = strata, f"units within {group}"
+            else:
+                how = f"units across {group} ({single} of {len(strata)} groups hold one unit)"
+        for b in range(n_boot):
+            idx = np.concatenate([rng.choice(m, size=len(m), replace=True) for m in members])
+            for k, v in stats_of(idx).items():
+                reps[k][b] = v
+        if interval == "bca":
+            jack: dict[str, list[np.ndarray]] = {k: [] for k in point}
+            for m in members:
+                values = {k: np.empty(len(m)) for k in point}
+                for i in range(len(m)):
+                    for k, v in stats_of(np.delete(everyone, m[i])).items():
+                        values[k][i] = v
+                for k in point:
+                    jack[k].append(values[k])
+            accel = {k: _acceleration(jack[k]) for k in point}
+    out = []
+    for k, v in point.items():
+        lo = hi = np.nan
+        note = ""
+        if n_boot > 0:
+            if too_few:
+                note = f"no interval: fewer than {MIN_BOOTSTRAP_UNITS} units"
+            else:
+                lo, hi, note = _bootstrap_limits(v, reps[k], accel[k], confidence, interval)
+        out.append(
+            {
+                "statistic": k,
+                "value": round(v, 4),
+                "lowercl": round(float(lo), 4),
+                "uppercl": round(float(hi), 4),
+                "note": note,
+            }
+        )
+    frame = pd.DataFrame(out)
+    if n_boot == 0:
+        frame = frame.drop(columns=["lowercl", "uppercl", "note"])
+    else:
+        frame.insert(4, "confidence", f"{confidence:.0%}")
+    method = f"{value} weighted by {weight or 'equal weights'}; {len(y)} units"
+    if n_boot and not too_few:
+        name = "BCa bootstrap (Efron 1987)" if interval == "bca" else "percentile bootstrap"
+        method += f"; {name}, {n_boot} resamples of {how}, seed {seed}"
+    if dropped:
+        method += f"; {dropped} units with no value left out"
+    frame["method"] = method
+    if label:
+        frame.insert(0, "scenario", label)
+    return frame
+
+
+@dataclass
+class ScenarioInequality:
+    """Inequality of funding per need-weighted resident under several funding scenarios (e.g. before and after).
+
+    Attributes
+    ----------
+    table : :func:`inequality` for each scenario, stacked (``scenario`` names the row's scenario).
+    per_need : scenario -> the :func:`funding_per_need` table it was computed from.
+    """
+
+    table: pd.DataFrame
+    per_need: dict[str, pd.DataFrame]
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Lorenz curves of funding against need, one per scenario, with the line of equality."""
+        curves = {
+            name: lorenz_curve(t["funding_per_weighted_head"], t["weighted_population"])
+            for name, t in self.per_need.items()
+        }
+        return plot_lorenz(curves, ax=ax)
+
+
+def inequality_by_scenario(
+    data: AreaData,
+    scenarios: Mapping[str, pd.DataFrame],
+    need: NeedIndex,
+    n_boot: int = 1000,
+) -> ScenarioInequality:
+    """Gini, Theil and concentration index of funding per need-weighted resident for each funding scenario.
+
+    Parameters
+    ----------
+    data : the area.
+    scenarios : name -> funding by district (a ``funding`` column), e.g. the current split and a proposal.
+    need : the small-area need index (``need_index(data, level="area")``) that weights residents.
+    n_boot : bootstrap resamples for the BCa intervals (small areas resampled within their districts; with one
+        unit per district, across districts; see :func:`inequality`).
+    """
+    per_need = {name: funding_per_need(data, funding, need) for name, funding in scenarios.items()}
+    table = pd.concat(
+        [
+            inequality(
+                t,
+                "funding_per_weighted_head",
+                "weighted_population",
+                rank_by="deprivation_order",
+                group="district_code",
+                n_boot=n_boot,
+                label=name,
+            )
+            for name, t in per_need.items()
+        ],
+        ignore_index=True,
+    )
+    return ScenarioInequality(table, per_need)
