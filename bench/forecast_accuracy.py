@@ -7,6 +7,9 @@ the same table, the wall time of ``method="auto"`` with its backtest (target und
 held-out accuracy at the force-total and district levels of the unreconciled base forecasts of those levels,
 bottom-up sums, and MinT (shrinkage), WLS and OLS reconciliation (:func:`victimneeds.forecast.reconcile`).
 
+When statsforecast is installed (the optional ``bench`` extra), its AutoETS and AutoARIMA run on the same split
+in the same process (:func:`forecast_origins.statsforecast_peers`).
+
 The rolling-origin evaluation over every force in the shared data (several origins, horizons 1-12, yearly
 totals) is ``bench/forecast_origins.py``.
 
@@ -24,6 +27,11 @@ import pandas as pd
 
 import victimneeds as vn
 from victimneeds import forecast as F
+
+try:  # run as a script from bench/ or as a module from the repository root
+    from forecast_origins import statsforecast_peers
+except ImportError:  # pragma: no cover
+    from bench.forecast_origins import statsforecast_peers
 
 CONFIG = Path(__file__).resolve().parents[1] / "data" / "areas" / "leicestershire.toml"
 
@@ -62,6 +70,33 @@ def score(counts: pd.DataFrame, keys: list[str], jobs: int) -> tuple[pd.DataFram
                 "mase": per["mase"].mean(),
                 "coverage_80": m["in80"].mean(),
                 "coverage_95": m["in95"].mean(),
+                "seconds": seconds,
+            }
+        )
+    # the peers from statsforecast (AutoETS, AutoARIMA), on the same split, when installed
+    start = time.perf_counter()
+    series = train[keys].astype(str).agg(" | ".join, axis=1)
+    peers = statsforecast_peers(pd.DataFrame({"series": series, "month": train["month"], "count": train["count"]}))
+    if peers is None:
+        print("  statsforecast is not installed: its AutoETS and AutoARIMA peers are skipped")
+    seconds = time.perf_counter() - start
+    test_s = test.assign(series=test[keys].astype(str).agg(" | ".join, axis=1))
+    train_s = train.assign(series=series)
+    for name, t in (peers or {}).items():
+        m = t.merge(test_s, on=["series", "month"])
+        m["ae"] = (m["count"] - m["mean"]).abs()
+        per = m.groupby(keys).agg(mae=("ae", "mean"))
+        mases = [
+            F.mase(g["count"], g["mean"], train_s.loc[train_s["series"] == sid, "count"])
+            for sid, g in m.groupby("series")
+        ]
+        rows.append(
+            {
+                "method": name,
+                "mae": per["mae"],
+                "mase": float(np.nanmean(mases)),
+                "coverage_80": ((m["count"] >= m["lower_80"]) & (m["count"] <= m["upper_80"])).mean(),
+                "coverage_95": ((m["count"] >= m["lower_95"]) & (m["count"] <= m["upper_95"])).mean(),
                 "seconds": seconds,
             }
         )

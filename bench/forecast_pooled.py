@@ -9,6 +9,19 @@ origins before ``c`` and only the months up to ``c`` (no peeking). Printed per f
 over series of MAE relative to seasonal naive (each series' MAE over all evaluation origins and horizons 1-12),
 the pooled 80% / 95% monthly coverage, and yearly-total 80% / 95% coverage.
 
+Strategies: each member alone; equal-weight combinations (mean, and the median of all six); pooled selection, the
+equal-weight subset (up to 4 members) with the lowest MASE pooled over all the force's series at that level;
+pooled inverse-MASE weights shrunk halfway (or not) toward equal weights; the library's ``seasonal_level`` member
+(profile of the crime type's total over districts, or each series' own) alone and added to the default. Yearly
+ranges as the paths give them (``year80/95``) and calibrated by a split-conformal factor on the log scale from
+the totals of windows of at least 6 months known before the origin (``year80/95_conformal``, for three
+forecasters). Samples 250 of each member's paths (intervals are quantiles of the rank-averaged paths, as in
+:func:`victimneeds.forecast._rank_average`).
+
+References: Lei J, G'Sell M, Rinaldo A, Tibshirani RJ, Wasserman L (2018). Distribution-free predictive inference
+for regression. JASA 113:1094-1111. Kolassa S (2011). Combining exponential smoothing forecasts using Akaike
+weights. International Journal of Forecasting 27:238-251 (weights from fit, shrunk toward equal).
+
 Run: ``python bench/forecast_pooled.py --force leicestershire --level district [--jobs 2]``; the counts are read
 as in ``bench/forecast_origins.py``.
 """
@@ -187,6 +200,7 @@ def main() -> None:
     p.add_argument("--inner", type=int, default=4)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--cache", type=Path, default=Path("/tmp"))
+    p.add_argument("--subsets", action="store_true", help="also every equal-weight subset of up to 4 members")
     args = p.parse_args()
     path = args.cache / f"fp_fits_{args.force}_{args.level}.pkl"
     if path.exists():
@@ -199,11 +213,35 @@ def main() -> None:
         data = fit_all(counts, args.origins, args.inner, args.jobs)
         print(f"fitted {len(data['series'])} series x {len(data['cuts'])} origins in {time.perf_counter() - t:.0f} s")
         path.write_bytes(pickle.dumps(data))
-    pd.set_option("display.width", 160)
-    strat, _ = pooled_strategies(data, data["members"])
-    table = summarise(evaluate(data, strat))
-    print(table.head(40).round(3).to_string())
+    pd.set_option("display.width", 200)
+    # the library's seasonal_level member: profile pooled over districts (crime type's total), and own
+    add_psl(data, F.LEVEL_MONTHS, "seasonal_level")
+    add_psl(data, F.LEVEL_MONTHS, "seasonal_level own", own=True)
+    strat, cache = pooled_strategies(data, MEMBERS)
+    mem7 = data["members"]
+    strat["pooled best subset <=4 (+seasonal_level)"] = lambda cut: (pooled_subset(data, cut, mem7), "mean", None)
+    strat["pooled inverse-MASE 0.5 (+seasonal_level)"] = lambda cut: (
+        mem7, "mean", pooled_inverse(data, cut, mem7, 0.5))
+    for sub in [
+        ("seasonal_level",), ("snaive", "naive", "sarimax", "seasonal_level"),
+        ("snaive", "naive", "sarimax", "seasonal_level own"), ("naive",), ("sarimax",), ("ets",),
+    ]:
+        strat["+".join(sub)] = lambda cut, sub=sub: (sub, "mean", None)
+    if args.subsets:
+        strat.update({k: v for k, v in strategies(data, MEMBERS).items() if k not in strat})
+    facs: dict = {}
 
+    def year_factor(cut, name):
+        if (cut, name) not in facs:
+            facs[(cut, name)] = yearly_factors(data, cut, strat[name](cut), 6)
+        return facs[(cut, name)]
+
+    table = summarise(evaluate(data, strat))
+    calibrated = ("snaive", "default snaive+naive+sarimax", "snaive+naive+sarimax+seasonal_level")
+    yc = summarise(evaluate(data, {k: strat[k] for k in calibrated}, year_factor))[["year80", "year95"]]
+    print(f"{args.force} ({args.level}); yearly conformal factors from windows of >= 6 months before each origin")
+    print(table.join(yc.add_suffix("_conformal")).round(3).to_string())
+    print("pooled best subset chosen at each origin:", {str(k[1]): v for k, v in cache.items() if k[0] == "s4"})
 
 
 # --------------------------------------------------------------------------------------------------
