@@ -72,3 +72,26 @@ def test_domestic_abuse_is_counted_from_the_force_flag(extract_pack) -> None:
     months = t["when"].dt.to_period("M")
     expected = int(((t["group"] == "Domestic abuse") & (months >= first) & (months <= last)).sum())
     assert int(row["crimes"]) == expected  # from the force's DA flag, which police.uk data do not carry
+
+
+@pytest.mark.realdata
+def test_word_draft_of_an_area_from_extracts_reads_as_an_assessment(extract_pack) -> None:
+    """The Word draft of a real geography built from extracts: summary, narrative, names not codes, no identifiers."""
+    import re
+
+    import docx
+
+    _, summary, _ = extract_pack
+    document = docx.Document(summary.word)
+    texts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        texts += [cell.text for row in table.rows for cell in row.cells]
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "Executive summary" in headings and "Referral gaps" in headings and "Victim voice" in " ".join(headings)
+    identifier = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])(?!\.\w)")
+    assert sorted({w for t in texts for w in identifier.findall(t)}) == []
+    assert not [t for t in texts if re.search(r"\d\.\d{4,}", t)][:5]
+    assert not [t for t in texts if re.search(r"\bE0[6-9]\d{6}\b", t)][:5]  # ONS district codes: names instead
+    assert any("Leicester" in t for t in texts)
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions and len(set(captions)) == len(captions)
