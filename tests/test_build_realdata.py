@@ -70,3 +70,26 @@ def test_public_data_never_shows_domestic_abuse_as_zero_recorded(real_pack):
     da = hidden[hidden["crime_group"] == "Domestic abuse"]
     assert len(da) and da["recorded"].isna().all() and da["unreported"].isna().all()
     assert (da["expected"] > 0).all()
+
+
+@pytest.mark.realdata
+def test_public_data_states_no_measure_it_cannot_support(real_pack):
+    """police.uk has no domestic-abuse, sexual-offence or hate flag: no table gives those groups a count, a rate
+    or a trend (zero or otherwise), no figure draws them, and the Word draft says they are not available."""
+    import docx
+
+    out, summary = real_pack
+    unidentified = {"Domestic abuse", "Sexual violence", "Hate crime"}
+    for record in table_records(out):
+        table = read_table(out / "tables" / f"{record.name}.csv")
+        if "crime_group" not in table.columns or record.name == "01_hidden_demand":
+            continue
+        rows = table[table["crime_group"].isin(unidentified)]
+        assert rows.empty, f"{record.name} shows {sorted(set(rows['crime_group']))}"
+    for sidecar in (out / "figures").glob("*.json"):
+        meta = sidecar.read_text(encoding="utf-8")
+        svg = (out / "figures" / f"{sidecar.stem}.svg").read_text(encoding="utf-8")
+        for group in unidentified:
+            assert group not in svg or "Not available" in meta or "left out" in svg, (sidecar.stem, group)
+    text = " ".join(p.text for p in docx.Document(summary.word).paragraphs)
+    assert "Not available" in text and "force extract" in text
