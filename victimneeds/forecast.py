@@ -109,7 +109,7 @@ _METHOD_NAMES = {
     "sarimax": "SARIMAX (log scale, lockdown term)",
     "glm": "negative binomial GLM (trend, Fourier, lockdown)",
     "theta": "Theta (theta = 2, log scale, seasonally adjusted)",
-    "seasonal_level": "seasonal level (mean of 6 adjusted months, pooled seasonal profile)",
+    "seasonal_level": "seasonal level (mean of 6 seasonally adjusted months)",
     "combination": "combination",
 }
 _SEASON = 12
