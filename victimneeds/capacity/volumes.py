@@ -144,9 +144,9 @@ def lot_volumes(
     year_ranges : ``"monthly_sum"`` (default): sum the monthly limits; ``"paths"``: a year's crimes range from
         the sample paths' totals when the forecast has paths. Measured in the rolling evaluation of
         ``bench/forecast_origins.py`` at district x crime type (2 forces, 4 origins), 12-month totals fell inside
-        the GLM's summed monthly 80% / 95% limits 78-81% / 92-94% of the time, but inside its path-total ranges
-        only 25-37% / 36-54% (the months' errors are more alike than the models' paths assume), so the summed
-        limits stay the default until the paths carry that correlation.
+        the GLM's summed monthly 80% / 95% limits 81.5-82.9% / 93.3-95.0% of the time, and inside its path-total
+        ranges 64.7-68.8% / 83.5-83.7% (the months' errors are more alike than the GLM's paths assume), so the
+        summed limits stay the default for the GLM.
 
     Returns
     -------
