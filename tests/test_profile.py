@@ -69,3 +69,19 @@ def test_profile_does_not_change_its_input(tiny):
     profile.crime_rates(tiny)
     profile.crimes_by_year(tiny)
     pd.testing.assert_frame_equal(before, tiny.crimes)
+
+
+def test_monthly_counts_give_a_month_with_no_crimes_as_zero():
+    import dataclasses
+
+    import victimneeds as vn
+    from victimneeds import profile
+
+    data = vn.load("example")
+    month = data.period[0] + 5
+    crimes = data.crimes[~((data.crimes["district_code"] == "X09000002") & (data.crimes["month"] == month))]
+    thinned = dataclasses.replace(data, crimes=crimes)
+    t = profile.monthly_counts(thinned, by=["district_code", "crime_group"])
+    cell = t[(t["district_code"] == "X09000002") & (t["month"] == month)]
+    assert len(cell) == t["crime_group"].nunique() and (cell["count"] == 0).all()
+    assert t["count"].sum() == crimes["district_code"].notna().sum()

@@ -6,6 +6,8 @@ tidy DataFrame; none changes its input.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -161,11 +163,36 @@ def crime_rates(data: AreaData, by: str = "district", crime_group: str | None = 
     return stats.rate(table, x="crimes", denominator="population", multiplier=1000)
 
 
-def monthly_counts(data: AreaData, by: str = "crime_group") -> pd.DataFrame:
-    """Recorded crimes and incidents per month, by ``by`` (long form, months with none filled with 0)."""
+def monthly_counts(data: AreaData, by: str | Sequence[str] = "crime_group") -> pd.DataFrame:
+    """Recorded crimes and incidents per month, by ``by`` (long form, months with none filled with 0).
+
+    Every month of the data period appears for every combination of the ``by`` values seen (a month with no
+    crimes in a small district is a 0, not a gap: forecasts and trends would otherwise read it as missing and
+    over-state small series).
+
+    Examples
+    --------
+    >>> import victimneeds as vn
+    >>> data = vn.load("example")
+    >>> t = monthly_counts(data, by=["district_code", "crime_group"])
+    >>> len(t) == 72 * t["district_code"].nunique() * t["crime_group"].nunique()
+    True
+    """
     crimes = _require(data, "crimes")
-    counts = crimes.groupby(["month", by], observed=False).size().rename("count").reset_index()
-    return counts
+    keys = [by] if isinstance(by, str) else list(by)
+    counts = crimes.groupby(["month", *keys], observed=True).size().rename("count")
+    months = pd.period_range(data.period[0], data.period[1], freq="M") if data.period else None
+    levels = [months if months is not None else counts.index.get_level_values(0).unique()]
+    for key in keys:
+        column = crimes[key]
+        values = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column.dropna().unique()
+        levels.append(pd.Index(values, name=key))
+    grid = pd.MultiIndex.from_product(levels, names=["month", *keys])
+    full = counts.reindex(grid, fill_value=0).rename("count").reset_index()
+    for key in keys:
+        if isinstance(crimes[key].dtype, pd.CategoricalDtype):
+            full[key] = pd.Categorical(full[key], categories=crimes[key].cat.categories)
+    return full
 
 
 def data_quality(data: AreaData) -> pd.DataFrame:

@@ -451,11 +451,50 @@ def readable(x: float) -> str:
     return f"{x:.1e}"
 
 
-def use_display_style() -> None:
-    """Show tables in notebooks the same way everywhere: :func:`readable` numbers and all columns."""
+def use_display_style(place_names: Mapping[str, str] | None = None) -> None:
+    """Show tables in notebooks the same way everywhere: :func:`readable` numbers and all columns.
+
+    In a Jupyter kernel, tables are also shown (as HTML, which the pack's web pages carry) the way the Word draft
+    and the workbook show them: human headers and number formats from :mod:`victimneeds.labels`, names for
+    district codes in ``place_names``. The plain-text view keeps the column names, for the analyst.
+    """
     pd.set_option("display.float_format", readable)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 200)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    names = dict(place_names or {})
+    shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, lambda t: display_html(t, names))
+
+
+def display_html(table: pd.DataFrame, place_names: Mapping[str, str] | None = None, max_rows: int = 60) -> str:
+    """HTML of ``table`` with human headers, names and formatted numbers (see :func:`use_display_style`).
+
+    Examples
+    --------
+    >>> html = display_html(pd.DataFrame({"district_code": ["E1"], "pct_open": [12.345]}), {"E1": "Blaby"})
+    >>> "District" in html and "Blaby" in html and "12.3" in html and "pct_open" not in html
+    True
+    """
+    from victimneeds import labels
+
+    shown = table
+    if isinstance(table.index, pd.MultiIndex) or table.index.name is not None or not isinstance(
+            table.index, pd.RangeIndex):
+        shown = table.reset_index() if all(n is not None for n in table.index.names) else table
+    shown = shown.copy()
+    shown.columns = [" ".join(map(str, c)) if isinstance(c, tuple) else c for c in shown.columns]
+    human = labels.humanise(shown, place_names)
+    more = ""
+    if len(human) > max_rows:
+        more = f"<p>Showing the first {max_rows} of {len(human):,} rows.</p>"
+        human = human.head(max_rows)
+    return human.to_html(index=False, escape=True, border=0, classes="dataframe") + more
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
