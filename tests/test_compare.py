@@ -142,6 +142,62 @@ def test_firth_close_to_maximum_likelihood_with_plenty_of_data():
     assert fit.bse.to_numpy() == pytest.approx(ml.bse, rel=0.01)
 
 
+def test_firth_p_value_and_interval_agree_when_the_profile_cannot_be_solved(monkeypatch):
+    """When the profile limit cannot be solved, the p-value and the interval both come from the Wald statistic.
+
+    The old code kept the penalised LR p-value (about 1e-7 here) beside a Wald interval: the two could disagree.
+    """
+    import victimneeds.compare.firth as F
+
+    def fail(*args, **kwargs):
+        raise ValueError("no root")
+
+    monkeypatch.setattr(F._opt, "brentq", fail)
+    fit = C.firth_logit(*_two_by_two(0, 5, 40, 0))
+    b, se = fit.params["exposed"], fit.bse["exposed"]
+    z = stats.norm.ppf(0.975)
+    assert fit.lower["exposed"] == pytest.approx(b - z * se) and fit.upper["exposed"] == pytest.approx(b + z * se)
+    assert fit.pvalues["exposed"] == pytest.approx(2 * stats.norm.sf(abs(b / se)), rel=1e-9)
+    assert (fit.pvalues["exposed"] < 0.05) == (not fit.lower["exposed"] <= 0 <= fit.upper["exposed"])
+    assert fit.method["exposed"] == "Wald"
+
+
+def test_firth_separated_table_profile_matches_a_grid():
+    """Complete separation (0 of 5 against 40 of 40): profile limits and LR p-value against a brute-force grid."""
+    x, y, n = _two_by_two(0, 5, 40, 0)
+    X = x.to_numpy()
+
+    def pen(beta):
+        p = expit(X @ beta)
+        info = X.T @ (X * (n * p * (1 - p))[:, None])
+        return np.sum(y * (X @ beta) - n * np.logaddexp(0, X @ beta)) + 0.5 * np.linalg.slogdet(info)[1]
+
+    def profile(b1):
+        return -optimize.minimize_scalar(lambda b0: -pen(np.array([b0, b1])), bounds=(-40, 40), method="bounded",
+                                         options={"xatol": 1e-10}).fun
+
+    fit = C.firth_logit(x, y, n)
+    b = fit.params["exposed"]
+    # Firth's estimate of a 2x2 table adds 1/2 to each cell: log((0.5 * 0.5) / (5.5 * 40.5)).
+    assert b == pytest.approx(np.log(0.25 / (5.5 * 40.5)), abs=1e-6)
+    top = pen(fit.params.to_numpy())
+    grid = np.arange(b - 10, b + 6, 0.005)
+    inside = grid[np.array([top - profile(v) for v in grid]) < stats.chi2.ppf(0.95, 1) / 2]
+    assert fit.lower["exposed"] == pytest.approx(inside.min(), abs=0.01)
+    assert fit.upper["exposed"] == pytest.approx(inside.max(), abs=0.01)
+    assert fit.pvalues["exposed"] == pytest.approx(stats.chi2.sf(2 * (top - profile(0.0)), 1), rel=1e-4)
+    assert fit.method["exposed"] == "profile" and fit.upper["exposed"] < 0 and fit.pvalues["exposed"] < 0.05
+
+
+def test_firth_p_value_below_five_percent_exactly_when_the_interval_excludes_zero():
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        x = (rng.random(60) < 0.3).astype(float)
+        y = (rng.random(60) < expit(-2 + 1.5 * x)).astype(float)
+        fit = C.firth_logit(pd.DataFrame({"const": 1.0, "x": x}), y, profile=[1])
+        assert (fit.pvalues["x"] < 0.05) == (not fit.lower["x"] <= 0 <= fit.upper["x"])
+
+
 # --------------------------------------------------------------------------------------------------
 # The comparison engine
 # --------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Part of :mod:`victimneeds.compare`; see its docstring for the whole analysis.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,9 @@ class FirthFit:
     bse : standard errors from the inverse Fisher information at the estimate.
     lower, upper : profile penalised-likelihood limits (Heinze & Schemper 2002) at ``confidence``.
     pvalues : penalised likelihood-ratio test of each coefficient being 0.
+    method : for each coefficient, ``"profile"`` (profile limits and penalised LR test) or ``"Wald"`` (limits and
+        p-value both from the Wald statistic b / se, used when the profile could not be found or was not asked
+        for), so that p < 1 - confidence exactly when the interval excludes 0.
     loglik : the maximised penalised log-likelihood.
     converged, iterations : how the Newton iterations ended.
     """
@@ -44,6 +47,7 @@ class FirthFit:
     converged: bool
     iterations: int
     confidence: float = 0.95
+    method: pd.Series | None = None
 
 
 def _pen_loglik(X: np.ndarray, y: np.ndarray, n: np.ndarray, beta: np.ndarray) -> float:
@@ -89,6 +93,65 @@ def _firth_newton(
         if np.max(np.abs(step)) < tol or (abs(gain) < tol * 1e-2 and np.max(np.abs(step)) < 1e-6):
             return beta, current, True, it
     return beta, current, False, maxiter
+
+
+def _profile_one(
+    j: int,
+    beta: np.ndarray,
+    top: float,
+    se: float,
+    cut: float,
+    constrained: Callable[[int, float, np.ndarray], tuple[float, np.ndarray]],
+) -> tuple[float, float, float] | None:
+    """Penalised LR statistic for coefficient ``j`` = 0 and its profile limits, or None if they cannot be found.
+
+    Each side is bracketed by doubling steps from the estimate until the profile drops by more than ``cut``
+    (half the chi-square quantile), then the crossing is found by :func:`scipy.optimize.brentq`, warm-started
+    from the last constrained fit inside the cut and, failing that, from the estimate. A side that never
+    drops (the penalised likelihood flattens out) gives an infinite limit. None when a crossing is bracketed
+    but cannot be solved, or the statistic is not finite.
+    """
+    try:
+        ll0, _ = constrained(j, 0.0, beta)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    lr = max(2 * (top - ll0), 0.0)
+    if not np.isfinite(lr):
+        return None
+    limits = []
+    for side in (-1, 1):
+        step = max(se, 0.1) if np.isfinite(se) else 0.1
+        inner, start = beta[j], beta
+        outer = beta[j] + side * step
+        found = False
+        for _ in range(40):
+            ll, b = constrained(j, outer, start)
+            if top - ll > cut:
+                found = True
+                break
+            inner, start = outer, b
+            step *= 2
+            outer = beta[j] + side * step
+        if not found:
+            limits.append(-np.inf if side < 0 else np.inf)
+            continue
+        root = np.nan
+        for warm, near in ((start, inner), (beta, inner), (beta, beta[j])):
+
+            def gap(v: float, w: np.ndarray = warm) -> float:
+                return top - constrained(j, v, w)[0] - cut
+
+            a, b_ = sorted((near, outer))
+            try:
+                if np.sign(gap(a)) != np.sign(gap(b_)):
+                    root = _opt.brentq(gap, a, b_, xtol=1e-7)
+                    break
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+                continue
+        if not np.isfinite(root):
+            return None
+        limits.append(float(root))
+    return lr, limits[0], limits[1]
 
 
 def firth_logit(
@@ -165,44 +228,25 @@ def firth_logit(
         b, ll, _, _ = _firth_newton(X, y, n, b, free, maxiter)
         return ll, b
 
+    method = ["Wald"] * k
+    alpha = 1 - level
     for j in chosen:
-        ll0, _ = constrained(j, 0.0, beta)
-        pvalues[j] = float(_st.chi2.sf(max(2 * (top - ll0), 0.0), 1))
-        for side in (-1, 1):
-            step = max(se[j], 0.1)
-            inner, start = beta[j], beta
-            outer = beta[j] + side * step
-            found = False
-            for _ in range(40):
-                ll, b = constrained(j, outer, start)
-                if top - ll > cut:
-                    found = True
-                    break
-                inner, start = outer, b
-                step *= 2
-                outer = beta[j] + side * step
-            if not found:
-                (lower if side < 0 else upper)[j] = -np.inf if side < 0 else np.inf
-                continue
-            warm = start
-
-            def gap(v: float, jj: int = j, w: np.ndarray = warm) -> float:
-                return top - constrained(jj, v, w)[0] - cut
-
-            root = np.nan
-            # From the last point inside the cut, else from the estimate itself (where the gap is -cut); a
-            # constrained fit that does not converge can leave no sign change, and then the Wald limit is used.
-            for near in (inner, beta[j]):
-                a, b = sorted((near, outer))
-                try:
-                    if np.sign(gap(a)) != np.sign(gap(b)):
-                        root = _opt.brentq(gap, a, b, xtol=1e-7)
-                        break
-                except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-                    continue
-            if not np.isfinite(root):
-                root = beta[j] + side * _st.norm.ppf(0.5 + level / 2) * se[j]
-            (lower if side < 0 else upper)[j] = root
+        found = _profile_one(j, beta, top, se[j], cut, constrained)
+        if found is not None:
+            lr, lo_j, hi_j = found
+            p_j = float(_st.chi2.sf(lr, 1))
+            # The penalised LR test and the profile interval use the same statistic: p < alpha exactly when 0
+            # is outside the interval. A numerical slip that breaks this falls back to Wald for both.
+            if (p_j < alpha) == (lo_j <= 0.0 <= hi_j) and not (np.isclose(p_j, alpha, atol=1e-6)):
+                found = None
+            else:
+                pvalues[j], lower[j], upper[j] = p_j, lo_j, hi_j
+                method[j] = "profile"
+        if found is None:
+            # Interval and p-value from the same Wald statistic b / se, so they can never disagree.
+            ok = se[j] > 0
+            pvalues[j] = 2 * _st.norm.sf(abs(beta[j] / se[j])) if ok else np.nan
+            lower[j], upper[j] = (beta[j] - z * se[j], beta[j] + z * se[j]) if ok else (np.nan, np.nan)
     index = pd.Index(names)
     return FirthFit(
         params=pd.Series(beta, index=index),
@@ -214,4 +258,5 @@ def firth_logit(
         converged=converged,
         iterations=iters,
         confidence=level,
+        method=pd.Series(method, index=index),
     )
