@@ -146,7 +146,7 @@ def _pathway():
 def test_pathway_funnel_each_share_names_the_stage_it_is_a_share_of():
     import re
 
-    from victimneeds.referrals import _STAGE_SHORT, STAGES
+    from victimneeds.referrals.core import _STAGE_SHORT, STAGES
 
     named = {_STAGE_SHORT[key]: i for i, (key, _, _, _) in enumerate(STAGES)}
     path, counts = _pathway()
