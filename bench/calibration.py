@@ -228,6 +228,7 @@ def study_binomial_trend(rng: np.random.Generator, reps: int) -> list[Row]:
 
 def study_firth(rng: np.random.Generator, reps: int) -> list[Row]:
     out = {}
+    disagree = 0  # fits whose p < 0.05 and "95% interval excludes 0" disagree
     for beta in (0.0, np.log(3.0)):
         flag = cover = 0
         for _ in range(reps):
@@ -237,11 +238,14 @@ def study_firth(rng: np.random.Generator, reps: int) -> list[Row]:
             lo, hi = fit.lower["x"], fit.upper["x"]
             flag += fit.pvalues["x"] < 0.05
             cover += _covers(lo, hi, beta)
+            disagree += bool((fit.pvalues["x"] < 0.05) == (lo <= 0 <= hi))
         out[beta] = (flag, cover)
     b = np.log(3.0)
     return [Row("compare.firth_logit (150 victims, 8% events)", "p < 0.05; 95% profile interval; planted OR 3",
                 "5% / 95%", false_alarm=(int(out[0.0][0]), reps), coverage=(out[b][1], reps),
-                power=(int(out[b][0]), reps), datasets=f"{reps} + {reps}")]
+                power=(int(out[b][0]), reps), datasets=f"{reps} + {reps}"),
+            Row("compare.firth_logit: p-value and interval", "p < 0.05 but interval spans 0, or the reverse", "0%",
+                false_alarm=(disagree, 2 * reps), datasets=f"{reps} + {reps}")]
 
 
 def study_compare(rng: np.random.Generator, reps: int) -> list[Row]:
