@@ -68,6 +68,30 @@ class FigureRecord:
         return asdict(self)
 
 
+#: Longest source note stamped on a figure as it is; a longer one (a real area's list of files) is cut to its
+#: first sentence, with the full note kept in the figure's sidecar, the workbook and the Word draft's annex.
+FIGURE_SOURCE_MAX = 240
+
+
+def figure_source(source: str) -> str:
+    """The source line stamped under a figure: the note itself, or its first sentence when it is long.
+
+    Examples
+    --------
+    >>> figure_source("Source: Northmoor (synthetic example). Produced with victimneeds.")
+    'Source: Northmoor (synthetic example). Produced with victimneeds.'
+    >>> figure_source("Source: Leicestershire. areas: LSOA 2011 boundaries (ONS) " + "x " * 200)
+    'Source: Leicestershire; full list of sources in the evidence pack (workbook cover, Word annex A).'
+    """
+    text = " ".join(str(source).split())
+    if len(text) <= FIGURE_SOURCE_MAX:
+        return text
+    first = re.split(r"(?<=[^A-Z])\.\s", text, maxsplit=1)[0].rstrip(".")
+    if len(first) > FIGURE_SOURCE_MAX - 80:
+        first = first[: FIGURE_SOURCE_MAX - 83].rsplit(" ", 1)[0] + "..."
+    return f"{first}; full list of sources in the evidence pack (workbook cover, Word annex A)."
+
+
 def save_figure(
     fig: Figure,
     name: str,
@@ -121,8 +145,8 @@ def save_figure(
         renderer = fig.canvas.get_renderer()
         box = fig.get_tightbbox(renderer)
         width, height = fig.get_size_inches()
-        fig.text(max(box.x0 / width, 0.0), box.y0 / height - 0.04 / height, source, ha="left", va="top",
-                 fontsize=MIN_FONT, color="#3D3D3D", wrap=True)
+        fig.text(max(box.x0 / width, 0.0), box.y0 / height - 0.04 / height, figure_source(source), ha="left",
+                 va="top", fontsize=MIN_FONT, color="#3D3D3D", wrap=True)
     png = directory / f"{name}.png"
     svg = directory / f"{name}.svg"
     # No timestamps or software versions in the files, so re-runs give identical bytes.
