@@ -403,6 +403,53 @@ def test_inequality_table_and_bootstrap():
         eq.inequality(t, "nope")
 
 
+@pytest.mark.parametrize("index", ["gini", "theil"])
+def test_influence_values_are_the_derivative_in_each_units_weight(index):
+    """The weighted influence of unit i is W times the derivative of the index in w_i (numerical, independent)."""
+    import importlib
+
+    module = importlib.import_module("victimneeds.equity.inequality")
+
+    rng = np.random.default_rng(3)
+    y, w = rng.lognormal(0, 0.8, 40), rng.uniform(0.5, 3, 40)
+    stat = getattr(eq, index)
+    inf = getattr(module, f"_influence_{index}")(y, w)
+    h = 1e-6
+    numeric = [(stat(y, w + h * (np.arange(40) == i)) - stat(y, w - h * (np.arange(40) == i))) / (2 * h) * w.sum()
+               for i in range(40)]
+    # the Gini's mid-rank convention differs from the derivative by O(1/n) in each value
+    assert inf == pytest.approx(numeric, abs=0.02 if index == "gini" else 1e-5)
+    # its standard error agrees with the delete-one jackknife's in a larger sample (they differ at second order)
+    y, w = rng.lognormal(0, 0.7, 400), rng.uniform(0.5, 3, 400)
+    jack = np.array([stat(np.delete(y, i), np.delete(w, i)) for i in range(400)])
+    jack_se = np.sqrt(399 / 400 * np.sum((jack - jack.mean()) ** 2))
+    inf = getattr(module, f"_influence_{index}")(y, w)
+    assert module._influence_se(inf, w, None) == pytest.approx(jack_se, rel=0.05)
+
+
+def test_studentized_inequality_intervals_cover_more_often_than_bca():
+    """Lognormal(0, 1) samples of 60 units (Gini 2 Phi(1/sqrt 2) - 1, Theil 1/2; Cowell 2011, ch. 4), same resamples.
+
+    BCa covered 88 (Gini) and 81 (Theil) of these 100 samples at nominal 95%, the bootstrap-t 94 and 87; with
+    influence-function standard errors must do better, and the pack's inequality_by_scenario uses it.
+    """
+    truth = {"Gini": math.erf(0.5), "Theil": 0.5}  # 2 Phi(1 / sqrt 2) - 1 = erf(1 / 2)
+    rng = np.random.default_rng(151)
+    hits = {(k, m): 0 for k in truth for m in ("bca", "studentized")}
+    for i in range(100):
+        t = pd.DataFrame({"y": rng.lognormal(0, 1, 60)})
+        for m in ("bca", "studentized"):
+            out = eq.inequality(t, "y", n_boot=300, seed=i, interval=m).set_index("statistic")
+            for k, v in truth.items():
+                hits[(k, m)] += out.loc[k, "lowercl"] <= v <= out.loc[k, "uppercl"]
+            if m == "studentized":
+                assert (out["lowercl"] >= 0).all() and out.loc["Gini", "uppercl"] <= 1
+                assert "bootstrap-t" in out["method"].iloc[0]
+    for k in truth:
+        assert hits[(k, "studentized")] >= hits[(k, "bca")] + 3, hits
+    assert hits[("Gini", "studentized")] >= 88 and hits[("Theil", "studentized")] >= 82, hits
+
+
 # --------------------------------------------------------------------------------------------------
 # The example area: the planted under-funding is found and the allocation closes it
 # --------------------------------------------------------------------------------------------------
@@ -480,7 +527,7 @@ def test_inequality_by_scenario_stacks_each_scenario_and_draws_one_curve_each(ex
     result = eq.inequality_by_scenario(example, {"current": current, "flat": flat}, need_areas, n_boot=20)
     direct = eq.inequality(eq.funding_per_need(example, flat, need_areas), "funding_per_weighted_head",
                            "weighted_population", rank_by="deprivation_order", group="district_code", n_boot=20,
-                           label="flat")
+                           label="flat", interval="studentized")
     pd.testing.assert_frame_equal(result.table[result.table["scenario"] == "flat"].reset_index(drop=True), direct)
     ax = result.plot()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Equality", "current", "flat"]

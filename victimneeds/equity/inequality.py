@@ -267,6 +267,68 @@ def _bootstrap_limits(
     return float(lo), float(hi), ""
 
 
+def _influence_gini(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Empirical influence of each unit on the weighted Gini (sum of ``w * influence`` is zero).
+
+    ``IF_i = (2 / mu)(y_i F_i + A_i) - 2 (G + 1) - (G + 1)(y_i - mu) / mu``, with ``F_i`` the unit's weighted
+    mid-rank share and ``A_i`` the weighted mean of the values above it (half its own), the weighted form of
+    Davidson & Flachaire's (2007) influence function.
+    """
+    order = np.argsort(y, kind="stable")
+    ys, ws = y[order], w[order]
+    total = ws.sum()
+    wy = ws * ys
+    mu = wy.sum() / total
+    if mu <= 0:
+        return np.zeros_like(y)
+    f = (np.cumsum(ws) - ws / 2) / total
+    above = (wy.sum() - np.cumsum(wy) + wy / 2) / total
+    g = gini(ys, ws)
+    inf = np.empty_like(ys)
+    inf[order] = (2 / mu) * (ys * f + above) - 2 * (g + 1) - (g + 1) * (ys - mu) / mu
+    return inf
+
+
+def _influence_theil(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Empirical influence of each unit on the weighted Theil T index: ``s ln s - T - (T + 1)(s - 1)``, s = y / mu."""
+    mu = np.sum(w * y) / w.sum()
+    if mu <= 0:
+        return np.zeros_like(y)
+    s = y / mu
+    slog = np.where(s > 0, s * np.log(np.where(s > 0, s, 1.0)), 0.0)
+    t = theil(y, w)
+    return slog - t - (t + 1) * (s - 1)
+
+
+def _influence_se(inf: np.ndarray, w: np.ndarray, strata: np.ndarray | None) -> float:
+    """Standard error of a weighted statistic from its influence values, units resampled (within strata)."""
+    a = w * inf
+    total = 0.0
+    for part in [a] if strata is None else [a[strata == lab] for lab in pd.unique(strata)]:
+        m = len(part)
+        if m > 1:
+            total += m / (m - 1) * float(np.sum((part - part.mean()) ** 2))
+    return float(np.sqrt(total) / w.sum())
+
+
+#: Statistics given a bootstrap-t interval by ``interval="studentized"``, with their influence functions and
+#: the range the statistic can take.
+_STUDENTIZED = {"Gini": (_influence_gini, 1.0), "Theil": (_influence_theil, np.inf)}
+
+
+def _studentized_limits(
+    point: float, se: float, reps: np.ndarray, rep_se: np.ndarray, confidence: float, top: float
+) -> tuple[float, float, str]:
+    """Bootstrap-t limits ``point - t_(1-q) se, point - t_(q) se`` from the replicates' studentized values."""
+    ok = np.isfinite(reps) & np.isfinite(rep_se) & (rep_se > 0)
+    if ok.sum() < 2 or not se > 0:
+        return np.nan, np.nan, "no interval: the statistic does not vary across resamples"
+    tail = (1 - confidence) / 2
+    tt = (reps[ok] - point) / rep_se[ok]
+    q_lo, q_hi = np.quantile(tt, [tail, 1 - tail])
+    return float(max(point - q_hi * se, 0.0)), float(min(point - q_lo * se, top)), ""
+
+
 def inequality(
     table: pd.DataFrame,
     value: str,
@@ -288,13 +350,18 @@ def inequality(
     that group, so units are resampled across the whole table and ``method`` says so. The interval is the bias-
     corrected and accelerated (BCa) bootstrap interval (Efron 1987), with the acceleration from the delete-one
     jackknife (within groups when stratified); ``interval="percentile"`` gives the plain percentile interval.
+    ``interval="studentized"`` (used by :func:`inequality_by_scenario`) gives the Gini and Theil indices a
+    bootstrap-t interval instead: each resample's index is studentized by its own standard error from the
+    weighted influence function (Davidson & Flachaire 2007; within groups when stratified), and the limits are
+    ``value - t_(1-q) se, value - t_(q) se`` (cut to the index's range); the other statistics keep BCa.
 
     An interval is reported only when the data can support one: with fewer than :data:`MIN_BOOTSTRAP_UNITS`
     units, or when a statistic does not vary across resamples (the within-group Theil when every group holds
     one unit), the limits are NaN and ``note`` says why, rather than a zero-width interval. With few units the
-    intervals are wide and rough: read them as a guide. Simulation (``bench/calibration_inequality.py``,
-    lognormal incomes, 60 equal-weight units) shows that even BCa covers the Gini and especially the Theil index
-    less often than nominal in heavy-tailed data.
+    intervals are wide and rough: read them as a guide. Simulation (``bench/calibration.py``, lognormal(0, 1)
+    incomes, 60 equal-weight units, 400 samples, 499 resamples) shows that every bootstrap interval covers these
+    indices less often than nominal in skewed data: BCa 88.8% (Gini) and 81.5% (Theil) at a nominal 95%, the
+    bootstrap-t 92.0% and 86.8%; the sample rarely holds the upper tail that drives both indices.
 
     Parameters
     ----------
@@ -307,7 +374,8 @@ def inequality(
     confidence : interval level.
     seed : random seed (results are reproducible).
     label : put in a ``scenario`` column (e.g. "current", "proposed").
-    interval : ``"bca"`` (default) or ``"percentile"``.
+    interval : ``"bca"`` (default), ``"studentized"`` (bootstrap-t for Gini and Theil, BCa for the others) or
+        ``"percentile"``.
 
     Returns
     -------
@@ -319,7 +387,9 @@ def inequality(
     Efron, B. (1987). Better bootstrap confidence intervals. Journal of the American Statistical Association
     82(397), 171-185. Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, chapters 14 and 22
     (BCa, jackknife acceleration). Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their
-    Application, sections 3.2 and 5.3 (stratified resampling, BCa). O'Donnell et al. (2008).
+    Application, sections 3.2 and 5.3 (stratified resampling, BCa). O'Donnell et al. (2008). Davidson, R. &
+    Flachaire, E. (2007). Asymptotic and bootstrap inference for inequality and poverty measures. Journal of
+    Econometrics 141(1), 141-166 (influence functions, bootstrap-t).
 
     Examples
     --------
@@ -330,8 +400,8 @@ def inequality(
     for col in (value, weight, rank_by, group):
         if col is not None and col not in table.columns:
             raise ValueError(f"inequality: column {col!r} not in the table (columns: {list(table.columns)})")
-    if interval not in ("bca", "percentile"):
-        raise ValueError(f"inequality: interval must be 'bca' or 'percentile', got {interval!r}")
+    if interval not in ("studentized", "bca", "percentile"):
+        raise ValueError(f"inequality: interval must be 'studentized', 'bca' or 'percentile', got {interval!r}")
     y = table[value].to_numpy(dtype=float)
     w = table[weight].to_numpy(dtype=float) if weight else np.ones(len(y))
     r = table[rank_by].to_numpy(dtype=float) if rank_by else None
@@ -355,7 +425,10 @@ def inequality(
     everyone = np.arange(len(y))
     point = stats_of(everyone)
     reps = {k: np.full(n_boot, np.nan) for k in point}
+    studentized = {k: f for k, f in _STUDENTIZED.items() if interval == "studentized" and k in point}
+    rep_se = {k: np.full(n_boot, np.nan) for k in studentized}
     accel = dict.fromkeys(point, 0.0)
+    strata_of = None
     how = ""
     too_few = len(y) < MIN_BOOTSTRAP_UNITS
     if n_boot > 0 and not too_few:
@@ -367,13 +440,18 @@ def inequality(
             single = sum(len(m) == 1 for m in strata)
             if single == 0:
                 members, how = strata, f"units within {group}"
+                strata_of = g
             else:
                 how = f"units across {group} ({single} of {len(strata)} groups hold one unit)"
         for b in range(n_boot):
             idx = np.concatenate([rng.choice(m, size=len(m), replace=True) for m in members])
             for k, v in stats_of(idx).items():
                 reps[k][b] = v
-        if interval == "bca":
+            for k, (influence, _) in studentized.items():
+                rep_se[k][b] = _influence_se(
+                    influence(y[idx], w[idx]), w[idx], None if strata_of is None else strata_of[idx]
+                )
+        if interval != "percentile":
             jack: dict[str, list[np.ndarray]] = {k: [] for k in point}
             for m in members:
                 values = {k: np.empty(len(m)) for k in point}
@@ -390,8 +468,13 @@ def inequality(
         if n_boot > 0:
             if too_few:
                 note = f"no interval: fewer than {MIN_BOOTSTRAP_UNITS} units"
+            elif k in studentized:
+                influence, top = studentized[k]
+                se = _influence_se(influence(y, w), w, strata_of)
+                lo, hi, note = _studentized_limits(v, se, reps[k], rep_se[k], confidence, top)
             else:
-                lo, hi, note = _bootstrap_limits(v, reps[k], accel[k], confidence, interval)
+                kind = "percentile" if interval == "percentile" else "bca"
+                lo, hi, note = _bootstrap_limits(v, reps[k], accel[k], confidence, kind)
         out.append(
             {
                 "statistic": k,
@@ -408,7 +491,12 @@ def inequality(
         frame.insert(4, "confidence", f"{confidence:.0%}")
     method = f"{value} weighted by {weight or 'equal weights'}; {len(y)} units"
     if n_boot and not too_few:
-        name = "BCa bootstrap (Efron 1987)" if interval == "bca" else "percentile bootstrap"
+        name = {
+            "studentized": "bootstrap-t for Gini and Theil (influence-function standard errors, Davidson & "
+            "Flachaire 2007), BCa bootstrap (Efron 1987) for the others",
+            "bca": "BCa bootstrap (Efron 1987)",
+            "percentile": "percentile bootstrap",
+        }[interval]
         method += f"; {name}, {n_boot} resamples of {how}, seed {seed}"
     if dropped:
         method += f"; {dropped} units with no value left out"
@@ -453,8 +541,9 @@ def inequality_by_scenario(
     data : the area.
     scenarios : name -> funding by district (a ``funding`` column), e.g. the current split and a proposal.
     need : the small-area need index (``need_index(data, level="area")``) that weights residents.
-    n_boot : bootstrap resamples for the BCa intervals (small areas resampled within their districts; with one
-        unit per district, across districts; see :func:`inequality`).
+    n_boot : bootstrap resamples for the intervals: bootstrap-t for the Gini and Theil indices, BCa for the
+        others (small areas resampled within their districts; with one unit per district, across districts;
+        see :func:`inequality`).
     """
     per_need = {name: funding_per_need(data, funding, need) for name, funding in scenarios.items()}
     table = pd.concat(
@@ -467,6 +556,7 @@ def inequality_by_scenario(
                 group="district_code",
                 n_boot=n_boot,
                 label=name,
+                interval="studentized",
             )
             for name, t in per_need.items()
         ],
