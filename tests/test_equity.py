@@ -430,8 +430,8 @@ def test_influence_values_are_the_derivative_in_each_units_weight(index):
 def test_studentized_inequality_intervals_cover_more_often_than_bca():
     """Lognormal(0, 1) samples of 60 units (Gini 2 Phi(1/sqrt 2) - 1, Theil 1/2; Cowell 2011, ch. 4), same resamples.
 
-    BCa covered 88 (Gini) and 81 (Theil) of these 100 samples at nominal 95%, the bootstrap-t 94 and 87; with
-    influence-function standard errors must do better, and the pack's inequality_by_scenario uses it.
+    BCa covered 88 (Gini) and 81 (Theil) of these 100 samples at nominal 95%, the bootstrap-t with influence-
+    function standard errors 94 and 87: it must do better (the pack's inequality_by_scenario uses it).
     """
     truth = {"Gini": math.erf(0.5), "Theil": 0.5}  # 2 Phi(1 / sqrt 2) - 1 = erf(1 / 2)
     rng = np.random.default_rng(151)
