@@ -225,8 +225,8 @@ def _glm(y: np.ndarray, months: np.ndarray, h: int, levels: Sequence[float], loc
         alpha = max(float(np.sum(((yf - mu) ** 2 - yf) / mu**2) / dof), 1e-6)
         res = sm.GLM(yf, xf, family=sm.families.NegativeBinomial(alpha=alpha)).fit()
     eta = xn @ res.params
-    # Months are autocorrelated: the NB Pearson residuals' lag-one correlation (bias-corrected as in
-    # victimneeds.demand.trend) is read as a latent AR(1) log-rate deviation u, whose stationary variance
+    # Months are autocorrelated: the NB Pearson residuals' lag-one correlation (Kendall bias-corrected)
+    # is read as a latent AR(1) log-rate deviation u, whose stationary variance
     # log(1 + alpha) carries the NB extra-Poisson variance; residual correlation at lag d is c rho^d with
     # c = alpha mu / (1 + alpha mu) the latent share of each month's variance.
     mu_f = np.asarray(res.fittedvalues)
