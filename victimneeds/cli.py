@@ -1,7 +1,10 @@
 """Command line.
 
 ``victimneeds build [--area example|PATH.toml] [--out DIR]``: run the notebooks and write the evidence pack.
-``victimneeds fetch policeuk --force NAME --from YYYY-MM --to YYYY-MM --dest DIR``: download police.uk data.
+``victimneeds fetch policeuk --force NAME --from YYYY-MM --to YYYY-MM --dest DIR``: download police.uk data
+(``--all-forces`` instead of ``--force``: the whole archives, every force, kept as zips in DIR).
+``victimneeds national ingest SRC DEST`` / ``victimneeds national aggregate DEST --level force|district|lsoa``: every
+force out of core (Parquet and DuckDB; see docs/scaling.md).
 ``victimneeds fetch public --dest DATA [--force NAME]``: download the other public inputs (lookups, boundaries,
 population, IMD) into the layout an area configuration reads; ``victimneeds fetch imd --dest DATA`` one of them;
 ``--by-hand`` prints where to get each by hand.
@@ -85,8 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         "$VICTIMNEEDS_CACHE/policeuk-archives (default ~/.cache/victimneeds/policeuk-archives), so a second "
         "run downloads nothing. Read the folder with victimneeds.io.read_policeuk or an area config.",
     )
-    p.add_argument("--force", required=True,
-                   help="force name as in the file names, e.g. leicestershire, metropolitan, avon-and-somerset")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--force",
+                     help="force name as in the file names, e.g. leicestershire, metropolitan, avon-and-somerset")
+    who.add_argument("--all-forces", action="store_true",
+                     help="every force: download the whole archives (YYYY-MM.zip) into DEST and keep them as they "
+                     "are, for 'victimneeds national ingest DEST DATASET'")
     p.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first month wanted")
     p.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last month wanted")
     p.add_argument("--dest", required=True, help="folder to extract into (created if missing)")
@@ -103,7 +110,71 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _public_parsers(fsub)
+    _national_parsers(sub)
     return parser
+
+
+def _national_parsers(sub: argparse._SubParsersAction) -> None:
+    """``national ingest`` and ``national aggregate``: every force out of core (victimneeds.national)."""
+    n = sub.add_parser(
+        "national",
+        help="every force's police.uk data out of core: a Parquet dataset counted with DuckDB",
+        description="Read a national police.uk archive (bulk zips or extracted folders, every force) file by file "
+        "into a Parquet dataset partitioned by force and year, with the same checks as the force reader, and "
+        "count it with DuckDB. See docs/scaling.md.",
+    )
+    nsub = n.add_subparsers(dest="action", required=True)
+    ni = nsub.add_parser("ingest", help="read new or changed files of SRC into the dataset DEST",
+                         description="Read the street files of SRC (zips, folders or files) into DEST; files "
+                         "already read and unchanged are skipped (DEST/_ingested.json).")
+    ni.add_argument("src", nargs="+", help="archives (YYYY-MM.zip), folders or files")
+    ni.add_argument("dest", help="the dataset folder (created if missing)")
+    ni.add_argument("--forces", nargs="+", default=None, metavar="FORCE", help="only these forces (slugs)")
+    ni.add_argument("--workers", type=int, default=1, help="files parsed at a time (default 1)")
+    ni.add_argument("--report", default=None, help="write the data-quality report of the files read to this CSV")
+    ni.add_argument("--quiet", action="store_true", help="no progress bar")
+    na = nsub.add_parser("aggregate", help="counts from the dataset: force, district or LSOA level",
+                         description="Count crimes in the dataset with DuckDB: force x month x crime type, "
+                         "district x month x crime type, or LSOA x year x crime type; write CSV.")
+    na.add_argument("dest", help="the dataset folder written by 'victimneeds national ingest'")
+    na.add_argument("--level", required=True, choices=["force", "district", "lsoa"])
+    na.add_argument("--areas", default=None,
+                    help="for --level district: the ONS OA -> LSOA -> LAD lookup CSV (.gz), or a CSV with "
+                    "area_code and district_code")
+    na.add_argument("--out", default=None, help="CSV to write (default: standard output)")
+    na.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (default 2GB)")
+
+
+def _national(args: argparse.Namespace) -> int:
+    from victimneeds.io._report import DataFileError
+    from victimneeds.national import aggregates, ingest
+
+    if args.action == "ingest":
+        try:
+            result = ingest(args.src, args.dest, forces=args.forces, progress=not args.quiet, workers=args.workers)
+        except DataFileError as err:
+            return _fail(str(err), 1)
+        if args.report:
+            result.report.to_csv(args.report, index=False)
+        print(result.summary())
+        return 0
+    areas = args.areas
+    if areas is not None and Path(areas).is_file():
+        import pandas as pd
+
+        head = pd.read_csv(areas, nrows=0).columns
+        if {"area_code", "district_code"} <= set(head):
+            areas = pd.read_csv(areas, usecols=["area_code", "district_code"], dtype=str)
+    try:
+        table = aggregates(args.dest, args.level, areas=areas, memory_limit=args.memory_limit)
+    except (FileNotFoundError, ValueError, DataFileError) as err:
+        return _fail(str(err), 2)
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"{len(table):,} rows ({int(table['crimes'].sum()):,} crimes) written to {args.out}")
+    else:
+        table.to_csv(sys.stdout, index=False)
+    return 0
 
 
 def _public_parsers(fsub: argparse._SubParsersAction) -> None:
@@ -202,6 +273,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = err.args[0] if err.args else str(err)
             return _fail(f"cannot build the area {args.area!r}: {text}", 2)
         print(summary)
+    elif args.command == "national":
+        return _national(args)
+    elif args.command == "fetch" and args.source == "policeuk" and args.all_forces:
+        from victimneeds.io.fetch import FetchError, fetch_policeuk_archives
+
+        options = {} if args.base_url is None else {"base_url": args.base_url}
+        try:
+            paths = fetch_policeuk_archives(args.first, args.last, args.dest, timeout=args.timeout,
+                                            progress=not args.quiet, **options)
+        except FetchError as err:
+            return _fail(str(err), 2 if err.reason == "bad_request" else 1)
+        except OSError as err:
+            return _fail(f"cannot write the police.uk archives to {args.dest}: {err}", 1)
+        print(f"{len(paths)} data.police.uk archive(s), every force, in {args.dest}: "
+              + ", ".join(p.name for p in paths)
+              + f". Read them with: victimneeds national ingest {args.dest} DATASET")
     elif args.command == "fetch" and args.source == "policeuk":
         from victimneeds.io.fetch import FetchError, fetch_policeuk
 

@@ -56,6 +56,7 @@ __all__ = [
     "archives_for",
     "default_archive_dir",
     "fetch_policeuk",
+    "fetch_policeuk_archives",
 ]
 
 #: Where data.police.uk publishes its monthly bulk archives.
@@ -906,3 +907,93 @@ def _extract(
                 add("file", name, month, archive, "extracted", info.file_size, f"from {archive}.zip")
             entries[f"{force}/{month}"] = {"archive": archive, "files": files}
     return held
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole archive: every force (victimneeds fetch policeuk --all-forces)
+# --------------------------------------------------------------------------------------------------
+
+
+def fetch_policeuk_archives(
+    first: str,
+    last: str,
+    dest: str | os.PathLike | None = None,
+    *,
+    base_url: str = BASE_URL,
+    timeout: float = 60.0,
+    retries: int = 5,
+    progress: bool = True,
+) -> list[Path]:
+    """Download the data.police.uk bulk archives (every force) that cover ``first..last``, and keep them whole.
+
+    The archives are ``<base_url>YYYY-MM.zip`` (:func:`archives_for` chooses the fewest, newest first). An
+    archive already complete in ``dest`` is not downloaded again; an interrupted download is resumed. The
+    archives are not extracted: :func:`victimneeds.national.ingest` reads them as they are, file by file.
+
+    Parameters
+    ----------
+    first, last : the first and last month wanted, ``"YYYY-MM"``.
+    dest : the folder for the archives (default :func:`default_archive_dir`).
+    base_url : where the archives are published; a mirror or a ``file://`` folder works too.
+    timeout, retries : seconds to wait for the server, and attempts after a dropped connection.
+    progress : show a progress bar of each download.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The archives, newest first.
+
+    Examples
+    --------
+    >>> import io, tempfile, zipfile, pathlib
+    >>> mirror = pathlib.Path(tempfile.mkdtemp())
+    >>> with zipfile.ZipFile(mirror / "2020-02.zip", "w") as zf:
+    ...     zf.writestr("2020-02/2020-02-demo-street.csv", "Crime ID,Month\\n")
+    >>> paths = fetch_policeuk_archives("2020-01", "2020-02", mirror / "got", base_url=mirror.as_uri() + "/",
+    ...                                 progress=False)
+    >>> [p.name for p in paths]
+    ['2020-02.zip']
+    """
+    wanted = archives_for(first, last)
+    if not base_url.endswith("/"):
+        base_url += "/"
+    store = Path(dest) if dest is not None else default_archive_dir()
+    store.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for archive in wanted:
+        path = store / f"{archive}.zip"
+        url = base_url + f"{archive}.zip"
+        if path.is_file():
+            try:
+                with zipfile.ZipFile(path):
+                    paths.append(path)
+                    continue
+            except (zipfile.BadZipFile, OSError, EOFError):
+                path.unlink()  # damaged: download it again
+
+        def offline(err: object, url: str = url) -> FetchError:
+            files = ", ".join(f"{a}.zip" for a in wanted)
+            return FetchError(
+                f"This machine cannot reach {_host(url)} to download {url} ({getattr(err, 'reason', err)}). Check "
+                "the internet connection (and any proxy: urllib reads HTTPS_PROXY). If this machine has no "
+                f"internet access, download {files} by hand from https://data.police.uk/data/archive/, copy them "
+                "here and pass them (or their folder) to victimneeds.national.ingest.",
+                "offline",
+            )
+
+        part = store / f"{archive}.zip.part"
+        try:
+            _download(url, part, timeout=timeout, retries=retries, progress=progress, offline=offline)
+        except FetchError as err:
+            if err.reason == "not_published":
+                raise FetchError(
+                    f"data.police.uk has not published the archive for {archive} ({url} answered 404 Not Found); "
+                    "see https://data.police.uk/data/archive/ for the months published and choose an earlier "
+                    f"last month (it was {last}).",
+                    "not_published",
+                ) from None
+            raise
+        _check_zip(part, url)
+        os.replace(part, path)
+        paths.append(path)
+    return paths

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Iterable
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,12 +182,41 @@ def _members(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[_M
     return list(chosen.values())
 
 
+def _parsed(
+    todo: list[tuple[str, _Member, list[object]]], max_file_bytes: int, workers: int
+) -> Iterator[tuple[tuple[str, _Member, list[object]], tuple | DataFileError]]:
+    """Each file of ``todo`` with its parsed table (or the error naming it), in order, with at most ``workers``
+    files being parsed at once."""
+
+    def read(m: _Member) -> tuple | DataFileError:
+        try:
+            return _read_member(m, max_file_bytes)
+        except DataFileError as err:
+            return err
+
+    if workers <= 1:
+        for item in todo:
+            yield item, read(item[1])
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for item in todo:
+            pending.append((item, pool.submit(read, item[1])))
+            if len(pending) >= workers:
+                item0, fut = pending.popleft()
+                yield item0, fut.result()
+        while pending:
+            item0, fut = pending.popleft()
+            yield item0, fut.result()
+
+
 def ingest(
     source: str | os.PathLike | Iterable[str | os.PathLike],
     dataset_dir: str | os.PathLike,
     forces: Collection[str] | None = None,
     progress: bool = True,
     max_file_bytes: int = MAX_FILE_BYTES,
+    workers: int = 1,
 ) -> IngestResult:
     """Read a national police.uk archive into a partitioned Parquet dataset, one file at a time.
 
@@ -209,6 +240,8 @@ def ingest(
     forces : force slugs to read (e.g. ``{"leicestershire"}``); None reads every force.
     progress : show a progress bar (tqdm) of the files.
     max_file_bytes : the largest a file may be once inflated (see :func:`~victimneeds.io.read_policeuk`).
+    workers : files parsed at a time, in threads (default 1). Memory grows with it: about ``workers + 1``
+        files are held at once.
 
     Returns
     -------
@@ -278,13 +311,12 @@ def ingest(
 
     bar = tqdm(total=len(todo), desc="police.uk files", unit="file", disable=not progress, leave=False)
     try:
-        for done, (name, m, stamp) in enumerate(todo, 1):
+        for done, ((name, m, stamp), parsed) in enumerate(_parsed(todo, max_file_bytes, workers), 1):
             bar.update(1)
-            try:
-                table, file_rows, held = _read_member(m, max_file_bytes)
-            except DataFileError as err:
-                errors.append(str(err))
+            if isinstance(parsed, DataFileError):
+                errors.append(str(parsed))
                 continue
+            table, file_rows, held = parsed
             clash = sorted({owners[k] for k in held if owners.get(k, name) != name})
             if clash:
                 other = entries[clash[0]]
