@@ -8,7 +8,7 @@ crime type. :func:`aggregate_crimes` gives the same tables from one force's in-m
 See ``docs/scaling.md`` for what runs where.
 """
 
-from victimneeds.national.aggregate import LEVELS, aggregate_crimes, aggregates
+from victimneeds.national.aggregate import LEVELS, aggregate_crimes, aggregate_levels, aggregates
 from victimneeds.national.ingest import DATASET_SCHEMA, MANIFEST, IngestResult, ingest, quality_report
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "IngestResult",
     "quality_report",
     "aggregates",
+    "aggregate_levels",
     "aggregate_crimes",
     "LEVELS",
     "MANIFEST",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -25,18 +26,17 @@ _STR = pd.Series([], dtype="str").dtype
 #: Rows of the dataset once Crime IDs published in more than one row are merged as
 #: ``read_policeuk(duplicates="merge")`` merges them: the first row of each id by month, file and line is kept.
 #: Ids are first matched on a 64-bit hash, so only the few rows whose hashes repeat are sorted as text.
-_KEPT = """
-WITH t AS (SELECT *, hash(crime_id) AS h FROM {source}),
-rep AS (SELECT h FROM t GROUP BY h HAVING count(*) > 1),
-later AS (
-    SELECT source_file, source_line FROM (
-        SELECT source_file, source_line,
-               row_number() OVER (PARTITION BY crime_id ORDER BY month, source_file, source_line) AS rn
-        FROM t SEMI JOIN rep USING (h)
-    ) WHERE rn > 1
-)
-SELECT * FROM t ANTI JOIN later USING (source_file, source_line)
+_LATER = """
+CREATE TEMP TABLE later AS
+WITH t AS (SELECT crime_id, month, source_file, source_line, hash(crime_id) AS h FROM {source}),
+rep AS (SELECT h FROM t GROUP BY h HAVING count(*) > 1)
+SELECT source_file, source_line FROM (
+    SELECT source_file, source_line,
+           row_number() OVER (PARTITION BY crime_id ORDER BY month, source_file, source_line) AS rn
+    FROM t SEMI JOIN rep USING (h)
+) WHERE rn > 1
 """
+_KEPT = "CREATE TEMP VIEW kept AS SELECT * FROM {source} ANTI JOIN later USING (source_file, source_line)"
 
 _SELECT = {
     "force": "SELECT force_name AS force, month, crime_type, count(*)::BIGINT AS crimes FROM kept GROUP BY ALL",
@@ -197,16 +197,49 @@ def aggregates(
     .. [1] Raasveldt, M. and Mühleisen, H. (2019). DuckDB: an embeddable analytical database. SIGMOD '19,
        1981-1984. https://doi.org/10.1145/3299869.3320212
     """
+    return aggregate_levels(dataset_dir, [level], areas, threads=threads, memory_limit=memory_limit)[level]
+
+
+def aggregate_levels(
+    dataset_dir: str | os.PathLike,
+    levels: Sequence[Level] = ("force", "district", "lsoa"),
+    areas: pd.DataFrame | str | os.PathLike | None = None,
+    *,
+    threads: int | None = None,
+    memory_limit: str = "2GB",
+) -> dict[str, pd.DataFrame]:
+    """Several levels of :func:`aggregates` at once: the Crime IDs to merge are found once, not once a level.
+
+    Parameters
+    ----------
+    dataset_dir, areas, threads, memory_limit : as in :func:`aggregates`.
+    levels : the levels wanted (``"district"`` needs ``areas``).
+
+    Returns
+    -------
+    dict
+        The table of each level, by level name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> aggregate_levels(tempfile.mkdtemp(), ["force"])
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: ... holds no police.uk Parquet files: ingest the national archive first ...
+    """
     import duckdb
 
-    _check_level(level)
+    wanted = list(dict.fromkeys(levels))
+    for level in wanted:
+        _check_level(level)
     dataset = Path(dataset_dir)
     if not any(dataset.glob("force=*/year=*/*.parquet")):
         raise FileNotFoundError(
             f"{dataset} holds no police.uk Parquet files: ingest the national archive first "
             "(victimneeds.national.ingest or 'victimneeds national ingest SRC DEST')."
         )
-    if level == "district" and areas is None:
+    if "district" in wanted and areas is None:
         raise ValueError("level 'district' needs areas: the LSOA -> district lookup (a table or the ONS lookup file).")
     pattern = (dataset / "force=*" / "year=*" / "*.parquet").as_posix().replace("'", "''")
     source = f"read_parquet('{pattern}', hive_partitioning = true)"
@@ -215,10 +248,11 @@ def aggregates(
             config={"threads": threads or os.cpu_count() or 1, "memory_limit": memory_limit, "temp_directory": spill}
         )
         try:
-            if level == "district":
+            if "district" in wanted:
                 con.register("areas", _lookup(areas))
-            con.execute("CREATE TEMP VIEW kept AS " + _KEPT.format(source=source))
-            frame = con.execute(_SELECT[level]).df()
+            con.execute(_LATER.format(source=source))
+            con.execute(_KEPT.format(source=source))
+            frames = {name: con.execute(_SELECT[name]).df() for name in wanted}
         finally:
             con.close()
-    return _finish(frame, level)
+    return {name: _finish(frame, name) for name, frame in frames.items()}
