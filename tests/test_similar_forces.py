@@ -201,6 +201,12 @@ def test_rates_from_aggregates(profiles):
     assert out.attrs["part_years"]["year"].tolist() == [2022]
     kept = rates_from_aggregates(agg, profiles, complete_years=False)
     assert sorted(kept["year"].unique()) == [2021, 2022]
+    # data.police.uk "Falls within" names and PFA codes name the same force
+    named = rates_from_aggregates(agg.assign(force=agg["force"].replace("leicestershire", "Leicestershire Police")),
+                                  profiles)
+    assert named["force"].unique().tolist() == ["leicestershire"]
+    coded = rates_from_aggregates(agg.assign(force=agg["force"].replace("leicestershire", "E23000021")), profiles)
+    assert coded.equals(out)
 
 
 def test_plot_funnel_draws_force_group_and_limits():

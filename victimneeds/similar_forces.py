@@ -279,6 +279,13 @@ def _find(profiles: pd.DataFrame, force: str) -> int:
             hits = np.flatnonzero(profiles[col].astype(str).str.lower().eq(key).to_numpy())
             if len(hits):
                 return int(hits[0])
+    # data.police.uk "Falls within" names: "Leicestershire Police", "Avon and Somerset Constabulary", ...
+    short = key.replace(" police service", "").replace(" constabulary", "").replace(" police", "")
+    slug = {"metropolitan": "metropolitan", "city of london": "city-of-london"}.get(short, force_slug("", short))
+    if "force" in profiles:
+        hits = np.flatnonzero(profiles["force"].astype(str).str.lower().eq(slug).to_numpy())
+        if len(hits):
+            return int(hits[0])
     known = ", ".join(profiles["force"].astype(str)) if "force" in profiles else ""
     raise KeyError(f"force {force!r} is not in the profiles (give a PFA code, PFA name or police.uk name: {known})")
 
@@ -407,8 +414,9 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
     Parameters
     ----------
     aggregates : e.g. ``victimneeds.national.aggregates(dataset_dir, level="force_month_type")``: columns
-        ``force`` (data.police.uk name), ``month`` (text 'YYYY-MM' or Period), ``crime_type`` (police.uk type),
-        ``count``.
+        ``force`` (data.police.uk name such as ``avon-and-somerset``, a "Falls within" name such as "Avon and
+        Somerset Constabulary", a PFA name or a PFA code; returned as the data.police.uk name), ``month`` (text
+        'YYYY-MM' or Period), ``crime_type`` (police.uk type), ``count``.
     profiles : :func:`load_force_profiles` (gives each force's ``population``, mid-2019).
     complete_years : keep only years with all 12 months present for the force (a part year would look low).
 
@@ -444,8 +452,15 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
     out = out.rename(columns={force: "force", count: "count"})
     out = out.merge(months.reset_index().rename(columns={force: "force"}), on=["force", "year"])
     pop = profiles.set_index("force")["population"]
-    unknown = sorted(set(out["force"]) - set(pop.index))
-    out = out.loc[out["force"].isin(pop.index)].copy()
+    names = {}
+    for name in out["force"].unique():
+        try:
+            names[name] = str(profiles["force"].iloc[_find(profiles, name)])
+        except KeyError:
+            names[name] = None
+    unknown = sorted(str(n) for n, v in names.items() if v is None)
+    out["force"] = out["force"].map(names)
+    out = out.loc[out["force"].notna()].copy()
     part = out.loc[out["months"] < 12, ["force", "year", "months"]].drop_duplicates()
     if complete_years:
         out = out.loc[out["months"] == 12]
