@@ -198,7 +198,7 @@ def test_rates_from_aggregates(profiles):
     out = rates_from_aggregates(agg, profiles)
     assert out[["crime_group", "year", "count"]].values.tolist() == [["Burglary", 2021, 120], ["Violence", 2021, 120]]
     assert out.attrs["not_in_profiles"] == ["btp"]
-    assert out.attrs["part_years"]["year"].tolist() == [2022]
+    assert out.attrs["part_years"] == [("leicestershire", 2022, 1)]
     kept = rates_from_aggregates(agg, profiles, complete_years=False)
     assert sorted(kept["year"].unique()) == [2021, 2022]
     # data.police.uk "Falls within" names and PFA codes name the same force
@@ -207,6 +207,12 @@ def test_rates_from_aggregates(profiles):
     assert named["force"].unique().tolist() == ["leicestershire"]
     coded = rates_from_aggregates(agg.assign(force=agg["force"].replace("leicestershire", "E23000021")), profiles)
     assert coded.equals(out)
+    fy = rates_from_aggregates(agg, profiles, year_start_month=4, complete_years=False)
+    assert fy.groupby("year")["months"].first().to_dict() == {2020: 3, 2021: 10}  # Jan-Mar 2021; Apr 2021-Jan 2022
+    # its output goes straight into compare_with_similar (it once failed on the frame's notes)
+    two = pd.concat([out, out.assign(force="rutland-ish", count=out["count"] * 2)], ignore_index=True)
+    res = compare_with_similar(two, "leicestershire", ["rutland-ish"])
+    assert res.table["similar_value"].tolist() == pytest.approx((out["count"] * 2 / out["population"] * 1000).tolist())
 
 
 def test_plot_funnel_draws_force_group_and_limits():

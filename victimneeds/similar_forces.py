@@ -408,7 +408,7 @@ _RATE_COLUMNS = ("force", "crime_group", "year", "count", "population")
 
 def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, complete_years: bool = True,
                           month: str = "month", crime_type: str = "crime_type", count: str = "count",
-                          force: str = "force") -> pd.DataFrame:
+                          force: str = "force", year_start_month: int = 1) -> pd.DataFrame:
     """Force x month x crime type counts -> force x crime group x calendar year counts with the population.
 
     Parameters
@@ -419,14 +419,16 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
         'YYYY-MM' or Period), ``crime_type`` (police.uk type), ``count``.
     profiles : :func:`load_force_profiles` (gives each force's ``population``, mid-2019).
     complete_years : keep only years with all 12 months present for the force (a part year would look low).
+    year_start_month : 1 for calendar years; 4 for financial years April to March (``year`` is then the
+        calendar year the financial year starts in: 2021 is April 2021 to March 2022).
 
     Returns
     -------
     ``force, crime_group, year, months, count, population``; crime groups from
     :func:`victimneeds.datamodel.crime_group_for` (public police.uk data carry no domestic-abuse flag, so
     violence and sexual offences are all "Violence"). Forces not in ``profiles`` (e.g. British Transport
-    Police) are left out and named in ``.attrs["not_in_profiles"]``; dropped part years in
-    ``.attrs["part_years"]``.
+    Police) are left out and named in ``.attrs["not_in_profiles"]``; part years (dropped when
+    ``complete_years``) in ``.attrs["part_years"]`` as ``(force, year, months)``.
 
     Examples
     --------
@@ -445,7 +447,9 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
     t = aggregates[need].copy()
     t["crime_group"] = crime_group_for(t[crime_type]).astype(str).to_numpy()
     period = t[month] if isinstance(t[month].dtype, pd.PeriodDtype) else pd.PeriodIndex(t[month].astype(str), freq="M")
-    t["year"] = np.asarray(pd.PeriodIndex(period).year, dtype="int64")
+    if not 1 <= int(year_start_month) <= 12:
+        raise ValueError(f"rates_from_aggregates: year_start_month must be 1 to 12, got {year_start_month}")
+    t["year"] = np.asarray((pd.PeriodIndex(period) - (int(year_start_month) - 1)).year, dtype="int64")
     t["_month"] = pd.PeriodIndex(period).astype(str)
     months = t.groupby([force, "year"])["_month"].nunique().rename("months")
     out = t.groupby([force, "crime_group", "year"], as_index=False, observed=True)[count].sum()
@@ -468,7 +472,7 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
     out = out[["force", "crime_group", "year", "months", "count", "population"]]
     out = out.sort_values(["force", "crime_group", "year"]).reset_index(drop=True)
     out.attrs["not_in_profiles"] = unknown
-    out.attrs["part_years"] = part.reset_index(drop=True)
+    out.attrs["part_years"] = [tuple(r) for r in part.itertuples(index=False)]
     return out
 
 
@@ -581,6 +585,7 @@ def compare_with_similar(rates: pd.DataFrame, force: str, group: Sequence[str] |
     names = [g for g in names if g != force]
     keys = ["crime_group", "year"]
     data = rates[list(_RATE_COLUMNS)].copy()
+    data.attrs = {}  # the caller's notes (e.g. from rates_from_aggregates) are not carried into the tables
     data["force"] = data["force"].astype(str)
 
     own = data.loc[data["force"] == force]
@@ -642,6 +647,12 @@ def _funnel(part: pd.DataFrame, outside: set[str], overdispersion, multiplier: f
     return f, od
 
 
+def _display_names() -> dict[str, str]:
+    """data.police.uk name -> PFA name, from the shipped profiles (e.g. 'avon-and-somerset' -> 'Avon and Somerset')."""
+    profiles = load_force_profiles()
+    return dict(zip(profiles["force"], profiles["pfa_name"], strict=True))
+
+
 def _trends(data: pd.DataFrame) -> pd.DataFrame:
     from victimneeds.compare import binomial_trend
 
@@ -674,9 +685,12 @@ def plot_funnel(result: SimilarComparison, crime_group: str, year: int, ax=None,
     -------
     The matplotlib Axes.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
 
-    from victimneeds.plotting import label_points, legend_below, page_size
+    from victimneeds.plotting import label_points, legend_below, page_size, plain_log_axis
+
+    names = _display_names()
 
     f = result.funnel
     part = f.loc[(f["crime_group"] == crime_group) & (f["year"] == year)]
@@ -702,12 +716,16 @@ def plot_funnel(result: SimilarComparison, crime_group: str, year: int, ax=None,
     ax.scatter(similar["population"], similar["value"], s=30, marker="s", facecolors="none", edgecolors="C0",
                label="Similar forces", zorder=3)
     ax.scatter(mine["population"], mine["value"], s=70, marker="D", color="C1", edgecolors="black",
-               label=result.force, zorder=4)
+               label=names.get(result.force, result.force), zorder=4)
     ax.set_xscale("log")
-    ax.set_xlabel("Residents (log scale)")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.10g}"))
+    plain_log_axis(ax, "x")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.10g}"))
+    ax.set_xlabel("Residents, millions (log scale)")
     ax.set_ylabel(f"{crime_group} per 1,000 residents")
-    ax.set_title(f"{crime_group}, {year}: {result.force} among all forces")
+    ax.set_title(f"{crime_group}, {year}: {names.get(result.force, result.force)} among all forces")
     if label_group and not similar.empty:
-        label_points(ax, similar["population"].tolist(), similar["value"].tolist(), similar["force"].tolist())
+        label_points(ax, similar["population"].tolist(), similar["value"].tolist(),
+                     [names.get(f, f) for f in similar["force"]])
     legend_below(ax)
     return ax
