@@ -269,3 +269,14 @@ def test_shared_forces_files_and_quality_report_equal_the_reader(both_forces) ->
     # the Crime IDs the reader merges (PROVENANCE: 4,559 extra rows within Avon and Somerset's months)
     merged = int(report.loc[report["check"] == "duplicate_crime_id", "count"].sum())
     assert result.files["rows_kept"].sum() - merged == len(crimes)
+
+
+def test_files_of_the_same_name_in_two_folders_are_both_kept(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for month in ("2020-01", "2020-02"):
+        (src / month).mkdir(parents=True)
+        (src / month / "export.csv").write_text(HEADER + row(f"id{month}", month), encoding="utf-8")
+    result = ingest(src, tmp_path / "ds", progress=False)
+    assert result.read == ["2020-01/export.csv", "2020-02/export.csv"]
+    assert len(list((tmp_path / "ds").rglob("*.parquet"))) == 2
+    assert aggregates(tmp_path / "ds", "force")["crimes"].tolist() == [1, 1]

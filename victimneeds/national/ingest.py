@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import xxhash
 
 from victimneeds.io._report import DataFileError, Report
 from victimneeds.io.policeuk.arrow import _month_text
@@ -155,10 +156,13 @@ def _dataset_table(table: pa.Table, name: str) -> pa.Table:
     )
 
 
-def _write_partitions(dataset: Path, slug: str, name: str, table: pa.Table) -> list[str]:
+def _write_partitions(dataset: Path, slug: str, name: str, table: pa.Table, taken: Collection[str] = ()) -> list[str]:
     """Write the file's rows under ``force=<slug>/year=<YYYY>/<file>.parquet`` (one file per year its rows
-    hold, normally one); returns the paths written, relative to the dataset."""
+    hold, normally one); returns the paths written, relative to the dataset. Where another source file already
+    wrote a path (two files of the same name in different folders), the name gets a hash of the source's."""
     stem = Path(name).name.removesuffix(".gz").removesuffix(".csv")
+    if any(p.rsplit("/", 1)[-1] == f"{stem}.parquet" for p in taken):
+        stem = f"{stem}-{xxhash.xxh3_64_hexdigest(name.encode())[:8]}"
     year = pc.year(table.column("month")).to_numpy(zero_copy_only=False)
     written = []
     for y in sorted(set(year.tolist())) or [None]:
@@ -334,7 +338,8 @@ def ingest(
             slug = _partition_value(m.force or "unknown")
             out = _dataset_table(table, name)
             old = entries.pop(name, None)
-            written = _write_partitions(dataset, slug, name, out)
+            taken = [p for other in entries.values() for p in other["parquet"]]
+            written = _write_partitions(dataset, slug, name, out, taken)
             for stale in set(old["parquet"] if old else []) - set(written):
                 (dataset / stale).unlink(missing_ok=True)
             read = int(sum(r["count"] for r in file_rows if r["check"] == "rows_read"))
