@@ -155,7 +155,7 @@ def simulate(rng: np.random.Generator, planted: float, forces: int = 40) -> pd.D
 
 def test_planted_force_is_flagged_and_null_force_is_not():
     rng = np.random.default_rng(20261203)
-    reps, planted_hits, null_hits, outside = 40, 0, 0, []
+    reps, planted_hits, null_hits, outside = 30, 0, 0, []
     for _ in range(reps):
         rates = simulate(rng, planted=1.5)
         res = compare_with_similar(rates, "p", ["x1", "x2"])
@@ -277,3 +277,26 @@ def test_every_force_population_is_close_to_the_ons_pfa_table(shared_data, profi
     city = ratio.pop("E23000034")
     assert 1.0 < city < 1.15
     assert ratio.between(0.99, 1.02).all(), ratio[~ratio.between(0.99, 1.02)]
+
+
+def test_distance_properties_on_random_profiles():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.floats(min_value=-100, max_value=100, allow_nan=False)
+
+    @settings(max_examples=25)
+    @given(st.lists(st.tuples(values, values, values), min_size=3, max_size=6), st.integers(1, 10))
+    def check(rows, k):
+        t = pd.DataFrame(rows, columns=["u", "v", "w"]).assign(force=[f"f{i}" for i in range(len(rows))])
+        t["pfa_code"] = t["force"]
+        d = {f: similar_forces(t, f, k=50, measures=["u", "v", "w"], log_measures=()).set_index("force")["distance"]
+             for f in t["force"]}
+        for a in t["force"]:
+            assert a not in d[a].index and len(d[a]) == len(t) - 1
+            assert (d[a] >= 0).all() and d[a].is_monotonic_increasing
+            for b in d[a].index:
+                assert d[a][b] == pytest.approx(d[b][a], rel=1e-9, abs=1e-12)
+        assert len(similar_forces(t, "f0", k=k, measures=["u", "v", "w"], log_measures=())) == min(k, len(t) - 1)
+
+    check()
