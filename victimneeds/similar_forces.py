@@ -417,7 +417,8 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
         ``force`` (data.police.uk name such as ``avon-and-somerset``, a "Falls within" name such as "Avon and
         Somerset Constabulary", a PFA name or a PFA code; returned as the data.police.uk name), ``month`` (text
         'YYYY-MM' or Period), ``crime_type`` (police.uk type), ``count``.
-    profiles : :func:`load_force_profiles` (gives each force's ``population``, mid-2019).
+    profiles : :func:`load_force_profiles` (gives each force's ``population``, mid-2019; the same population is
+        used for every year, so a rate's change over years includes any population growth, under 1% a year).
     complete_years : keep only years with all 12 months present for the force (a part year would look low).
     year_start_month : 1 for calendar years; 4 for financial years April to March (``year`` is then the
         calendar year the financial year starts in: 2021 is April 2021 to March 2022).
@@ -571,6 +572,14 @@ def compare_with_similar(rates: pd.DataFrame, force: str, group: Sequence[str] |
     ----------
     Spiegelhalter DJ (2005). Handling over-dispersion of performance indicators. Quality and Safety in Health
     Care 14:347-351. Garwood F (1936). Fiducial limits for the Poisson distribution. Biometrika 28:437-442.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"force": list("abcd"), "crime_group": "Burglary", "year": 2021,
+    ...                   "count": [300, 150, 260, 500], "population": [100_000, 60_000, 90_000, 200_000]})
+    >>> res = compare_with_similar(r, "a", ["b", "c"])
+    >>> res.table[["value", "similar_value", "all_value"]].round(3).values.tolist()
+    [[3.0, 2.733, 2.689]]
     """
     missing = [c for c in _RATE_COLUMNS if c not in rates]
     if missing:
