@@ -46,6 +46,9 @@ def test_shipped_profiles_cover_every_force(profiles):
     assert set(MEASURES) <= set(profiles.columns)
     # the LSOA estimates of England and Wales add up to the ONS mid-2019 total (MYE5: 59,439,840)
     assert profiles["population"].sum() == 59_439_840
+    # every LSOA of England (32,844) and Wales (1,909) once; the areas add to England and Wales (MYE 5: 151,047.0106)
+    assert profiles["n_lsoas"].sum() == 32_844 + 1_909
+    assert profiles["area_sq_km"].sum() == pytest.approx(151_047.0106, abs=0.25)
     assert profiles.loc[profiles["country"] == "W", "imd_score"].isna().all()
     assert profiles.loc[profiles["country"] == "E", list(MEASURES)].notna().all().all()
     assert "LSOA" in profiles.attrs["method"]
