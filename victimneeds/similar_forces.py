@@ -18,10 +18,12 @@ and a force's similar forces are those nearest in weighted Euclidean distance.
 
 References
 ----------
-Home Office (2012). Most similar groups: methodology. Home Office Research, Development and Statistics (the
-MSG approach: socio-demographic variables related to crime, standardised, forces grouped by distance).
-HMIC (2015). Most similar groups of police forces (explanatory note): groups are refreshed from census and
-deprivation variables, standardised and compared by distance.
+Leigh A, Arnott J, Clarke G, See L (2000). Family values: grouping similar policing and crime reduction areas
+for comparative purposes. Home Office Policing and Reducing Crime Unit, Briefing Note 3/00 (areas described by
+social, economic and demographic variables related to crime and grouped by their nearest fit across them).
+Independent Office for Police Conduct (2021). Most similar force (MSF) groups - 2021: "MSF groups are determined
+by the Home Office ... based on an analysis of demographic, social and economic characteristics relating to
+crime" (https://www.policeconduct.gov.uk/publications/most-similar-force-msf-groups-2021).
 Spiegelhalter DJ (2005). Handling over-dispersion of performance indicators. Quality and Safety in Health Care
 14:347-351 (funnel limits).
 """
@@ -324,9 +326,10 @@ def similar_forces(profiles: pd.DataFrame, force: str, k: int = 7, weights: Mapp
     matter. The distance between forces i and j is ``sqrt(sum_m w_m (z_im - z_jm)^2)``; the ``k`` smallest
     (ties broken by PFA code, so the result is reproducible) are returned. The force itself is not listed.
 
-    This follows the idea of the Home Office / HMIC "most similar groups" (socio-demographic variables
-    related to crime, standardised and compared by distance); the official groups and their exact variables
-    and weights are not available here, so these groups are an open, reproducible stand-in, not the MSGs.
+    This follows the idea of the Home Office "most similar force" groups (forces compared on demographic,
+    social and economic characteristics related to crime, each area placed by its nearest fit across them);
+    the official groups and their exact variables and weights are not available here, so these groups are an
+    open, reproducible stand-in, not the official groups.
 
     Forces with a measure missing are handled so that like is compared with like: measures missing for
     ``force`` itself are dropped (a Welsh force is compared without the English IMD), and other forces missing
@@ -350,7 +353,9 @@ def similar_forces(profiles: pd.DataFrame, force: str, k: int = 7, weights: Mapp
 
     References
     ----------
-    Home Office (2012). Most similar groups: methodology. HMIC (2015). Most similar groups of police forces.
+    Leigh A, Arnott J, Clarke G, See L (2000). Family values: grouping similar policing and crime reduction areas
+    for comparative purposes. Home Office Briefing Note 3/00. Independent Office for Police Conduct (2021). Most
+    similar force (MSF) groups - 2021.
 
     Examples
     --------
