@@ -280,3 +280,44 @@ def test_files_of_the_same_name_in_two_folders_are_both_kept(tmp_path: Path) -> 
     assert result.read == ["2020-01/export.csv", "2020-02/export.csv"]
     assert len(list((tmp_path / "ds").rglob("*.parquet"))) == 2
     assert aggregates(tmp_path / "ds", "force")["crimes"].tolist() == [1, 1]
+
+
+def test_fetch_all_forces_offline_names_the_archives(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # port 9 on the loopback is closed: the same answer as a machine with no internet
+    code = cli_main(
+        [
+            "fetch",
+            "policeuk",
+            "--all-forces",
+            "--from",
+            "2019-01",
+            "--to",
+            "2022-02",
+            "--dest",
+            str(tmp_path),
+            "--base-url",
+            "http://127.0.0.1:9/",
+            "--timeout",
+            "2",
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "2022-02.zip, 2019-02.zip" in err and "victimneeds.national.ingest" in err
+    with pytest.raises(SystemExit):  # --force and --all-forces together
+        cli_main(
+            [
+                "fetch",
+                "policeuk",
+                "--all-forces",
+                "--force",
+                "x",
+                "--from",
+                "2022-01",
+                "--to",
+                "2022-02",
+                "--dest",
+                str(tmp_path),
+            ]
+        )
