@@ -232,6 +232,9 @@ def ingest(
     size and modification time), the Parquet files written and its report: a second run reads only the files
     that are new or changed (a new month, or a month police.uk revised).
 
+    Files read earlier and absent from ``source`` stay in the dataset: ``source`` may be just next month's
+    archive. To drop a force or a file, delete its Parquet files and its entry, or the dataset, and ingest again.
+
     Checks across files are left to the queries (:func:`victimneeds.national.aggregates`): Crime IDs
     published in more than one row are merged there as ``read_policeuk(duplicates="merge")`` merges them.
 
