@@ -188,6 +188,15 @@ def test_non_utf8_bytes_name_the_line(tmp_path: Path) -> None:
         read_policeuk(path, cache_dir=False)
 
 
+def test_a_short_row_that_is_not_utf8_names_the_encoding_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "2020-01", street(row("a"), row("b")))
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = b",".join(lines[2].split(b",")[:8]).replace(b"2020-01", b"2020-01\xe9")  # too few fields, Latin-1
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataFileError, match="not UTF-8.*line 3"):
+        read_policeuk(path, cache_dir=False)
+
+
 def test_malformed_month_and_unknown_type_are_counted_with_lines(tmp_path: Path) -> None:
     write(
         tmp_path,

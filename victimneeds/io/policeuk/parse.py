@@ -152,6 +152,13 @@ def _parse_csv(member: _Member, raw: bytes, required: Sequence[str], what: str) 
         raise DataFileError(f"{member.label} is empty (0 rows and no header); expected {what}.")
     header = read_header(raw)
     check_columns(header, required, member.label, what)
+    try:  # before parsing: pyarrow's bad-row handler cannot report a short row that is not UTF-8 either
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataFileError(
+            f"{member.label} is not UTF-8 text: {describe_lines(first_bad_utf8_lines(raw))} hold bytes that are "
+            "not UTF-8. police.uk files are UTF-8; the file may have been re-saved in another encoding."
+        ) from None
     skipped: list[tuple[int, str]] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
