@@ -41,6 +41,7 @@ _SUBMODULES = (
     "html_report",
     "audit",
     "similar_forces",
+    "national",
     "sections",
     "testbed",
     "build",

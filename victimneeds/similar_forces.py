@@ -446,6 +446,8 @@ def rates_from_aggregates(aggregates: pd.DataFrame, profiles: pd.DataFrame, comp
     """
     from victimneeds.datamodel import crime_group_for
 
+    if count not in aggregates and count == "count" and "crimes" in aggregates:
+        count = "crimes"  # as victimneeds.national.aggregates names it
     need = [force, month, crime_type, count]
     missing = [c for c in need if c not in aggregates]
     if missing:
