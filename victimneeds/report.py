@@ -592,26 +592,6 @@ WORD_TABLE_MAX_COLUMNS = 9
 WORD_NOTE_COLUMNS = ("method", "statistic", "confidence", "source", "interval_basis", "note", "notes")
 
 
-def word_view(table: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
-    """The part of a published table that fits a Word page whole, and notes to print under it.
-
-    Columns saying how rows were made (:data:`WORD_NOTE_COLUMNS`) become notes (their value, when it is the same
-    on every row). Returns ``(None, notes)`` when the rest is too big for a page (more than
-    :data:`WORD_TABLE_MAX_ROWS` rows or :data:`WORD_TABLE_MAX_COLUMNS` columns): the Word draft then shows a
-    summary of it (:func:`victimneeds.word_report.page_table`).
-    """
-    notes = []
-    drop = [c for c in table.columns if str(c) in WORD_NOTE_COLUMNS]
-    for column in drop:
-        values = table[column].dropna().astype(str).unique()
-        if len(values) == 1:
-            notes.append(f"{str(column).replace('_', ' ').capitalize()}: {values[0]}.")
-    view = table.drop(columns=drop)
-    if len(view) > WORD_TABLE_MAX_ROWS or len(view.columns) > WORD_TABLE_MAX_COLUMNS:
-        return None, notes
-    return view, notes
-
-
 def write_word(
     out_dir: str | Path,
     path: str | Path,
