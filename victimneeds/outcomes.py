@@ -223,11 +223,15 @@ class Attrition:
         """Crime months flagged as maturing (share still open above the threshold)."""
         return self.cohorts.loc[self.cohorts["maturing"], "month"].astype(str).tolist()
 
+    def positive_counts(self) -> tuple[int, int]:
+        """(crimes with a positive outcome, crimes with an outcome) over the whole table."""
+        pos = self.table.groupby("outcome_group", observed=True)["crimes"].sum()
+        return int(pos[[g for g in self.positive if g in pos.index]].sum()), int(pos.sum())
+
     def summary(self) -> str:
         """A few sentences for a policy officer."""
-        pos = self.table.groupby("outcome_group", observed=True)["crimes"].sum()
-        total = pos.sum()
-        share = 100 * pos[[g for g in self.positive if g in pos.index]].sum() / total if total else np.nan
+        positive, total = self.positive_counts()
+        share = 100 * positive / total if total else np.nan
         mat = self.maturing_months
         lines = [
             f"Attrition: {self.counts['used']:,} crimes with a police.uk outcome "

@@ -104,6 +104,21 @@ def unidentifiable_groups(crimes: pd.DataFrame) -> list[str]:
     return [group for group, flag in FLAGGED_GROUPS.items() if not flagged(flag) and not present(group)]
 
 
+def not_available_sentence(groups: list[str], what: str = "") -> str:
+    """The sentence a section writes for crime groups its data cannot identify ('' when there are none).
+
+    Examples
+    --------
+    >>> not_available_sentence(["Domestic abuse", "Hate crime"], "recorded ")[:52]
+    'Not available: recorded Domestic abuse, Hate crime. '
+    """
+    if not groups:
+        return ""
+    return (f"Not available: {what}{', '.join(groups)}. These crime data (police.uk) carry no domestic-abuse or "
+            "sexual-offence flag, so those crimes are counted inside Violence and Other; supply a force extract "
+            "with the flags to count them.")
+
+
 def crimes_by_year(data: AreaData) -> pd.DataFrame:
     """Recorded crimes and incidents by financial year and crime group, complete years only (wide).
 
