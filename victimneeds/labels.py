@@ -340,7 +340,8 @@ def compact(table: pd.DataFrame) -> pd.DataFrame:
     """Merge each estimate with its interval limits into one column, "12.3 (11.0 to 13.5)", to fit a page.
 
     Works on raw column names (``value``/``lowercl``/``uppercl``, ``x``/``x_lower``/``x_upper``) and on the
-    labels :func:`humanise` gives them. Values are used as they are (format them first).
+    labels :func:`humanise` gives them, and any column followed by a lower and an upper limit column (a second
+    pair of limits for the same estimate becomes a range column). Values are used as they are (format them first).
 
     Examples
     --------
@@ -385,7 +386,49 @@ def compact(table: pd.DataFrame) -> pd.DataFrame:
         merged = t.apply(join, axis=1) if len(t) else pd.Series([], dtype=object)
         t = t.drop(columns=[estimate, low, up])
         t.insert(min(position, len(t.columns)), new, merged)
-    return t
+    return _merge_adjacent_limits(t)
+
+
+def _merge_adjacent_limits(shown: pd.DataFrame) -> pd.DataFrame:
+    """Lower and upper limit columns left beside an estimate (``X``, ``X: lower 95% limit``, ``Lower 95% limit``)
+    merged into it, "12 (10 to 14)"; a second pair of limits for the same estimate becomes a range column."""
+    columns = [str(c) for c in shown.columns]
+    out: dict[str, pd.Series] = {}
+    i = 0
+    estimate: str | None = None
+    while i < len(columns):
+        name = columns[i]
+        low = columns[i + 1] if i + 1 < len(columns) else ""
+        up = columns[i + 2] if i + 2 < len(columns) else ""
+        is_limit = re.search(r"\blower\b", low, re.I) and re.search(r"\bupper\b", up, re.I)
+        if is_limit and not re.search(r"\b(lower|upper)\b", name, re.I):
+            level = re.search(r"(\d+(\.\d+)?%)", low)
+            level_text = level.group(1) if level else "95%"
+            out[f"{name} ({level_text} interval)"] = _join(shown[name], shown[low], shown[up])
+            estimate = name
+            i += 3
+            continue
+        if estimate and re.search(r"\blower\b", name, re.I) and re.search(r"\bupper\b", low, re.I):
+            level = re.search(r"(\d+(\.\d+)?%)", name)
+            out[f"{level.group(1) if level else ''} interval".strip().capitalize()] = _join(None, shown[name],
+                                                                                             shown[low])
+            i += 2
+            continue
+        out[name] = shown[name]
+        estimate = None
+        i += 1
+    return pd.DataFrame(out, index=shown.index)
+
+
+def _join(estimate: pd.Series | None, low: pd.Series, up: pd.Series) -> pd.Series:
+    def one(a: object, b: object, c: object) -> str:
+        a, b, c = ("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in (a, b, c))
+        if not b or not c or "[c]" in (b, c):
+            return a
+        return f"{a} ({b} to {c})" if estimate is not None else f"{b} to {c}"
+
+    first = estimate if estimate is not None else pd.Series([""] * len(low), index=low.index)
+    return pd.Series([one(a, b, c) for a, b, c in zip(first, low, up, strict=True)], index=low.index, dtype=object)
 
 
 _PAIR = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*[:=]\s*([^,;)\]]+)")

@@ -297,7 +297,7 @@ def page_table(table: pd.DataFrame, record: TableRecord, place_names: Mapping[st
     how = ""
     if total_rows > max_rows:
         raw, how = _fewer_rows(raw, record)
-    shown = _merge_intervals(labels.compact(labels.humanise(raw, place_names, record.units)))
+    shown = labels.compact(labels.humanise(raw, place_names, record.units))
     shown = shown.rename(columns=_value_labels(shown.columns, record.units))
     # a column empty on every row shown (no warnings, say) says nothing on the page; the workbook keeps it
     empty = [c for c in shown.columns if not shown[c].astype(str).str.strip().any()]
@@ -327,48 +327,6 @@ def _fewer_rows(raw: pd.DataFrame, record: TableRecord) -> tuple[pd.DataFrame, s
         label = label[:1].lower() + label[1:] if not label[:2].isupper() else label
         return raw.loc[order.index[:SUMMARY_ROWS]], f"the {SUMMARY_ROWS} largest by {label}"
     return raw.head(SUMMARY_ROWS), f"the first {SUMMARY_ROWS}"
-
-
-def _merge_intervals(shown: pd.DataFrame) -> pd.DataFrame:
-    """Lower and upper limit columns left beside an estimate (``X``, ``X: lower 95% limit``, ``Lower 95% limit``)
-    merged into it, "12 (10 to 14)"; a second pair of limits for the same estimate becomes a range column."""
-    columns = [str(c) for c in shown.columns]
-    out: dict[str, pd.Series] = {}
-    i = 0
-    estimate: str | None = None
-    while i < len(columns):
-        name = columns[i]
-        low = columns[i + 1] if i + 1 < len(columns) else ""
-        up = columns[i + 2] if i + 2 < len(columns) else ""
-        is_limit = re.search(r"\blower\b", low, re.I) and re.search(r"\bupper\b", up, re.I)
-        if is_limit and not re.search(r"\b(lower|upper)\b", name, re.I):
-            level = re.search(r"(\d+(\.\d+)?%)", low)
-            level_text = level.group(1) if level else "95%"
-            out[f"{name} ({level_text} interval)"] = _join(shown[name], shown[low], shown[up])
-            estimate = name
-            i += 3
-            continue
-        if estimate and re.search(r"\blower\b", name, re.I) and re.search(r"\bupper\b", low, re.I):
-            level = re.search(r"(\d+(\.\d+)?%)", name)
-            out[f"{level.group(1) if level else ''} interval".strip().capitalize()] = _join(None, shown[name],
-                                                                                             shown[low])
-            i += 2
-            continue
-        out[name] = shown[name]
-        estimate = None
-        i += 1
-    return pd.DataFrame(out, index=shown.index)
-
-
-def _join(estimate: pd.Series | None, low: pd.Series, up: pd.Series) -> pd.Series:
-    def one(a: object, b: object, c: object) -> str:
-        a, b, c = ("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in (a, b, c))
-        if not b or not c or "[c]" in (b, c):
-            return a
-        return f"{a} ({b} to {c})" if estimate is not None else f"{b} to {c}"
-
-    first = estimate if estimate is not None else pd.Series([""] * len(low), index=low.index)
-    return pd.Series([one(a, b, c) for a, b, c in zip(first, low, up, strict=True)], index=low.index, dtype=object)
 
 
 _VALUE_WORDS = re.compile(r"\bper\b|%|ratio|\brate\b|share|index|£|GBP|change|points|difference", re.I)
