@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate
 from scipy import stats as sps
 from scipy.stats import mstats
 from statsmodels.stats import rates as sm_rates
@@ -288,7 +289,8 @@ def test_funnel_normal_with_overdispersion_by_hand():
     assert mult.loc[0, "upper"] == pytest.approx(0.2 + Z95 * 2 * 0.04)
     add = vs.Overdispersion("additive", phi=3.0, tau2=0.01, n_units=10, winsor=0.1, p_value=0.0)
     lim = vs.funnel_limits(0.2, [100], levels=[0.95], overdispersion=add)
-    assert lim.loc[0, "upper"] == pytest.approx(0.2 + Z95 * math.sqrt(0.0016 + 0.01))
+    # tau2 estimated from 10 units: Student t with 8 degrees of freedom
+    assert lim.loc[0, "upper"] == pytest.approx(0.2 + sps.t.ppf(0.975, 8) * math.sqrt(0.0016 + 0.01))
     assert lim.loc[0, "lower"] == 0  # clipped at zero
     # tau2 kept on its own scale when the limits are in percentages
     pct = vs.funnel_limits(20, [100], levels=[0.95], overdispersion=add, multiplier=100)
@@ -321,7 +323,31 @@ def test_winsorising_matches_scipy():
     )
     ref = np.asarray(mstats.winsorize(z, limits=(0.1, 0.1)))
     od = vs.estimate_overdispersion(z, np.ones_like(z), winsor=0.1)
-    assert od.phi == pytest.approx(np.mean(ref**2))
+    # the consistency factor E[W^2] of a standard normal winsorised at 10% a tail, by numerical integration
+    q = sps.norm.isf(0.1)
+    c = integrate.quad(lambda t: t**2 * sps.norm.pdf(t), -q, q)[0] + 2 * 0.1 * q**2
+    assert od.phi == pytest.approx(np.mean(ref**2) / c)
+
+
+def test_winsorised_phi_is_one_for_units_in_control():
+    # uncorrected, the mean of squared winsorised z-scores is about 0.68 for in-control units, which made
+    # limits too narrow and flagged over-dispersed units too often
+    z = np.random.default_rng(4).normal(size=20000)
+    assert vs.estimate_overdispersion(z, np.ones_like(z)).phi == pytest.approx(1.0, abs=0.03)
+
+
+def test_estimated_overdispersion_uses_student_t_quantiles():
+    # Higgins, Thompson & Spiegelhalter (2009): with tau2 estimated from I units, t with I - 2 df
+    od = vs.Overdispersion("additive", 2.0, 0.002, 20, 0.1, 0.0)
+    lim = vs.funnel_limits(0.3, [100], levels=[0.998], overdispersion=od)
+    half = sps.t.ppf(0.999, 18) * np.sqrt(0.3 * 0.7 / 100 + 0.002)
+    assert lim["upper"].iloc[0] == pytest.approx(0.3 + half)
+    mult = vs.Overdispersion("multiplicative", 2.0, 0.0, 20, 0.1, 0.0)
+    lim = vs.funnel_limits(0.3, [100], levels=[0.95], overdispersion=mult)
+    assert lim["upper"].iloc[0] == pytest.approx(0.3 + sps.t.ppf(0.975, 19) * np.sqrt(2 * 0.3 * 0.7 / 100))
+    # a phi given as a number has no units behind it: the normal quantile
+    lim = vs.funnel_limits(0.3, [100], levels=[0.95], overdispersion=2.0)
+    assert lim["upper"].iloc[0] == pytest.approx(0.3 + sps.norm.ppf(0.975) * np.sqrt(2 * 0.3 * 0.7 / 100))
 
 
 def test_dersimonian_laird_by_hand():

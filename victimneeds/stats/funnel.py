@@ -75,6 +75,25 @@ def _winsorise(z: np.ndarray, fraction: float) -> np.ndarray:
     return np.clip(z, order[k], order[len(z) - 1 - k])
 
 
+def winsorised_second_moment(fraction: float) -> float:
+    """E[W^2] for W a standard normal winsorised at ``fraction`` in each tail.
+
+    With q the upper ``fraction`` point of N(0, 1), E[W^2] = (1 - 2 fraction) - 2 q phi(q) + 2 fraction q^2. Dividing
+    the mean of squared winsorised z-scores by it gives phi = 1 when the units are in control, as the
+    consistency factor of a winsorised variance does (Dixon & Tukey 1968); without it phi is biased down (0.68
+    at 10% winsorising) and over-dispersed units are flagged too often.
+
+    >>> round(winsorised_second_moment(0.1), 4)
+    0.6787
+    >>> winsorised_second_moment(0.0)
+    1.0
+    """
+    if fraction <= 0:
+        return 1.0
+    q = float(_st.norm.isf(fraction))
+    return float((1 - 2 * fraction) - 2 * q * _st.norm.pdf(q) + 2 * fraction * q**2)
+
+
 def estimate_overdispersion(
     z: np.typing.ArrayLike,
     s: np.typing.ArrayLike,
@@ -84,7 +103,8 @@ def estimate_overdispersion(
 ) -> Overdispersion:
     """Over-dispersion factor phi and the DerSimonian-Laird tau-squared, after winsorising the z-scores.
 
-    phi = (1/I) sum z_i^2 over winsorised z-scores. For the additive model,
+    phi = (1/I) sum z_i^2 / c over winsorised z-scores, where c = :func:`winsorised_second_moment` of the share
+    actually winsorised makes phi unbiased for in-control units. For the additive model,
     tau2 = max(0, (I phi - (I - 1)) / (sum w_i - sum w_i^2 / sum w_i)), with w_i = 1 / s_i^2.
 
     Parameters
@@ -99,7 +119,8 @@ def estimate_overdispersion(
     ----------
     Spiegelhalter DJ (2005). Handling over-dispersion of performance indicators. Quality and Safety in
     Health Care 14:347-351. DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled
-    Clinical Trials 7:177-188.
+    Clinical Trials 7:177-188. Dixon WJ, Tukey JW (1968). Approximate behavior of the distribution of
+    Winsorized t (trimming/Winsorization 2). Technometrics 10:83-98.
 
     Examples
     --------
@@ -117,7 +138,7 @@ def estimate_overdispersion(
             "estimate_overdispersion: need at least two units with a denominator to estimate over-dispersion"
         )
     zw = _winsorise(z, winsor)
-    phi = float(np.mean(zw**2))
+    phi = float(np.mean(zw**2)) / winsorised_second_moment(np.floor(winsor * units) / units)
     w = 1 / s**2
     tau2 = max(0.0, (units * phi - (units - 1)) / (w.sum() - (w**2).sum() / w.sum()))
     p = float(_st.chi2.sf(units * phi, units - 1))
@@ -162,6 +183,22 @@ def _exact_limit(kind: str, target: float, n: np.ndarray, prob: float, multiplie
     return np.maximum(y, 0.0)
 
 
+def _overdispersed_quantile(level: float, od: Overdispersion) -> float:
+    """The two-sided quantile for limits widened by an estimated over-dispersion.
+
+    phi (or tau2) is estimated from the same I units, so the standardised distance of a unit is closer to
+    Student's t than to the normal: t with I - 1 degrees of freedom for the multiplicative model (z / sqrt(phi),
+    phi a mean of I squared z-scores) and I - 2 for the additive one, as in the random-effects prediction
+    interval of Higgins, Thompson & Spiegelhalter (2009). Without this the 99.8% limits of 20 units with
+    over-dispersed data flagged 0.35% of in-control units (bench/calibration.py). A phi given as a number
+    (``n_units`` 0) keeps the normal quantile.
+    """
+    df = od.n_units - (1 if od.method == "multiplicative" else 2)
+    if od.n_units <= 0 or df < 1:
+        return _z(level)
+    return float(_st.t.ppf((1 + level) / 2, df))
+
+
 def funnel_limits(
     target: float,
     denominators: np.typing.ArrayLike,
@@ -176,8 +213,9 @@ def funnel_limits(
     quantiles: the binomial for proportions (denominator = number of cases), and the Poisson for ratios
     (denominator = expected count, target usually 1) and rates (denominator = population). With
     over-dispersion they use the normal approximation (no continuity correction):
-    target +/- z sqrt(phi) s(n) (multiplicative) or target +/- z sqrt(s(n)^2 + tau2) (additive), where
-    s(n) is the standard error under the target.
+    target +/- q sqrt(phi) s(n) (multiplicative) or target +/- q sqrt(s(n)^2 + tau2) (additive), where
+    s(n) is the standard error under the target and q the Student t quantile with I - 1 (multiplicative) or
+    I - 2 (additive) degrees of freedom when phi was estimated from I units (the normal quantile otherwise).
 
     The interpolation spreads the probability of each count r over (r - 1, r], so exact limits sit about
     half a case below a symmetric interval, and at very small denominators (n p (1 - p) below about 2, or
@@ -204,7 +242,8 @@ def funnel_limits(
     ----------
     Spiegelhalter DJ (2005). Funnel plots for comparing institutional performance. Statistics in Medicine
     24:1185-1202. Spiegelhalter DJ (2005). Handling over-dispersion of performance indicators. Quality and
-    Safety in Health Care 14:347-351.
+    Safety in Health Care 14:347-351. Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of
+    random-effects meta-analysis. JRSS A 172:137-159.
 
     Examples
     --------
@@ -231,7 +270,7 @@ def funnel_limits(
             if overdispersion is not None:
                 method += f"; {overdispersion.describe()}"
         else:
-            z = _z(level)
+            z = _overdispersed_quantile(level, overdispersion)
             s = _null_se(kind, target, n, multiplier)
             if overdispersion.method == "multiplicative":
                 half = z * np.sqrt(overdispersion.phi) * s
