@@ -271,10 +271,16 @@ def test_needs_assessment_and_consent(identified: pd.DataFrame) -> None:
     not_assessed = identified[~identified["needs_assessment_done"]]
     assert not_assessed[["need_identified", "consent_to_refer"]].isna().all().all()
     assert assessed[["need_identified", "consent_to_refer"]].notna().all().all()
-    # Every police referral had consent; a few consents never became referrals (lost referrals).
+    # Every police referral had consent. Consent is the victim's choice, separate from the officer's referral:
+    # some victims with a need decline, and some who consent are not referred (the leak the Code measures).
     assert identified.loc[identified["referred"], "consent_to_refer"].all()
-    lost = identified["consent_to_refer"].fillna(False) & ~identified["referred"]
-    assert 0.01 < lost.sum() / identified["consent_to_refer"].sum() < 0.06
+    need = assessed["need_identified"].astype(bool)
+    consent = assessed["consent_to_refer"].astype(bool)
+    assert 0.05 < (need & ~consent).sum() / need.sum() < 0.30
+    eligible = assessed[need & consent]
+    assert 0.1 < 1 - eligible["referred"].mean() < 0.45
+    # few victims with no need found are referred ("refers others who need nothing")
+    assert 0.02 < (assessed["referred"] & ~need).sum() / assessed["referred"].sum() < 0.15
 
 
 def test_outcomes(area: dm.AreaData) -> None:
@@ -384,28 +390,37 @@ def _mh_odds_ratio(frame: pd.DataFrame, exposed: pd.Series, strata: list[str]) -
     return float(StratifiedTable(tables).oddsratio_pooled)
 
 
+def _eligible(crimes: pd.DataFrame) -> pd.DataFrame:
+    """The Victims' Code denominator: victims with a need found who consented to referral."""
+    return crimes[crimes["need_identified"].fillna(False) & crimes["consent_to_refer"].fillna(False)]
+
+
 def test_planted_under_referring_district(identified: pd.DataFrame) -> None:
+    # The effect is planted on the officer's decision to refer a consenting victim with a need, so it is
+    # measured on that denominator; lost referrals (3%) pull the observed odds ratio slightly towards 1.
     effect = ds.EXAMPLE_EFFECTS["under_referring_district"]
-    rates = identified.groupby("district")["referred"].mean()
+    eligible = _eligible(identified)
+    rates = eligible.groupby("district")["referred"].mean()
     others = rates.drop(effect["district_code"])
     assert rates.idxmin() == effect["district_code"]
-    assert 0.4 < rates[effect["district_code"]] / others.mean() < 0.7  # about half
-    assert others.max() / others.min() < 1.15
+    assert identified.groupby("district")["referred"].mean().idxmin() == effect["district_code"]
+    assert others.max() / others.min() < 1.1
     # Within every crime group, not just overall.
-    by_group = identified.groupby(["crime_group", "district"], observed=True)["referred"].mean().unstack()
+    by_group = eligible.groupby(["crime_group", "district"], observed=True)["referred"].mean().unstack()
     ratio = by_group[effect["district_code"]] / by_group.drop(columns=effect["district_code"]).mean(axis=1)
-    assert (ratio < 0.8).all()
-    odds = _mh_odds_ratio(identified, identified["district"] == effect["district_code"], ["crime_group"])
+    assert (ratio < 0.95).all()
+    odds = _mh_odds_ratio(eligible, eligible["district"] == effect["district_code"], ["crime_group"])
     assert odds == pytest.approx(effect["odds_ratio"], abs=0.08)
 
 
 def test_planted_less_referred_group(identified: pd.DataFrame) -> None:
     effect = ds.EXAMPLE_EFFECTS["less_referred_group"]
-    older = identified[effect["column"]].isin(effect["values"])
-    known = identified[identified["victim_age_band"] != "Unknown"]
+    eligible = _eligible(identified)
+    older = eligible[effect["column"]].isin(effect["values"])
+    known = eligible[eligible["victim_age_band"] != "Unknown"]
     rates = known.groupby(older[known.index])["referred"].mean()
-    assert rates[True] < 0.75 * rates[False]
-    odds = _mh_odds_ratio(identified, older, ["crime_group", "district"])
+    assert rates[True] < 0.92 * rates[False]
+    odds = _mh_odds_ratio(eligible, older, ["crime_group", "district"])
     assert odds == pytest.approx(effect["odds_ratio"], abs=0.1)
 
 
@@ -461,6 +476,7 @@ def test_survey(area: dm.AreaData) -> None:
 def test_planted_effects_hold_for_another_seed() -> None:
     other = ds.load_example(7)
     police = other.referrals.loc[other.referrals["source"] == "Police", "crime_id"]
-    crimes = other.crimes[other.crimes["victim_identified"]]
-    rates = crimes.assign(referred=crimes["crime_id"].isin(police)).groupby("district_code")["referred"].mean()
-    assert 0.4 < rates[HARROWDALE] / rates.drop(HARROWDALE).mean() < 0.7
+    crimes = _eligible(other.crimes[other.crimes["victim_identified"]])
+    crimes = crimes.assign(referred=crimes["crime_id"].isin(police))
+    odds = _mh_odds_ratio(crimes, crimes["district_code"] == HARROWDALE, ["crime_group"])
+    assert odds == pytest.approx(ds.EXAMPLE_EFFECTS["under_referring_district"]["odds_ratio"], abs=0.08)

@@ -243,31 +243,32 @@ def test_referral_ratios_tiny():
 def test_referral_ratios_find_harrowdale(example):
     names = dict(zip(example.districts["district_code"], example.districts["district_name"], strict=True))
     code = EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
-    # The example area plants its referral gap in the officer's decision, which it also records as the
-    # victim's consent; so the gap shows over all assessed victims (the wider denominator) ...
-    r = R.referral_ratios(example.crimes, example.referrals, names=names, denominator="assessed")
+    # The example area plants its referral gap in the officer's decision to refer a consenting victim with a
+    # need, so it shows on the Victims' Code denominator ...
+    r = R.referral_ratios(example.crimes, example.referrals, names=names)
     row = r.table.set_index("district_code").loc[code]
     assert row["flag"] == "below 99.8%"
-    assert row["uppercl"] < 0.75
+    assert row["uppercl"] < 0.9
+    assert "Victims' Code denominator" in r.table.attrs["note"]
     low = r.outliers()
     low = low[low["ratio"] < 1]
     assert low["district_code"].tolist() == [code]
     assert low["finding"].iloc[0].startswith("Harrowdale referred")
     # Allowing for over-dispersion, Harrowdale is still the one district below the limits.
-    od = R.referral_ratios(example.crimes, example.referrals, overdispersion=True, names=names, denominator="assessed")
+    od = R.referral_ratios(example.crimes, example.referrals, overdispersion=True, names=names)
     pd.testing.assert_frame_equal(od.table, r.with_overdispersion("additive").table)
     below = od.table[od.table["flag"].str.startswith("below")]
     assert below["district_code"].tolist() == [code]
-    assert od.overdispersion is not None and od.overdispersion.phi > 1
     ax = r.plot()
     assert len(ax.collections) == 2  # within and outside the limits
     plt.close(ax.figure)
-    # ... and, on the Victims' Code denominator, as victims declining: Harrowdale declines most, and its
-    # consenting victims are referred as often as anyone's.
-    code_r = R.referral_ratios(example.crimes, example.referrals, names=names).table.set_index("district_code")
-    share = code_r["declined"] / (code_r["declined"] + code_r["victims"])
-    assert share.idxmax() == code and code_r.loc[code, "lowercl"] < 1 < code_r.loc[code, "uppercl"]
-    assert "Victims' Code denominator" in code_r.attrs["note"]
+    # ... and over all assessed victims (the wider denominator, a secondary table).
+    wide = R.referral_ratios(example.crimes, example.referrals, names=names, denominator="assessed")
+    assert wide.table.set_index("district_code").loc[code, "uppercl"] < 1
+    # Declining is the victim's choice, not planted by district: shares alike across districts.
+    t = r.table.set_index("district_code").drop("Not recorded", errors="ignore")
+    share = t["declined"] / (t["declined"] + t["victims"])
+    assert share.max() / share.min() < 1.15
 
 
 def test_no_effect_flags_at_expected_rate():
@@ -388,9 +389,10 @@ def test_glm_finds_planted_effects(example_models):
     # The Code model carries the wider model as its secondary table, and the declined shares.
     pd.testing.assert_frame_equal(code.wider, m.table)
     dec = code.declined.set_index(["covariate", "level"])
-    for band in EXAMPLE_EFFECTS["less_referred_group"]["values"]:
-        assert dec.loc[("victim_age_band", band), "lowercl"] > dec.loc[("All", "All"), "uppercl"]
-    t = m.table.set_index(["covariate", "level"])
+    assert 0.05 < dec.loc[("All", "All"), "value"] / 100 < 0.3  # victims with a need who declined referral
+    # The effects are planted on the Code's step (the officer's decision for a consenting victim with a need);
+    # lost referrals (3% of decisions) pull the observed odds ratios slightly towards 1.
+    t = code.table.set_index(["covariate", "level"])
     eff = EXAMPLE_EFFECTS["less_referred_group"]
     for band in eff["values"]:
         row = t.loc[("victim_age_band", band)]
@@ -398,9 +400,10 @@ def test_glm_finds_planted_effects(example_models):
         assert row["lower"] < eff["odds_ratio"] < row["upper"] or abs(row["odds_ratio"] - eff["odds_ratio"]) < 0.05
     district = t.loc[("district_code", EXAMPLE_EFFECTS["under_referring_district"]["district_code"])]
     assert abs(district["odds_ratio"] - EXAMPLE_EFFECTS["under_referring_district"]["odds_ratio"]) < 0.05
-    # Other age bands show no effect once adjusted.
-    for band in ("35-44", "45-54"):
-        assert t.loc[("victim_age_band", band), "lower"] < 1 < t.loc[("victim_age_band", band), "upper"]
+    # Over all assessed victims the same effects are diluted towards 1.
+    wide = m.table.set_index(["covariate", "level"])
+    harrowdale = ("district_code", EXAMPLE_EFFECTS["under_referring_district"]["district_code"])
+    assert t.loc[harrowdale, "odds_ratio"] < wide.loc[harrowdale, "odds_ratio"] < 1
     assert any("victim_disability" in n for n in m.notes)
     ax = m.plot(covariates=["victim_age_band"])
     assert len(ax.get_yticklabels()) == len(t.loc["victim_age_band"])
@@ -465,11 +468,11 @@ def test_assessment_accuracy_example(example):
     a = R.assessment_accuracy(example.crimes, example.referrals)
     t = a.table[a.table["district_code"] != "Not recorded"].set_index("district_code")
     code = EXAMPLE_EFFECTS["under_referring_district"]["district_code"]
-    # The example area's unreferred victims with a need mostly declined (it records the officer's decision
-    # as consent): they are not missed, and Harrowdale, where most decline, has the most declining.
-    assert t["declined_referral"].sum() > 10 * t["missed"].sum()
-    assert (t["declined_referral"] / t["with_need"]).idxmax() == code
-    assert t.loc[code, "missed_rate"] < 10
+    # Victims with a need who declined are counted apart, not as missed; among those who consented,
+    # Harrowdale's officers miss the most (the planted under-referral).
+    assert t["declined_referral"].sum() > 0 and t["missed"].sum() > 0
+    assert t["missed_rate"].idxmax() == code
+    assert (t["declined_referral"] / t["with_need"]).max() / (t["declined_referral"] / t["with_need"]).min() < 1.2
 
 
 def test_gaps_found_on_example(example, example_models):
@@ -489,10 +492,11 @@ def test_gaps_found_on_example(example, example_models):
             names=names,
         )
     older = {"Victim's age band: 65-74", "Victim's age band: 75+"}
-    # On the Code denominator the example's planted gaps are victims declining, reported as such, not failures.
-    declining = gaps[gaps["gap"].str.startswith("Group declines")]
-    assert {"District: Harrowdale", *older} <= set(declining["who"])
-    assert not gaps["gap"].str.startswith("Group less likely").any()
+    # On the Code denominator the adjusted model finds exactly the planted groups less likely to be referred,
+    # and no group "declines" more (declining is not planted by group).
+    less_code = gaps[gaps["gap"].str.startswith("Group less likely")]
+    assert {"District: Harrowdale", *older} == set(less_code["who"])
+    assert not gaps["gap"].str.startswith("Group declines").any()
     assert EXAMPLE_EFFECTS["slow_first_contact"]["service"] in gaps["who"].tolist()
     # Over all assessed victims: the adjusted model finds Harrowdale and older victims less likely to be referred.
     less = wider[wider["gap"].str.startswith("Group less likely")]

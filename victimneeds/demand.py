@@ -71,8 +71,8 @@ def reference(name: str) -> pd.DataFrame:
     Parameters
     ----------
     name : ``"csew_prevalence"``: Crime Survey for England and Wales prevalence in the last year, and the
-        share of victims who told the police, by crime group, sex and age band (figures quoted in
-        ``shared/DOMAIN.md``). Columns ``measure, crime_group, sex, age_band, prevalence, lower, upper,
+        share of victims who told the police, by crime group, sex and age band (ONS releases, cited row by row
+        in the ``source`` column). Columns ``measure, crime_group, sex, age_band, prevalence, lower, upper,
         interval_basis, survey_year, source, note``; prevalences are proportions (0.069 = 6.9%).
 
     Where the source gives no interval, ``lower`` and ``upper`` are an assumed +/-20% and

@@ -45,8 +45,8 @@ What the example holds
     are NA where the right did not apply (rights 8 and 11 unless a suspect was charged; every right for ASB,
     which the Code does not cover).
 
-Calibration (figures from ``shared/DOMAIN.md``, scaled by population)
-----------------------------------------------------------------------
+Calibration (figures reported in published PCC needs assessments, scaled by population)
+-----------------------------------------------------------------------------------------
 * Crime volume: "about 86,500 crimes ... a year" for an area of about 1.1 million people, so 78.6 crimes per
   1,000 residents a year on average over the six years; ASB at 12,000 incidents a year per 1.1 million (half of
   the "24,000 non-crime incidents (incl. ASB)").
@@ -57,8 +57,12 @@ Calibration (figures from ``shared/DOMAIN.md``, scaled by population)
 * Flags: domestic abuse on about 16.5% of crimes, sexual offences about 3%, hate about 2%. Domestic abuse
   victims are about 76% female (CSEW, year ending March 2022: 6.9% of women and 3.0% of men), sexual-offence
   victims about 86% female (CSEW year ending March 2020: 2.9% of women, 0.7% of men).
-* Referral: "Only about 20% of victims were referred into one force's advice line": the police referral model's
-  intercept is solved so that 20% of crimes with an identified victim become police referrals. Self-referrals
+* Referral, on the Victims' Code path: the officer's assessment finds a need (by crime group, 18% to 68% of
+  assessed victims), the victim consents to referral or declines (85% of those with a need consent, 25% of
+  those without), and the officer refers consenting victims, mostly those with a need (odds 0.08 for no need
+  found: "the IVNA ... refers others who need nothing"); 3% of referrals are lost on the way. "Only about 20%
+  of victims were referred into one force's advice line": the referral model's intercept is solved so that 20%
+  of crimes with an identified victim become police referrals. Self-referrals
   are about 3.5% and partner referrals about 5% of all referrals ("self-referrals 1.4%-5% of contacts";
   "93% of referrals from police").
 * Support: "22% enhanced support, 73% basic support ..., 1% could not be contacted, 4% no response": about 1%
@@ -72,10 +76,12 @@ Calibration (figures from ``shared/DOMAIN.md``, scaled by population)
 
 Planted effects (also in :data:`EXAMPLE_EFFECTS`)
 -------------------------------------------------
-(a) **Under-referring district.** Officers in Harrowdale (``X09000004``) refer victims with odds 0.42 times
-    those elsewhere, for the same crime group and victim: about half the referral rate of the other districts.
-(b) **Less-referred victim group.** Victims aged 65-74 and 75+ are referred with odds 0.6 times younger
-    victims', for the same crime group and district.
+(a) **Under-referring district.** Officers in Harrowdale (``X09000004``) refer consenting victims with a
+    need with odds 0.42 times those elsewhere, for the same crime group and victim (on the Victims' Code
+    denominator, a referral rate about a fifth lower, because most such victims are referred). Lost referrals
+    pull the odds ratio seen in the referrals table slightly towards 1 (about 0.45).
+(b) **Less-referred victim group.** Victims aged 65-74 and 75+ with a need who consent are referred with odds
+    0.6 times younger victims', for the same crime group and district.
 (c) **Funding that does not follow need.** Northmoor City (``X09000001``) has the most deprivation and the
     most victims per resident, but the ASB and practical-support services serve only the four other districts,
     so the city gets far less funding per victim: about 40-45% of the other districts' average when a shared
@@ -85,7 +91,8 @@ Planted effects (also in :data:`EXAMPLE_EFFECTS`)
 (e) **Missing voice.** The survey has no responses from victims of sexual violence.
 (f) **Onward referrals fail at busy times.** Onward referrals to a specialist service are accepted 90% of the time,
     but only 60% in that service's busiest months (its top quarter by onward referrals received); the column
-    ``referrals.onward_accepted`` records it ("onward referrals fail at times of high demand", DOMAIN.md).
+    ``referrals.onward_accepted`` records it ("onward referrals fail at times of high demand", as published
+    needs assessments report).
 
 Examples
 --------
@@ -122,18 +129,21 @@ from victimneeds.datasets.calibration import (  # noqa: F401
     _LOCKDOWN,
     _LOCKDOWN_STRENGTH,
     _LOW_REFERRAL_OR,
+    _NO_NEED_REFERRAL_OR,
     _OLDER_BANDS,
     _OLDER_OR,
     _OUTCOME_MONTHS,
     _OUTCOME_PROFILES,
     _OUTCOMES,
     _P_ASSESSED,
+    _P_CONSENT_IF_NEED,
+    _P_CONSENT_NO_NEED,
     _P_DA,
     _P_DA_IF_SEXUAL,
     _P_FEMALE,
     _P_HATE,
     _P_IDENTIFIED,
-    _P_NEED_IF_NOT_REFERRED,
+    _P_NEED,
     _P_REFERRAL_LOST,
     _P_REPEAT,
     _P_SEX_UNKNOWN,

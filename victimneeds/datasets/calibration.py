@@ -33,7 +33,8 @@ _OLDER_BANDS = ("65-74", "75+")
 _SLOW_SERVICE = "Northmoor ISVA Service"
 _SLOW_MEDIAN_WD = 5.0
 
-#: The published figures the example is calibrated to (shared/DOMAIN.md), and the targets derived from them.
+#: The published figures the example is calibrated to (from PCC victims' needs assessments and service reports
+#: of one area or another, collected for this project), and the targets derived from them.
 EXAMPLE_CALIBRATION: dict[str, Any] = {
     "crimes_per_1000_per_year": 86_500 / 1_100,
     "asb_per_1000_per_year": 12_000 / 1_100,
@@ -48,13 +49,13 @@ EXAMPLE_CALIBRATION: dict[str, Any] = {
     "sexual_offence_share_of_crime": 0.029,
     "hate_share_of_crime": 0.02,
     "sources": {
-        "crimes_per_1000_per_year": "DOMAIN.md: about 86,500 crimes a year in an area of about 1.1m people",
-        "asb_per_1000_per_year": "DOMAIN.md: 24,000 non-crime incidents (incl. ASB) a year; ASB taken as half",
-        "police_referral_share_of_identified_victims": "DOMAIN.md: only about 20% of victims were referred",
-        "self_referral_share": "DOMAIN.md: self-referrals 1.4%-5% of contacts",
-        "partner_referral_share": "DOMAIN.md: 93% of referrals from police in another area",
-        "enhanced_support_share": "DOMAIN.md: 22% enhanced, 73% basic, 1% not contactable, 4% no response",
-        "budget_per_resident_gbp": "DOMAIN.md: a total victims budget of GBP 1.1m a year (area of ~1.1m)",
+        "crimes_per_1000_per_year": "PCC needs assessment: about 86,500 crimes a year in an area of about 1.1m people",
+        "asb_per_1000_per_year": "PCC needs assessment: 24,000 non-crime incidents (incl. ASB) a year; ASB taken as half",
+        "police_referral_share_of_identified_victims": "PCC needs assessment: only about 20% of victims were referred",
+        "self_referral_share": "PCC needs assessment: self-referrals 1.4%-5% of contacts",
+        "partner_referral_share": "PCC needs assessment: 93% of referrals from police in another area",
+        "enhanced_support_share": "PCC needs assessment: 22% enhanced, 73% basic, 1% not contactable, 4% no response",
+        "budget_per_resident_gbp": "PCC needs assessment: a total victims budget of GBP 1.1m a year (area of ~1.1m)",
     },
 }
 
@@ -64,8 +65,8 @@ EXAMPLE_EFFECTS: dict[str, dict[str, Any]] = {
         "district_code": _DISTRICTS[_UNDER_REFERRING][0],
         "district_name": _DISTRICTS[_UNDER_REFERRING][1],
         "odds_ratio": _LOW_REFERRAL_OR,
-        "description": "Officers in Harrowdale refer victims to the victim service with odds 0.42 times "
-        "those elsewhere, for the same crime group and victim: about half the referral rate.",
+        "description": "Officers in Harrowdale refer consenting victims with a need to the victim service with "
+        "odds 0.42 times those elsewhere, for the same crime group and victim.",
     },
     "less_referred_group": {
         "column": "victim_age_band",
@@ -159,7 +160,14 @@ _ETHNICITY_UNKNOWN = 0.07
 _P_REPEAT = np.array([0.30, 0.12, 0.20, 0.12, 0.08, 0.08, 0.25, 0.08])
 # Police referral log odds by crime group (before the intercept solved to give 20%).
 _REFER_LOGIT = np.array([1.5, 1.6, 1.1, 0.0, 0.5, 0.6, -0.6, -0.9])
-_P_NEED_IF_NOT_REFERRED = np.array([0.35, 0.40, 0.30, 0.20, 0.20, 0.20, 0.15, 0.10])
+# The officer's needs assessment, by crime group: the share of assessed victims with a need found.
+_P_NEED = np.array([0.64, 0.68, 0.56, 0.35, 0.41, 0.42, 0.24, 0.18])
+# The victim's consent to referral, with a need found and without.
+_P_CONSENT_IF_NEED = 0.85
+_P_CONSENT_NO_NEED = 0.25
+# Odds of referral for a consenting victim with no need found, against one with a need ("refers others who
+# need nothing").
+_NO_NEED_REFERRAL_OR = 0.08
 _P_ASSESSED = 0.85
 _P_REFERRAL_LOST = 0.03
 

@@ -21,18 +21,21 @@ from victimneeds.datasets.calibration import (
     _LOCKDOWN,
     _LOCKDOWN_STRENGTH,
     _LOW_REFERRAL_OR,
+    _NO_NEED_REFERRAL_OR,
     _OLDER_BANDS,
     _OLDER_OR,
     _OUTCOME_MONTHS,
     _OUTCOME_PROFILES,
     _OUTCOMES,
     _P_ASSESSED,
+    _P_CONSENT_IF_NEED,
+    _P_CONSENT_NO_NEED,
     _P_DA,
     _P_DA_IF_SEXUAL,
     _P_FEMALE,
     _P_HATE,
     _P_IDENTIFIED,
-    _P_NEED_IF_NOT_REFERRED,
+    _P_NEED,
     _P_REFERRAL_LOST,
     _P_REPEAT,
     _P_SEX_UNKNOWN,
@@ -146,14 +149,19 @@ def _make_crimes(
         + np.log(_LOW_REFERRAL_OR) * (feat["district"][a] == _UNDER_REFERRING)
         + np.log(_OLDER_OR) * older
     )
+    # The Victims' Code path: the assessment finds a need (or not), the victim consents to referral (or
+    # declines), and the officer refers consenting victims, mostly those with a need. The planted effects (a
+    # district that under-refers, older victims referred less) act on that last step, so they show on the
+    # Code's denominator (victims with a need who consented) and are not explained by consent.
+    need = assessed & (rng.random(n) < _P_NEED[g])
+    consent = assessed & (rng.random(n) < np.where(need, _P_CONSENT_IF_NEED, _P_CONSENT_NO_NEED))
+    x = x + np.log(_NO_NEED_REFERRAL_OR) * ~need
     # Intercept solved so that, after lost referrals, 20% of crimes with an identified victim are referred.
     target = EXAMPLE_CALIBRATION["police_referral_share_of_identified_victims"] * identified.sum()
-    alpha = _solve_intercept(x[assessed], target / (1 - _P_REFERRAL_LOST))
-    wants = assessed & (rng.random(n) < _expit(alpha + x))
+    alpha = _solve_intercept(x[consent], target / (1 - _P_REFERRAL_LOST))
+    wants = consent & (rng.random(n) < _expit(alpha + x))
     lost = wants & (rng.random(n) < _P_REFERRAL_LOST)
     referred = wants & ~lost
-    consent = wants
-    need = np.where(referred | lost, rng.random(n) < 0.88, rng.random(n) < _P_NEED_IF_NOT_REFERRED[g])
 
     outcome, outcome_month = _crime_outcomes(rng, t, g, m, n_m)
     no_location = rng.random(n) < 0.003

@@ -91,7 +91,7 @@ def load_example(seed: int = 2024) -> dm.AreaData:
 
     References
     ----------
-    The magnitudes are calibrated to the published figures collected in ``shared/DOMAIN.md``: Crime Survey for
+    The magnitudes are calibrated to published figures: Crime Survey for
     England and Wales (ONS, years ending March 2020 and 2022) for the sex of domestic-abuse and sexual-offence
     victims; SafeLives (2024) for IDVA caseloads; MHCLG (2019) *English Indices of Deprivation 2019* for the IMD
     decile cut points; data.police.uk street-level crime for the crime-type mix and outcome wording.
