@@ -4,6 +4,7 @@ example area found by the method meant to find each."""
 
 from __future__ import annotations
 
+import types
 import warnings
 
 import matplotlib
@@ -813,3 +814,21 @@ def test_referral_outcomes_feed_the_comparison_engine():
 def _pathway_refs(refs: pd.DataFrame) -> pd.DataFrame:
     return refs.assign(contact_attempted=True, contact_made=True, support_accepted=True, support_level="Basic",
                        onward_referral="None", closed_date=pd.NaT)
+
+
+def test_slow_first_contact_uses_the_family_rule():
+    # A large service two points below the overall share has an upper 95% limit below it (the old rule flagged
+    # it); a difference that small is not a gap. A service 20 points below with a clear p-value is.
+    table = pd.DataFrame(
+        {
+            "service": ["Hub", "Small", "Slow"],
+            "within_2_days": [65.0, 70.0, 47.0],
+            "within_2_days_lower": [64.0, 60.0, 42.0],
+            "within_2_days_upper": [66.0, 79.0, 52.0],
+            "median_days": [1.0, 1.0, 3.0],
+        }
+    )
+    times = types.SimpleNamespace(table=table, overall={"within_2_days": 67.0}, by=["service"])
+    gaps = R.gaps_found(times=times)
+    assert gaps["who"].tolist() == ["Slow"]
+    assert "Benjamini-Hochberg across 3 services" in gaps["evidence"].iloc[0]

@@ -52,8 +52,10 @@ def gaps_found(
       level's share declining against all other victims with a need (chi-square test), the family being
       every level except crime groups; reported, when also at least ``min_points`` percentage points above
       the rest, as a finding about how support is offered, not as a failure of Right 4;
-    * slow first contact (``times``): services whose share first contacted within ``code_days`` working days
-      has an upper 95% limit below ``code_target`` % (default: the share for all referrals together).
+    * slow first contact (``times``): each service's share first contacted within ``code_days`` working days
+      against ``code_target`` % (default: the share for all referrals together), by a z-test on the share's
+      Kaplan-Meier standard error, the family being every service; reported when also at least
+      ``min_points`` percentage points below the target.
 
     Parameters
     ----------
@@ -64,7 +66,8 @@ def gaps_found(
     code_days, code_target : see ``times`` above.
     names : district code -> name, used to name districts in the model's findings.
     fdr : the false discovery rate for Benjamini-Hochberg across each family (0.05 by default).
-    min_points : the smallest difference in the share declining (percentage points) worth reporting.
+    min_points : the smallest difference (percentage points) worth reporting, in the share declining and in
+        the share first contacted on time.
 
     Returns
     -------
@@ -166,7 +169,15 @@ def gaps_found(
         col = f"within_{code_days}_days"
         if col in times.table.columns:
             target = times.overall.get(col, np.nan) if code_target is None else code_target
-            slow = times.table[times.table[f"{col}_upper"] < target]
+            tt = times.table
+            # each service's Kaplan-Meier share against the target: a z-test on the share's standard error
+            # (from its 95% limits), the family being every service; the same rule as the other families,
+            # and at least min_points percentage points slower
+            se = (tt[f"{col}_upper"] - tt[f"{col}_lower"]).to_numpy(dtype=float) / (2 * _st.norm.ppf(0.975))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zc = (tt[col].to_numpy(dtype=float) - target) / se
+            pc = np.where(np.isfinite(zc), 2 * _st.norm.sf(np.abs(zc)), np.nan)
+            slow = tt[rule(pc) & (target - tt[col].to_numpy(dtype=float) >= min_points)]
             for r in slow.to_dict("records"):
                 who = ", ".join(str(r[c]) for c in times.by) or "All referrals"
                 rows.append(
@@ -174,7 +185,8 @@ def gaps_found(
                         "gap": "Slow first contact",
                         "who": who,
                         "evidence": f"{r[col]:.0f}% first contacted within {code_days} working days "
-                        f"(against {target:.0f}%); median {r['median_days']:.0f} working days",
+                        f"(against {target:.0f}%); median {r['median_days']:.0f} working days; significant after "
+                        f"Benjamini-Hochberg across {len(tt)} services",
                         "measure": r[col],
                         "lower": r[f"{col}_lower"],
                         "upper": r[f"{col}_upper"],
