@@ -471,3 +471,50 @@ def test_right4_timeliness_control_chart_flags_a_four_month_fall():
     assert {"2024-01", "2024-02", "2024-03", "2024-04"} <= set(flagged)
     below = chart.findings[chart.findings["direction"] == "below"]
     assert set(below["start"]) <= {"2024-01", "2024-02", "2024-03", "2024-04"}
+
+
+def test_findings_apply_the_family_rule():
+    import types
+
+    # Six groups' trends: one with p = 0.03 alone is not a finding across six (Benjamini-Hochberg); p = 0.0001 is.
+    trend = pd.DataFrame(
+        {
+            "crime_group": list("ABCDEF"),
+            "odds_ratio_per_year": [0.9, 1.0, 1.0, 1.0, 1.0, 0.7],
+            "p_value": [0.03, 0.6, 0.7, 0.8, 0.9, 0.0001],
+            "finding": ["evidence of a falling trend"] + ["no evidence of a trend"] * 4
+            + ["evidence of a falling trend"],
+        }
+    )
+    f = voice.findings(trend=types.SimpleNamespace(trend=trend, by=["crime_group"])).set_index("topic")
+    assert f.loc["Trend in satisfaction", "finding"] == "F: evidence of a falling trend."
+    # A district beyond the 95% limit only is not a finding; beyond 99.8% it is.
+    table = pd.DataFrame(
+        {
+            "district_name": ["North", "South", "East"],
+            "flag": ["above 95%", "below 99.8%", "within 95%"],
+            "finding": ["possibly higher than the area average (beyond the 95% limit only)",
+                        "lower than the area average (beyond the 99.8% limit)", "no evidence of a difference"],
+        }
+    )
+    f = voice.findings(funnel=types.SimpleNamespace(table=table, label="district_name")).set_index("topic")
+    assert f.loc["Districts", "finding"] == "South: lower than the area average (beyond the 99.8% limit)."
+    # Victims' Code rights: twelve rights met 70% of the time, two points apart, are no finding; one at 50% is.
+    rights = pd.DataFrame(
+        {
+            "right": range(1, 13),
+            "right_text": [f"Right {k}" for k in range(1, 13)],
+            "source": "victim survey",
+            "value": [70.0, 68.0, 72.0, 69.0, 71.0, 70.0, 70.0, 68.0, 72.0, 70.0, 69.0, 71.0],
+            "lowercl": 66.0,
+            "uppercl": 74.0,
+            "effective_n": 600.0,
+        }
+    )
+    code = types.SimpleNamespace(table=rights, gap=pd.DataFrame())
+    text = voice.findings(compliance=code).set_index("topic").loc["Victims' Code", "finding"]
+    assert text.startswith("No right is reported as met less often")
+    code.table = rights.assign(value=np.where(rights["right"] == 6, 50.0, rights["value"]))
+    text = voice.findings(compliance=code).set_index("topic").loc["Victims' Code", "finding"]
+    assert text.startswith("Rights victims report as met less often than the others: right 6 (right 6) 50%")
+    assert text.count("right ") == 2  # only right 6 (and its own text)
