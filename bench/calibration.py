@@ -24,7 +24,7 @@ The generators (all small numpy draws, seeded):
 * *incomes*: lognormal values (Gini 2 Phi(sigma / sqrt 2) - 1, Theil sigma^2 / 2; Cowell 2011).
 
 Control charts use the monthly binomial generator and the exact nominal rates of bench/calibration_compare.py;
-the inequality study is the short form of bench/calibration_inequality.py (bootstrap-t, as the pack runs it).
+the inequality study is the short form of bench/calibration_inequality.py (Pareto-tail bootstrap-t as the pack runs it).
 
 Each rate in the table is a share of data sets (for per-unit flags: of units) with its Monte Carlo standard
 error in brackets. "n" is the number of data sets with no effect + with the effect planted.
@@ -449,7 +449,7 @@ def study_inequality(rng: np.random.Generator, reps: int) -> list[Row]:
         for k, v in truth.items():
             hit[k] += _covers(out.loc[k, "lowercl"], out.loc[k, "uppercl"], v)
     return [
-        Row("equity.inequality (60 units, lognormal 1)", f"95% bootstrap-t interval of the {k} index", "95%",
+        Row("equity.inequality (60 units, lognormal 1)", f"95% Pareto-tail bootstrap-t interval, {k} index", "95%",
             coverage=(hit[k], reps), datasets=f"{reps}")
         for k in truth
     ]
