@@ -9,7 +9,8 @@ prints the geometric mean over series of MAE relative to seasonal naive (each se
 horizons 1-12), the mean MASE, and the share of held-out months inside the 80% and 95% intervals (pooled), with
 the run time. Forecasters (:data:`FORECASTERS`): each candidate alone with its own intervals, ``auto`` and
 equal-weight combinations (with intervals from their rank-averaged sample paths, calibrated on each training
-window's own backtest when it has 3 origins), and two peers from statsforecast (AutoETS and AutoARIMA, season 12,
+window's own backtest: the variance and correlation of its standardised h-step errors, pooled over series), and two
+peers from statsforecast (AutoETS and AutoARIMA, season 12,
 :func:`statsforecast_peers`) when that package is installed (the optional ``bench`` extra; skipped, with a
 message, when it is not, or with ``--no-peers``). Naive (the last value repeated) is among the candidates.
 ``yearly_coverage_80/95`` is the share of 12-month totals (series x origin) inside the year-ahead range of
@@ -56,9 +57,6 @@ FORECASTERS = {
         method="combination", combination=("snaive", "naive", "sarimax")
     ),
     "combination ets+sarimax+naive": dict(method="combination", combination=("ets", "sarimax", "naive")),
-    # calibration allowed with fewer backtest origins (the library default needs 3 for every series)
-    "combination default, calibrated from 1 origin": dict(method="combination", _min_origins=1),
-    "combination default, calibrated from 2 origins": dict(method="combination", _min_origins=2),
     # the Theta method alone and as a member (a candidate improvement, not the default)
     "theta": dict(method="theta", origins=0),
     "combination snaive+naive+sarimax+theta": dict(
@@ -70,18 +68,11 @@ _COMBO = F.COMBINATION
 
 def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> F.ForecastResult:
     kw = dict(kw)
-    min_origins = kw.pop("_min_origins", None)
     if kw.get("method") == "combination":
         # only the members' backtests matter for a combination's forecast and calibration (seeded, so the
         # forecast is the same as with every candidate backtested, only faster)
         kw.setdefault("methods", tuple(kw.get("combination", _COMBO)))
-    saved = F._CALIBRATE_MIN_ORIGINS
-    try:
-        if min_origins is not None:
-            F._CALIBRATE_MIN_ORIGINS = min_origins
-        return F.forecast(train, horizon=H, keys=keys, n_jobs=jobs, **kw)
-    finally:
-        F._CALIBRATE_MIN_ORIGINS = saved
+    return F.forecast(train, horizon=H, keys=keys, n_jobs=jobs, **kw)
 
 
 def monthly(force: str, level: str = "force") -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The seasonal-level member, pooled seasonal profiles and the conformal calibration of yearly totals.
+"""The seasonal-level member, pooled seasonal profiles and the calibration of yearly totals on the backtest.
 
 Known answers: a profile recovered from series whose seasonal pattern is planted; interval widths of a local
 level model against the formula for its h-step variance; held-out yearly totals covered at about the nominal
@@ -91,10 +91,10 @@ def test_default_combination_includes_the_seasonal_level():
     assert F.COMBINATION == ("snaive", "naive", "sarimax", "seasonal_level")
 
 
-def test_conformal_yearly_totals_cover_at_the_nominal_rate(monkeypatch):
+def test_calibrated_yearly_totals_cover_at_the_nominal_rate(monkeypatch):
     """Stationary AR(1) log-rates: the naive method's random-walk paths make 12-month totals far too wide
-    (about every held-out total inside the '80%' range). The conformal factor from the backtest windows'
-    totals (pooled over series) brings held-out coverage to about 80% and 95%; without it coverage is ~100%."""
+    (about every held-out total inside the '80%' range). The covariance of the backtest windows' h-step errors
+    (pooled over series) brings held-out coverage to about 80% and 95%; without it coverage is ~100%."""
     monkeypatch.setattr(F, "N_PATHS", 300)
     rng = np.random.default_rng(1)
     n, k = 48, 60

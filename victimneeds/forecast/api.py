@@ -16,12 +16,12 @@ from matplotlib.axes import Axes
 
 from victimneeds.forecast.backtest import (
     _calibrate,
-    _conformal_factor,
+    _error_model,
     _series,
+    _total_factor,
     _widen,
 )
 from victimneeds.forecast.helpers import (
-    _CALIBRATE_MIN_ORIGINS,
     _METHOD_NAMES,
     AUTO_METHODS,
     COMBINATION,
@@ -44,14 +44,17 @@ def _block_totals(
     block: pd.Series,
     what: str,
     total_calibration: Mapping[float, float] | None = None,
+    backtest_errors: Mapping | None = None,
 ) -> pd.DataFrame:
     """Totals of a forecast table per series and block of months, limits from the sample paths when given.
 
     ``t`` is a forecast table (keys, ``month``, ``mean``, limits, ``method``); optional columns ``_factor``
     and ``_add`` (a scenario) scale and shift each month of every path after calibration, as the scenario
-    did to the monthly table. With ``total_calibration`` (level -> factor), a level's limits come from the
-    uncalibrated paths' totals, their spread around the median total scaled by the factor on the log(1 + total)
-    scale (the conformal calibration of totals, :func:`forecast`); other levels use ``calibration``.
+    did to the monthly table. With ``backtest_errors`` (the backtest's covariance of h-step errors,
+    :func:`~victimneeds.forecast.backtest._error_model`), the limits come from the uncalibrated paths' totals,
+    their spread around the median total on the log(1 + total) scale scaled by the block's own factor
+    (:func:`~victimneeds.forecast.backtest._total_factor`); else with ``total_calibration`` (level -> factor)
+    by that factor; other levels use ``calibration``.
     """
     total_calibration = dict(total_calibration or {})
     keys = list(keys)
@@ -83,15 +86,24 @@ def _block_totals(
             side, tag = c.split("_", 1)
             lv = float(tag.replace("_", ".")) / 100
             q = 0.5 - lv / 2 if side == "lower" else 0.5 + lv / 2
-            if lv in total_calibration:
+            f = None
+            if backtest_errors:
+                f = _total_factor(backtest_errors, sel, part["_pos"].to_numpy(), lv)
+            elif lv in total_calibration:
+                f = total_calibration[lv]
+            if f is not None:
                 totals = np.log1p(np.clip((sel * factor + add).sum(axis=1), 0, None))
                 med = float(np.median(totals))
-                out.loc[i, c] = float(np.expm1(med + total_calibration[lv] * (np.quantile(totals, q) - med)))
+                out.loc[i, c] = float(np.expm1(med + f * (np.quantile(totals, q) - med)))
             else:
                 totals = (_widen(sel, calibration.get(lv, 1.0)) * factor + add).sum(axis=1)
                 out.loc[i, c] = float(np.quantile(totals, q))
         out.loc[i, "interval"] = f"quantiles of {len(sel)} simulated {what} totals" + (
-            " (totals calibrated on the backtest)" if total_calibration else " (calibrated)" if calibration else ""
+            " (totals calibrated on the backtest)"
+            if backtest_errors or total_calibration
+            else " (calibrated)"
+            if calibration
+            else ""
         )
     return out
 
@@ -117,11 +129,18 @@ class ForecastResult:
         :data:`N_PATHS` paths x horizon months, counts), from which the monthly intervals come and
         :meth:`yearly` takes the distribution of totals; None for a result built by hand. Stored as the
         models gave them (before calibration).
-    calibration : interval level -> the factor applied to the half-widths of that level's intervals on the
-        log(1 + y) scale (:func:`forecast` with ``calibrate``); empty when not calibrated.
-    total_calibration : interval level -> the factor applied to the spread of the paths' totals (log scale)
-        in :meth:`yearly` and :meth:`financial_years`: the split-conformal quantile of the backtest windows'
-        totals (:func:`forecast` with ``calibrate``); empty when not calibrated.
+    calibration : interval level -> the mean over the first 12 horizons of the factor applied to the
+        half-widths of that level's monthly intervals on the log(1 + y) scale (each horizon has its own, from
+        :attr:`backtest_errors`; :func:`forecast` with ``calibrate``); empty when not calibrated.
+    total_calibration : interval level -> the median over series of the factor applied to the spread of the
+        first 12 months' path totals (log scale) in :meth:`yearly` (each series and block of months gets its own
+        factor from :attr:`backtest_errors`); empty when not calibrated. A result built by hand may give factors
+        here and no :attr:`backtest_errors`: they then apply to every block.
+    backtest_errors : the covariance of the standardised h-step errors of the backtest windows, pooled over
+        series (``v``: variance ratio per horizon, ``r``: correlation per lag, ``up``, ``down``: ratios per side,
+        ``windows``; ``levels``: level -> the same with errors measured by that level's interval), which set the
+        monthly factors and from which :meth:`yearly` and :meth:`financial_years` scale each block's spread of
+        path totals (:func:`forecast` with ``calibrate``); None when not calibrated.
     """
 
     table: pd.DataFrame
@@ -135,6 +154,7 @@ class ForecastResult:
     paths: dict[tuple, np.ndarray] | None = None
     calibration: dict[float, float] = field(default_factory=dict)
     total_calibration: dict[float, float] = field(default_factory=dict)
+    backtest_errors: dict | None = None
 
     def summary(self) -> str:
         """Text summary: methods chosen and backtest accuracy."""
@@ -207,7 +227,9 @@ class ForecastResult:
         return self._totals(t, financial_year(t["month"]).set_axis(t.index), "financial-year")
 
     def _totals(self, t: pd.DataFrame, block: pd.Series, what: str) -> pd.DataFrame:
-        return _block_totals(t, self.keys, self.paths, self.calibration, block, what, self.total_calibration)
+        return _block_totals(
+            t, self.keys, self.paths, self.calibration, block, what, self.total_calibration, self.backtest_errors
+        )
 
     def plot(self, key: object | None = None, ax: Axes | None = None, title: str | None = None,
              history_months: int | None = 36) -> Axes:
@@ -314,19 +336,19 @@ def forecast(
         is that of the total of the series agreeing on them (e.g. ``["crime_group"]`` with keys
         ``["district_code", "crime_group"]``: a crime group's profile from all districts together, far less
         noisy than one district's). None (default): every series uses its own profile.
-    calibrate : when the backtest ran with its full ``origins`` (at least 3) for every series long enough
-        to have a backtest, widen or narrow each level's intervals (of all series) by a split-conformal factor
-        pooled over the series (the share of backtest months, lockdown months excepted, that intervals of
-        that width would have held; see ``ForecastResult.calibration`` and ``notes``). Backtest windows that
-        are few, or fall in 2020-21, are not used. Separately, yearly and financial-year ranges are calibrated
-        from the totals of the backtest windows (every window of at least 6 recorded months, pooled over series,
-        at least 20): the spread of the sample paths' totals on the log scale is scaled by the split-conformal
-        factor (``ForecastResult.total_calibration``), because months' errors are more alike than the models'
-        paths assume at some levels and less at others. Checked on held-out origins in
-        ``bench/forecast_pooled.py`` (factors from windows known before each origin): at district x crime type
-        the 80% yearly ranges of the default held 80% and 89% of true totals (Leicestershire, Avon and
-        Somerset), against 96% and 95% uncalibrated; at force x crime type (14 series, too few windows to
-        calibrate within the shorter training spans of the evaluation) they held 84-100%.
+    calibrate : calibrate intervals and yearly ranges on the backtest (whenever it ran for some series).
+        Every month of every backtest window of the forecaster actually used (short windows at the end of a
+        series and gappy ones too; lockdown months left out) gives a standardised error: its distance from the
+        sample paths' median in the paths' standard deviations, on the log(1 + y) scale. Pooled over series,
+        their variance per horizon and side of the median (errors measured by each level's interval) scales
+        the lower and upper half-widths of the monthly intervals at that horizon (a series with no backtest
+        takes the pooled factors), and their variance and correlation per lag give the variance
+        of a block's log total, to which the spread of the sample paths' totals is scaled in ``yearly()`` and
+        ``financial_years()`` (``ForecastResult.backtest_errors``); both with a Student t allowance for few
+        windows. No minimum number of windows is needed, so a force's 14 crime types with one backtest window
+        each are calibrated too (before, totals needed 20 windows and monthly intervals 3 origins per series).
+        Checked on held-out origins (``bench/forecast_origins.py``, 4 rolling origins, factors from the
+        training window only): see the module notes for the coverage measured.
 
     Returns
     -------
@@ -469,26 +491,30 @@ def forecast(
             )
         )
     table = pd.DataFrame(rows)
-    tested = [r[3]["calibration_origins"] for r in results if r[3]["calibration_origins"] > 0]
-    enough = bool(tested) and min(tested) >= _CALIBRATE_MIN_ORIGINS
-    cal = _calibrate(table, [r[3]["calibration"] for r in results], lv) if calibrate and enough else {}
-    table = table.drop(columns="_median")
+    # the covariance of the backtest's standardised h-step errors, pooled over series, calibrates both the
+    # monthly intervals (per horizon) and the ranges of totals (per block of months, in yearly())
+    windows = [w for r in results for w in r[3]["window_z"]]
+    errors = _error_model([w[None] for w in windows]) if calibrate else None
+    if errors is not None:
+        by_level = {level: _error_model([w[level] for w in windows]) for level in lv}
+        errors["levels"] = {level: m for level, m in by_level.items() if m is not None}
+    cal: dict[float, float] = _calibrate(table, errors, lv) if errors is not None else {}
+    table = table.drop(columns=["_median", "_h"])
     tcal: dict[float, float] = {}
-    if calibrate:
+    if errors is not None:
+        first = np.arange(min(horizon, 12))
         for level in lv:
-            pooled = np.concatenate([np.atleast_1d(r[3]["total_calibration"][level]) for r in results])
-            f = _conformal_factor(pooled, level, 0.25, 10.0)
-            if f is not None:
-                tcal[level] = f
-    if tcal:
+            tcal[level] = float(
+                np.median(
+                    [_total_factor(errors, np.asarray(p, dtype=float)[:, first], first, level) for p in paths.values()]
+                )
+            )
         notes.append(
-            "yearly ranges calibrated on the backtest's totals (conformal, pooled over series): spread of the "
-            "path totals on the log scale " + ", ".join(f"{round(100 * k):g}% x{v:.2f}" for k, v in tcal.items())
-        )
-    if cal:
-        notes.append(
-            "intervals calibrated on the backtest (conformal, pooled over series): half-widths on the log scale "
+            f"intervals calibrated on the backtest ({errors['windows']} windows, pooled over series, lockdown months "
+            "left out): half-widths of monthly intervals on the log scale by horizon (mean factor over 12 months "
             + ", ".join(f"{round(100 * k):g}% x{v:.2f}" for k, v in cal.items())
+            + "); yearly ranges from the covariance of the h-step errors (median factor on the spread of the first "
+            "12 months' path totals " + ", ".join(f"{round(100 * k):g}% x{v:.2f}" for k, v in tcal.items()) + ")"
         )
     residuals = pd.concat(resids, ignore_index=True)
     bt = pd.DataFrame(scores)
@@ -538,4 +564,5 @@ def forecast(
         paths=paths,
         calibration=cal,
         total_calibration=tcal,
+        backtest_errors=errors,
     )

@@ -27,11 +27,6 @@ _METHOD_NAMES = {
     "combination": "combination",
 }
 _SEASON = 12
-#: Interval calibration needs every series' backtest to have this many origins (with fewer, the held-out
-#: windows are few and early, and in the rolling evaluation their errors, from the 2020-21 disruption,
-#: widened intervals that already covered their share). Series too short for any backtest (a crime type
-#: first recorded late in a district) do not count: they take the factor pooled over the others.
-_CALIBRATE_MIN_ORIGINS = 3
 
 
 def fourier_terms(month_of_year: np.typing.ArrayLike, harmonics: int) -> np.ndarray:

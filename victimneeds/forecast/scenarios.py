@@ -35,6 +35,7 @@ class ScenarioResult:
     calibration: dict[float, float] = field(default_factory=dict)
     adjustment: tuple[np.ndarray, np.ndarray] | None = None
     total_calibration: dict[float, float] = field(default_factory=dict)
+    backtest_errors: dict | None = None
 
     def financial_years(self) -> pd.DataFrame:
         """Scenario totals per financial year, as :meth:`ForecastResult.financial_years`.
@@ -70,6 +71,7 @@ class ScenarioResult:
             financial_year(t["month"]).set_axis(t.index),
             "financial-year",
             self.total_calibration,
+            self.backtest_errors,
         )
 
     def summary(self) -> str:
@@ -191,5 +193,6 @@ def scenario(
             calibration=dict(result.calibration),
             adjustment=(factor, add),
             total_calibration=dict(result.total_calibration),
+            backtest_errors=result.backtest_errors,
         )
     return ScenarioResult(table=table, keys=keys, description=description)
