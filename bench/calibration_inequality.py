@@ -21,7 +21,7 @@ t values centred on the semiparametric population's index; Davidson & Flachaire 
 The table gives the share of 95% intervals that contain the population value, its Monte Carlo standard error,
 the mean width, and the seconds the method took over all samples of the cell.
 
-    python bench/calibration_inequality.py                 # 400 samples a cell, 299 resamples, about 5 minutes
+    python bench/calibration_inequality.py                 # 600 samples a cell, 299 resamples, about 5 minutes
     python bench/calibration_inequality.py --reps 100 --n 60 --dist lognormal-1
 """
 
@@ -114,7 +114,7 @@ def run_cell(dist: str, n: int, reps: int, boot: int, seed: int, methods: list[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=400, help="simulated samples a cell")
+    parser.add_argument("--reps", type=int, default=600, help="simulated samples a cell")
     parser.add_argument("--n", type=int, nargs="*", default=[30, 60, 150], help="units a sample")
     parser.add_argument("--boot", type=int, default=299, help="bootstrap resamples an interval")
     parser.add_argument("--dist", nargs="*", choices=list(DISTRIBUTIONS), default=list(DISTRIBUTIONS))
