@@ -17,6 +17,8 @@ from scipy import stats
 
 from victimneeds import equity as eq
 
+# the module, not ``eq.inequality``: when pytest imports this module first for its doctests (--import-mode=importlib),
+# the package attribute ``victimneeds.equity.inequality`` is the module rather than the function
 ineq = importlib.import_module("victimneeds.equity.inequality")
 
 
@@ -100,7 +102,7 @@ def test_semiparametric_intervals_cover_lognormal_samples_of_thirty():
     for i in range(200):
         t = pd.DataFrame({"y": rng.lognormal(0, 1, 30)})
         for m in ("bootstrap-t", "studentized"):
-            out = eq.inequality(t, "y", n_boot=199, seed=i, interval=m).set_index("statistic")
+            out = ineq.inequality(t, "y", n_boot=199, seed=i, interval=m).set_index("statistic")
             for k, v in truth.items():
                 hits[(k, m)] += out.loc[k, "lowercl"] <= v <= out.loc[k, "uppercl"]
     assert hits[("Gini", "studentized")] >= 180 and hits[("Theil", "studentized")] >= 180, hits
@@ -114,8 +116,8 @@ def test_weights_strata_and_the_fallback_without_a_tail():
     n = 90
     t = pd.DataFrame({"y": rng.lognormal(0, 0.5, n), "w": rng.uniform(0.5, 3, n), "g": np.arange(n) % 6,
                       "r": rng.normal(size=n)})
-    out = eq.inequality(t, "y", "w", rank_by="r", group="g", n_boot=200, interval="studentized")
-    bca = eq.inequality(t, "y", "w", rank_by="r", group="g", n_boot=200, interval="bca")
+    out = ineq.inequality(t, "y", "w", rank_by="r", group="g", n_boot=200, interval="studentized")
+    bca = ineq.inequality(t, "y", "w", rank_by="r", group="g", n_boot=200, interval="bca")
     assert out[["lowercl", "uppercl"]].notna().all().all()
     assert (out["lowercl"] <= out["value"] + 1e-4).all() and (out["value"] <= out["uppercl"] + 1e-4).all()
     assert "units within g" in out["method"].iloc[0] and "Pareto tail" in out["method"].iloc[0]
@@ -124,7 +126,7 @@ def test_weights_strata_and_the_fallback_without_a_tail():
     pd.testing.assert_frame_equal(out.loc[others, ["lowercl", "uppercl"]], bca.loc[others, ["lowercl", "uppercl"]])
     # most units at zero: the tail's threshold is zero, so no Pareto tail, and the method says so
     z = pd.DataFrame({"y": np.r_[np.zeros(20), rng.lognormal(0, 1, 3)]})
-    zo = eq.inequality(z, "y", n_boot=100, interval="studentized")
+    zo = ineq.inequality(z, "y", n_boot=100, interval="studentized")
     assert "no Pareto tail" in zo["method"].iloc[0]
     with pytest.raises(ValueError, match="'bootstrap-t'"):
-        eq.inequality(t, "y", interval="normal")
+        ineq.inequality(t, "y", interval="normal")
