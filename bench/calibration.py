@@ -165,7 +165,7 @@ def study_dsr(rng: np.random.Generator, reps: int) -> list[Row]:
 def study_funnel(rng: np.random.Generator, reps: int) -> list[Row]:
     rows = []
     units = 20
-    for spread, od in ((0.0, False), (0.15, "additive")):
+    for spread, od in ((0.0, False), (0.15, "additive"), (0.15, "multiplicative")):
         flags = {0.95: [0, 0, 0], 0.998: [0, 0, 0]}  # false alarms among null units, units, planted hits
         for planted in (False, True):
             for _ in range(reps):
@@ -183,7 +183,7 @@ def study_funnel(rng: np.random.Generator, reps: int) -> list[Row]:
                         flags[level][0] += int(out.sum())
                         flags[level][1] += units
         for level, (k, n_units, hits) in flags.items():
-            words = "exact binomial" if not od else "additive over-dispersion, data over-dispersed (sd 0.15)"
+            words = "exact binomial" if not od else f"{od} over-dispersion, data over-dispersed (sd 0.15)"
             rows.append(Row("stats.funnel_flags (20 units)", f"unit outside {level:.1%} limits; {words}",
                             f"{1 - level:.1%} per unit", false_alarm=(k, n_units), power=(hits, reps),
                             datasets=f"{reps} + {reps}"))
@@ -207,6 +207,39 @@ def study_control_chart(rng: np.random.Generator, reps: int) -> list[Row]:
             false_alarm=(null[rule], reps), power=(planted[rule], reps), datasets=f"{reps} + {reps}")
         for rule in nominal
     ]
+
+
+def study_shifts(rng: np.random.Generator, reps: int) -> list[Row]:
+    """monitoring.shifts as the pack runs it: a family of 8 monthly measures (36 months, about 300 cases a
+    month, shares 55-90% with a little month-to-month drift); planted: one measure falls from 85% to 60% for
+    4 months. False alarm = any sustained-shift finding in the family; coverage = the 95% interval of the
+    rate over the found periods covers 60% (when exactly the planted months are found)."""
+    from victimneeds import monitoring
+
+    base = np.array([0.85, 0.9, 0.55, 0.7, 0.8, 0.6, 0.75, 0.65])
+    family = power = cover = exact = 0
+    for planted in (False, True):
+        for _ in range(reps):
+            charts = {}
+            for k, p in enumerate(base):
+                shares = np.clip(p + rng.normal(0, 0.01, 36), 0.01, 0.99)
+                if planted and k == 0:
+                    shares[28:32] = 0.60
+                chart = compare.control_chart(_rows(rng, shares, 300), "met", "month")
+                charts[f"measure {k}"] = chart
+            table = monitoring.shifts(monitoring.Charts(charts))
+            found = table[table["finding"]] if len(table) else table
+            if not planted:
+                family += bool(len(found))
+                continue
+            hit = found[(found["measure"] == "measure 0") & (found["change"] < 0)] if len(found) else found
+            power += bool(len(hit))
+            if len(hit) and hit.iloc[0]["periods"] == 4:
+                exact += 1
+                cover += bool(hit.iloc[0]["lowercl"] <= 60 <= hit.iloc[0]["uppercl"])
+    return [Row("monitoring.shifts (8 measures x 36 months)", "any sustained shift (scan p, BH 5%, >= 5 points)",
+                "<=5% a family", false_alarm=(family, reps), coverage=(cover, exact), power=(power, reps),
+                datasets=f"{reps} + {reps}")]
 
 
 def study_binomial_trend(rng: np.random.Generator, reps: int) -> list[Row]:
@@ -477,6 +510,7 @@ STUDIES: dict[str, tuple[Callable[[np.random.Generator, int], list[Row]], int]] 
     "dsr": (study_dsr, 1),
     "funnel": (study_funnel, 1),
     "control_chart": (study_control_chart, 1),
+    "shifts": (study_shifts, 2),
     "binomial_trend": (study_binomial_trend, 1),
     "firth": (study_firth, 1),
     "gaps_rule": (study_gaps_rule, 1),

@@ -157,8 +157,8 @@ def shifts(
     * it spans at least ``min_periods`` consecutive periods (a sustained shift, not one odd month);
     * the pooled rate over those periods differs from the pooled rate of the other periods by at least
       ``min_change`` percentage points (a change large enough to matter for commissioning);
-    * the difference is significant after Benjamini-Hochberg across every signal of every chart in the
-      family (``fdr``). The p-value is that of a scan statistic: the chart rules pick the periods *because*
+    * the difference is significant after Benjamini-Hochberg across the family (``fdr``): every signal of
+      every chart, with each chart that gave no signal counted as a test that found nothing. The p-value is that of a scan statistic: the chart rules pick the periods *because*
       they look extreme, so a plain z-test of those periods against the rest overstates the evidence (on an
       independent test bed with nothing planted it reported 2-month "shifts" with q < 0.001). Instead the
       signal's z (the difference on Laney's over-dispersed standard error) is compared with the largest
@@ -217,7 +217,10 @@ def shifts(
     p = table["p_value"].to_numpy(dtype=float)
     q = np.full(len(p), np.nan)
     ok = np.isfinite(p)
-    q[ok] = compare.benjamini_hochberg(p[ok])
+    # the family is every chart, signalling or not: a chart with no signal is a test that found nothing
+    # (p = 1), so one lone signal among many charts is not judged as if it were the only test made
+    quiet = max(0, len(charts.charts) - table.loc[ok, "measure"].nunique())
+    q[ok] = compare.benjamini_hochberg(np.concatenate([p[ok], np.ones(quiet)]))[: int(ok.sum())]
     table["q_value"] = q
     passes = ok & (q <= fdr) & (table["periods"] >= min_periods) & (table["change"].abs() >= min_change)
     # One finding per measure: the most recent shift that passes (the earlier periods it is compared with
