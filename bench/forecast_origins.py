@@ -62,17 +62,54 @@ FORECASTERS = {
     "combination snaive+naive+sarimax+theta": dict(
         method="combination", combination=("snaive", "naive", "sarimax", "theta")
     ),
+    # the seasonal level's profile pooled over related series (``season_keys``): at district level that of the
+    # crime type's total over the force's districts; at either level that of all the series' total
+    "default, seasonal profile of the crime type over districts": dict(method="combination", _season="crime_type"),
+    "default, seasonal profile of all series' total": dict(method="combination", _season="all"),
+    # the gap-tolerant seasonal profile (7 of the 13 months of the moving average known; lockdown gaps leave no
+    # complete window in these training spans, so the seasonal level's own profile is flat), alone and with the
+    # crime type's profile over districts
+    "default, gap-tolerant seasonal profile": dict(method="combination", _min_known=7),
+    "default, gap-tolerant profile of the crime type over districts": dict(
+        method="combination", _min_known=7, _season="crime_type"
+    ),
 }
 _COMBO = F.COMBINATION
 
 
-def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> F.ForecastResult:
+def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The monthly table and the yearly() table of a forecaster, both with the ``series`` column."""
     kw = dict(kw)
+    season = kw.pop("_season", None)
+    min_known = kw.pop("_min_known", None)
+    if min_known is not None:  # forecast() starts its worker processes from this one, so they see it
+        saved = F.methods.PROFILE_MIN_KNOWN
+        F.methods.PROFILE_MIN_KNOWN = min_known
+        try:
+            return _run(train, keys, jobs, {**kw, "_season": season} if season else kw)
+        finally:
+            F.methods.PROFILE_MIN_KNOWN = saved
     if kw.get("method") == "combination":
         # only the members' backtests matter for a combination's forecast and calibration (seeded, so the
         # forecast is the same as with every candidate backtested, only faster)
         kw.setdefault("methods", tuple(kw.get("combination", _COMBO)))
-    return F.forecast(train, horizon=H, keys=keys, n_jobs=jobs, **kw)
+    if season is None:
+        fc = F.forecast(train, horizon=H, keys=keys, n_jobs=jobs, **kw)
+        return fc.table, fc.yearly()
+    split = train["series"].str.contains(" | ", regex=False).all()
+    if season == "crime_type" and not split:
+        raise SystemExit("the crime type's profile over districts needs --level district")
+    if split:
+        parts = train["series"].str.split(" | ", n=1, regex=False, expand=True)
+        train = train.assign(district=parts[0], crime_type=parts[1])
+        keys = ["district", "crime_type"]
+    kw["season_keys"] = ["crime_type"] if season == "crime_type" else []
+    fc = F.forecast(train.drop(columns="series") if split else train, horizon=H, keys=keys, n_jobs=jobs, **kw)
+    table, yearly = fc.table, fc.yearly()
+    if split:
+        table = table.assign(series=table["district"].astype(str) + " | " + table["crime_type"].astype(str))
+        yearly = yearly.assign(series=yearly["district"].astype(str) + " | " + yearly["crime_type"].astype(str))
+    return table, yearly
 
 
 def monthly(force: str, level: str = "force") -> pd.DataFrame:
@@ -154,12 +191,12 @@ def evaluate(
         tables = {}
         for name, kw in (forecasters or FORECASTERS).items():
             start = time.perf_counter()
-            fc = _run(train, ["series"], jobs, kw)
+            table, yearly_table = _run(train, ["series"], jobs, kw)
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
-            tables[name] = fc.table
+            tables[name] = table
             # the 12-month total: the year_ahead 1 range from yearly() against the true total
             total = test.groupby("series")["count"].agg(["sum", "size"])
-            yr = fc.yearly().query("year_ahead == 1").join(total, on="series")
+            yr = yearly_table.query("year_ahead == 1").join(total, on="series")
             yr = yr[yr["size"] == H]
             yearly.append(
                 pd.DataFrame(
