@@ -112,3 +112,16 @@ def test_a_shift_picked_by_the_chart_rules_is_tested_as_picked() -> None:
             found += bool(table["finding"].any())
     assert found / runs <= 0.05, found
     assert naive >= 3 * max(found, 1), (naive, found)
+
+
+def test_a_family_finding_needs_its_own_p_below_the_998_level() -> None:
+    # Asian: a large real difference; Black: 62% against 70% (p about 0.007). Benjamini-Hochberg alone would let
+    # the second ride in on the first (q about 0.007); the family rule also asks p < 0.002, as gaps_found does.
+    def block(group: str, n: int, yes: int) -> pd.DataFrame:
+        return pd.DataFrame({"victim_ethnicity": group, "y": [True] * yes + [False] * (n - yes)})
+
+    table = pd.concat([block("White", 1200, 840), block("Asian", 1000, 400), block("Black", 300, 186)],
+                      ignore_index=True)
+    odds = monitoring.breakdown(table, {"Out": "y"}, by=["victim_ethnicity"]).odds_ratios.set_index("level")
+    assert 0.002 < odds.loc["Black", "p_value"] < 0.05 and odds.loc["Black", "q_family"] <= 0.05
+    assert odds.loc["Asian", "finding_family"] and not odds.loc["Black", "finding_family"]

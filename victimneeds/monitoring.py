@@ -146,7 +146,7 @@ def charts_table(charts: Charts) -> pd.DataFrame:
 
 def shifts(
     charts: Charts, min_change: float = 5.0, fdr: float = 0.05, min_periods: int = 2, n_sim: int = 1999,
-    seed: int = 20240401,
+    seed: int = 20240401, alpha: float = 0.002,
 ) -> pd.DataFrame:
     """The chart signals tested as one family: which are sustained shifts worth reporting.
 
@@ -157,14 +157,17 @@ def shifts(
     * it spans at least ``min_periods`` consecutive periods (a sustained shift, not one odd month);
     * the pooled rate over those periods differs from the pooled rate of the other periods by at least
       ``min_change`` percentage points (a change large enough to matter for commissioning);
-    * the difference is significant after Benjamini-Hochberg across the family (``fdr``): every signal of
-      every chart, with each chart that gave no signal counted as a test that found nothing. The p-value is that of a scan statistic: the chart rules pick the periods *because*
-      they look extreme, so a plain z-test of those periods against the rest overstates the evidence (on an
-      independent test bed with nothing planted it reported 2-month "shifts" with q < 0.001). Instead the
-      signal's z (the difference on Laney's over-dispersed standard error) is compared with the largest
-      |z| over **every** run of at least ``min_periods`` consecutive periods, in ``n_sim`` series simulated
-      from the chart's in-control model (the overall rate, binomial variation times sigma_z, each period's own
-      number of cases);
+    * the difference is significant after Benjamini-Hochberg across the family (``fdr``): every signal of every
+      chart, with each chart that gave no signal counted as a test that found nothing; **and** its own p-value is
+      below ``alpha`` (0.002, the 99.8% level), as in :func:`victimneeds.referrals.gaps_found`. Benjamini-Hochberg
+      alone controls the share of findings that are chance, which lets a chance signal through when real shifts
+      sit in the same family (seen on the independent test bed). The p-value is that of a scan statistic: the
+      chart rules pick the periods *because* they look extreme, so a plain z-test of those periods against the
+      rest overstates the evidence (on an independent test bed with nothing planted it reported 2-month "shifts"
+      with q < 0.001). Instead the signal's z (the difference on Laney's over-dispersed standard error) is
+      compared with the largest |z| over **every** run of at least ``min_periods`` consecutive periods, in
+      ``n_sim`` series simulated from the chart's in-control model (the overall rate, binomial variation times
+      sigma_z, each period's own number of cases);
     * it is the most recent such signal of its measure (a fall after a steady period also shows the steady
       period as a "rise" against the fall; only the latest is the finding).
 
@@ -222,7 +225,8 @@ def shifts(
     quiet = max(0, len(charts.charts) - table.loc[ok, "measure"].nunique())
     q[ok] = compare.benjamini_hochberg(np.concatenate([p[ok], np.ones(quiet)]))[: int(ok.sum())]
     table["q_value"] = q
-    passes = ok & (q <= fdr) & (table["periods"] >= min_periods) & (table["change"].abs() >= min_change)
+    passes = (ok & (q <= fdr) & (p < alpha) & (table["periods"] >= min_periods)
+              & (table["change"].abs() >= min_change))
     # One finding per measure: the most recent shift that passes (the earlier periods it is compared with
     # would otherwise be reported as the opposite shift).
     latest = table.assign(passes=passes).loc[passes].groupby("measure")["order"].transform("max")
@@ -374,13 +378,15 @@ class Breakdown:
 
 def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str] | None = None,
               time: str | None = None, weights: str | None = None, fdr: float = 0.05,
-              period: str = "Q") -> Breakdown:
+              period: str = "Q", alpha: float = 0.002) -> Breakdown:
     """Compare several yes/no outcomes of one table by the same breakdowns (:func:`victimneeds.compare.compare`).
 
     ``outcomes`` maps a label to a boolean column. Rates, odds ratios and trends are stacked with an
     ``outcome`` column; the adjusted odds ratios of all outcomes form one family, whose Benjamini-Hochberg
-    q-values (``q_family``) decide ``finding_family``, together with an interval that excludes 1. An outcome
-    with no answers is left out and named.
+    q-values (``q_family``) decide ``finding_family``, together with an interval that excludes 1 and a p-value
+    below ``alpha`` (0.002, the 99.8% level: the rule of :func:`victimneeds.referrals.gaps_found`, so a chance
+    difference does not ride in on the real ones a false discovery rate allows). An outcome with no answers is
+    left out and named.
     """
     rates, ors, trends, comps, notes = [], [], [], {}, []
     columns = [c for c in (by or compare.BREAKDOWNS) if c in table and table[c].notna().any()]
@@ -417,7 +423,7 @@ def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str
         q[ok] = compare.benjamini_hochberg(p[ok])
         odds["q_family"] = q
         excludes_one = ((odds["upper"] < 1) | (odds["lower"] > 1)).to_numpy(dtype=bool)
-        odds["finding_family"] = ok & (q <= fdr) & excludes_one
+        odds["finding_family"] = ok & (q <= fdr) & (np.nan_to_num(p, nan=1.0) < alpha) & excludes_one
     else:
         odds["q_family"], odds["finding_family"] = [], []
     return Breakdown(
