@@ -103,6 +103,7 @@ def compare(
     fdr: float = 0.05,
     min_group: int = 50,
     min_events: int = 10,
+    alpha: float | None = 0.002,
 ) -> Comparison:
     """Compare a yes/no outcome across groups of victims: rates, unadjusted and adjusted odds ratios, trend.
 
@@ -112,7 +113,7 @@ def compare(
     ``reference``): unadjusted from each level's 2x2 table, adjusted from one logistic regression on all the
     breakdowns and the ``adjust`` columns together (Firth's penalised likelihood where a level separates; see
     :func:`odds_ratios`). The adjusted p-values form one family: ``q_value`` is Benjamini-Hochberg and
-    ``finding`` says which comparisons pass :func:`gaps_rule` at ``fdr``. With ``time`` (a date or period
+    ``finding`` says which comparisons pass :func:`gaps_rule` at ``fdr`` and ``alpha``. With ``time`` (a date or period
     column), the trend in the log-odds per year over ``period`` (quarters by default), for all rows and for
     each level, with over-dispersion allowed for (:func:`binomial_trend`).
 
@@ -128,6 +129,8 @@ def compare(
     period : ``"M"``, ``"Q"`` or ``"Y"`` for the trend.
     confidence : interval level.
     fdr : false discovery rate for the findings.
+    alpha : each finding's own p-value must also be below it (0.002, the 99.8% level; None for
+        Benjamini-Hochberg alone).
     min_group, min_events : small-group warnings, as in :func:`odds_ratios`.
 
     Returns
@@ -202,7 +205,7 @@ def compare(
     # A finding needs both the family's test and an interval that excludes no difference (the two can disagree
     # where a penalised fit's profile could not be traced and its Wald interval is used).
     excludes_one = (ors["upper"] < 1) | (ors["lower"] > 1) if len(ors) else np.array([], dtype=bool)
-    ors["finding"] = (gaps_rule(ors["p_value"], fdr) & np.asarray(excludes_one, dtype=bool)) if len(ors) else (
+    ors["finding"] = (gaps_rule(ors["p_value"], fdr, alpha) & np.asarray(excludes_one, dtype=bool)) if len(ors) else (
         np.array([], dtype=bool))
     if adjust_cols:
         notes.append(f"adjusted odds ratios also allow for {', '.join(adjust_cols)}.")

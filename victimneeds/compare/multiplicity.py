@@ -60,7 +60,7 @@ def benjamini_hochberg(pvalues: np.typing.ArrayLike) -> np.ndarray:
     return out
 
 
-def gaps_rule(pvalues: np.typing.ArrayLike, fdr: float = 0.05) -> np.ndarray:
+def gaps_rule(pvalues: np.typing.ArrayLike, fdr: float = 0.05, alpha: float | None = None) -> np.ndarray:
     """Which comparisons in a family to report as findings: Benjamini-Hochberg at false discovery rate ``fdr``.
 
     The rule the assessment uses for "Gaps found": a family is every comparison made for one question (all
@@ -68,12 +68,16 @@ def gaps_rule(pvalues: np.typing.ArrayLike, fdr: float = 0.05) -> np.ndarray:
     only when its p-value comes from a model that allows for what the raw ratio ignores (an adjusted
     logistic regression, or a funnel z-score with over-dispersion allowed for) **and** it survives the
     Benjamini-Hochberg step-up procedure across the family at ``fdr``. With 20 districts and no real
-    difference, a 95% funnel flags one by chance; this rule flags none 95% of the time.
+    difference, a 95% funnel flags one by chance; this rule flags none 95% of the time. With ``alpha`` (the
+    pack uses 0.002, the 99.8% level) a comparison must also have its own p-value below ``alpha``: a false
+    discovery rate lets a few chance differences through beside real ones, and a commissioner reads every line
+    of "Gaps found" as real.
 
     Parameters
     ----------
     pvalues : two-sided p-values, one per comparison in the family (NaN = not tested, never flagged).
     fdr : the false discovery rate to control (0.05 by default).
+    alpha : if given, each comparison's own p-value must also be below it.
 
     Returns
     -------
@@ -89,8 +93,13 @@ def gaps_rule(pvalues: np.typing.ArrayLike, fdr: float = 0.05) -> np.ndarray:
     [True, True, True, False]
     >>> gaps_rule([0.001, 0.02, 0.03, 0.5], fdr=0.01).tolist()
     [True, False, False, False]
+    >>> gaps_rule([0.001, 0.02, 0.03, 0.5], alpha=0.002).tolist()
+    [True, False, False, False]
     """
     if not 0 < fdr < 1:
         raise ValueError(f"gaps_rule: fdr must be between 0 and 1, not {fdr}")
     q = benjamini_hochberg(pvalues)
-    return np.where(np.isfinite(q), q <= fdr, False)
+    found = np.where(np.isfinite(q), q <= fdr, False)
+    if alpha is not None:
+        found &= np.nan_to_num(np.asarray(pvalues, dtype=float), nan=1.0) < alpha
+    return found

@@ -33,9 +33,9 @@ def findings(
 
     Each row says what was found and what it rests on (``evidence``); any argument left as None is skipped.
     A difference is stated as found only under the assessment's family rule (:func:`victimneeds.compare.gaps_rule`):
-    changes and trends when they survive Benjamini-Hochberg across the groups compared (false discovery rate
-    0.05), districts when outside the 99.8% funnel limits, and Victims' Code rights when a right is met less
-    often than the others by at least 5 points and survives Benjamini-Hochberg across the rights.
+    changes and trends when their own p-value is below 0.002 and they survive Benjamini-Hochberg across the groups
+    compared (false discovery rate 0.05), districts when outside the 99.8% funnel limits, and Victims' Code rights
+    when a right is met less often than the others by at least 5 points under the same rule across the rights.
 
     Examples
     --------
@@ -57,7 +57,7 @@ def findings(
     if change is not None and len(change):
         c = change[change["value"].notna()]
         label = change.columns[0] if change.columns[0] != "stage" else None
-        family = compare.gaps_rule(c["p_value"].to_numpy(dtype=float)) if "p_value" in c.columns else True
+        family = compare.gaps_rule(c["p_value"].to_numpy(dtype=float), alpha=0.002) if "p_value" in c.columns else True
         moved = c[(c["finding"] != "no evidence of change") & family]
         first = change.iloc[0]
         span = f"{first['period_1']} to {first['period_2']}"
@@ -73,12 +73,14 @@ def findings(
             {
                 "topic": "Change in satisfaction",
                 "finding": text,
-                "evidence": f"Newcombe interval for the difference; Benjamini-Hochberg across {len(c)} groups",
+                "evidence": f"Newcombe interval for the difference; p < 0.002 and Benjamini-Hochberg across "
+                f"{len(c)} groups",
             }
         )
     if trend is not None:
         t = trend.trend[trend.trend["odds_ratio_per_year"].notna()]
-        moving = t[(t["finding"] != "no evidence of a trend") & compare.gaps_rule(t["p_value"].to_numpy(dtype=float))]
+        family = compare.gaps_rule(t["p_value"].to_numpy(dtype=float), alpha=0.002)
+        moving = t[(t["finding"] != "no evidence of a trend") & family]
         if len(moving):
             who = [
                 " / ".join(str(r[c]) for c in trend.by) if trend.by else "all responses" for _, r in moving.iterrows()
@@ -90,7 +92,7 @@ def findings(
             {
                 "topic": "Trend in satisfaction",
                 "finding": text,
-                "evidence": f"binomial GLM on quarter; Benjamini-Hochberg across {len(t)} groups",
+                "evidence": f"binomial GLM on quarter; p < 0.002 and Benjamini-Hochberg across {len(t)} groups",
             }
         )
     if funnel is not None:
@@ -121,7 +123,7 @@ def findings(
                     "topic": "Victims' Code",
                     "finding": text,
                     "evidence": f"victim survey, weighted; each right against the mean of the others, "
-                    f"Benjamini-Hochberg across {len(t)} rights, at least 5 points lower",
+                    f"p < 0.002 and Benjamini-Hochberg across {len(t)} rights, at least 5 points lower",
                 }
             )
         if len(compliance.gap):
@@ -153,5 +155,5 @@ def _rights_below_the_rest(table: pd.DataFrame, min_points: float = 5.0) -> pd.D
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (p - others) / np.sqrt(var + var_others)
     pv = np.where(np.isfinite(z), 2 * _st.norm.sf(np.abs(z)), np.nan)
-    keep = compare.gaps_rule(pv) & ((others - p) * 100 >= min_points)
+    keep = compare.gaps_rule(pv, alpha=0.002) & ((others - p) * 100 >= min_points)
     return table[keep].assign(others=others[keep] * 100).sort_values("value")
