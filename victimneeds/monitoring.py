@@ -167,7 +167,7 @@ def shifts(
       with q < 0.001). Instead the signal's z (the difference on Laney's over-dispersed standard error) is
       compared with the largest |z| over **every** run of at least ``min_periods`` consecutive periods, in
       ``n_sim`` series simulated from the chart's in-control model (the overall rate, binomial variation times
-      sigma_z, each period's own number of cases);
+      sigma_z floored at 1 as in the chart's limits, each period's own number of cases);
     * it is the most recent such signal of its measure (a fall after a steady period also shows the steady
       period as a "rise" against the fall; only the latest is the finding).
 
@@ -190,7 +190,8 @@ def shifts(
         null_max = None
         if len(chart.findings):
             null_max = _scan_null_max(t["n"].to_numpy(dtype=float), float(t["events"].sum() / t["n"].sum()),
-                                      chart.sigma_z, min_periods, n_sim, np.random.default_rng([seed, k]))
+                                      max(1.0, chart.sigma_z), min_periods, n_sim,
+                                      np.random.default_rng([seed, k]))
         for f in chart.findings.itertuples(index=False):
             i, j = labels.index(str(f.start)), labels.index(str(f.end))
             part = t.iloc[i:j + 1]
@@ -201,8 +202,11 @@ def shifts(
             other = 100 * events_rest / n_rest if n_rest else np.nan
             pooled = (events + events_rest) / (n + n_rest) if n + n_rest else np.nan
             ok = n > 0 and n_rest > 0 and 0 < pooled < 1
-            se_diff = (chart.sigma_z * np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_rest)) * 100) if ok else np.nan
-            se_rate = (chart.sigma_z * np.sqrt(pooled * (1 - pooled) / n) * 100) if ok else np.nan
+            # Laney's sigma_z floored at 1, as the chart's own limits are: an estimate below 1 from a few
+            # moving ranges is noise, and would make every z larger than the binomial allows
+            sz = max(1.0, chart.sigma_z)
+            se_diff = (sz * np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_rest)) * 100) if ok else np.nan
+            se_rate = (sz * np.sqrt(pooled * (1 - pooled) / n) * 100) if ok else np.nan
             z = (rate - other) / se_diff if ok else np.nan
             rows.append({"measure": label, "rule": f.rule, "start": str(f.start), "end": str(f.end),
                          "periods": j - i + 1, "n": int(n), "rate": rate, "other_periods": other,
