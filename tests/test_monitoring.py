@@ -125,3 +125,20 @@ def test_a_family_finding_needs_its_own_p_below_the_998_level() -> None:
     odds = monitoring.breakdown(table, {"Out": "y"}, by=["victim_ethnicity"]).odds_ratios.set_index("level")
     assert 0.002 < odds.loc["Black", "p_value"] < 0.05 and odds.loc["Black", "q_family"] <= 0.05
     assert odds.loc["Asian", "finding_family"] and not odds.loc["Black", "finding_family"]
+
+
+def test_shift_test_floors_laney_sigma_at_one() -> None:
+    # A sigma_z below 1 (a few moving ranges by chance) must not make a run look larger than the binomial allows.
+    import dataclasses
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        charts = monitoring.pathway_charts(_stage(rng, per_month=400))
+        chart = next(iter(charts.charts.values()))
+        if len(chart.findings):
+            break
+    assert len(chart.findings)
+    name = next(iter(charts.charts))
+    low = monitoring.shifts(monitoring.Charts({name: dataclasses.replace(chart, sigma_z=0.5)}))
+    one = monitoring.shifts(monitoring.Charts({name: dataclasses.replace(chart, sigma_z=1.0)}))
+    pd.testing.assert_frame_equal(low, one)
