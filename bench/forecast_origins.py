@@ -66,13 +66,10 @@ FORECASTERS = {
     # crime type's total over the force's districts; at either level that of all the series' total
     "default, seasonal profile of the crime type over districts": dict(method="combination", _season="crime_type"),
     "default, seasonal profile of all series' total": dict(method="combination", _season="all"),
-    # the gap-tolerant seasonal profile (7 of the 13 months of the moving average known; lockdown gaps leave no
-    # complete window in these training spans, so the seasonal level's own profile is flat), alone and with the
-    # crime type's profile over districts
-    "default, gap-tolerant seasonal profile": dict(method="combination", _min_known=7),
-    "default, gap-tolerant profile of the crime type over districts": dict(
-        method="combination", _min_known=7, _season="crime_type"
-    ),
+    # the seasonal level's profile as it was before: classical decomposition (lockdown gaps leave no complete
+    # 13-month window in these training spans, so the profile is flat); and gap-tolerant but not shrunk
+    "default before: classical seasonal profile": dict(method="combination", _min_known=13, _shrink=False),
+    "default, gap-tolerant profile not shrunk": dict(method="combination", _shrink=False),
 }
 _COMBO = F.COMBINATION
 
@@ -81,14 +78,16 @@ def _run(train: pd.DataFrame, keys: list[str], jobs: int, kw: dict) -> tuple[pd.
     """The monthly table and the yearly() table of a forecaster, both with the ``series`` column."""
     kw = dict(kw)
     season = kw.pop("_season", None)
-    min_known = kw.pop("_min_known", None)
-    if min_known is not None:  # forecast() starts its worker processes from this one, so they see it
-        saved = F.methods.PROFILE_MIN_KNOWN
-        F.methods.PROFILE_MIN_KNOWN = min_known
+    # the seasonal level's profile settings (forecast() starts its worker processes from this one, so they see them)
+    profile = {k: kw.pop(f"_{k}") for k in ("min_known", "shrink") if f"_{k}" in kw}
+    if profile:
+        saved = (F.methods.PROFILE_MIN_KNOWN, F.methods.PROFILE_SHRINK)
+        F.methods.PROFILE_MIN_KNOWN = profile.get("min_known", saved[0])
+        F.methods.PROFILE_SHRINK = profile.get("shrink", saved[1])
         try:
             return _run(train, keys, jobs, {**kw, "_season": season} if season else kw)
         finally:
-            F.methods.PROFILE_MIN_KNOWN = saved
+            F.methods.PROFILE_MIN_KNOWN, F.methods.PROFILE_SHRINK = saved
     if kw.get("method") == "combination":
         # only the members' backtests matter for a combination's forecast and calibration (seeded, so the
         # forecast is the same as with every candidate backtested, only faster)

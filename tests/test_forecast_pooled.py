@@ -49,8 +49,10 @@ def test_seasonal_level_intervals_match_the_local_level_variance():
     assert np.all(np.abs(width / theory - 1) < 0.25)
 
 
-def test_seasonal_level_forecast_is_level_plus_profile():
-    """A series that is exactly a level times a seasonal pattern is forecast exactly."""
+def test_seasonal_level_forecast_is_level_plus_profile(monkeypatch):
+    """A series that is exactly a level times a seasonal pattern is forecast exactly (the profile not shrunk by
+    the Poisson noise such counts would have)."""
+    monkeypatch.setattr(F.methods, "PROFILE_SHRINK", False)
     months = _months(36)
     moy = np.array([int(m[5:7]) for m in months])
     y = np.expm1(4 + PROFILE[moy - 1])
@@ -154,3 +156,29 @@ def test_gap_tolerant_profile_is_the_classical_one_without_gaps():
     moy = np.array([int(m[5:7]) for m in months])
     y = rng.poisson(50 * np.exp(PROFILE[moy - 1] + 0.01 * np.arange(40))).astype(float)
     assert np.allclose(F.seasonal_profile(y, months, min_known=7), F.seasonal_profile(y, months), atol=1e-12)
+
+
+def test_profile_shrunk_by_its_poisson_noise():
+    """B = max(0, 1 - (1 / mu) / s2): a profile of +-0.2 (s2 = 0.04) from counts averaging 50 (noise 0.02) is
+    halved; from 10 (noise 0.1) it is flat; from 10,000 it is nearly untouched; months at 0 (not reached) stay 0
+    and do not count in s2."""
+    prof = np.r_[np.tile([0.2, -0.2], 5), 0.0, 0.0]
+    assert np.allclose(F.methods._shrink_profile(prof, 50.0), prof / 2)
+    assert np.all(F.methods._shrink_profile(prof, 10.0) == 0)
+    assert np.allclose(F.methods._shrink_profile(prof, 10_000.0), prof * (1 - 1e-4 / 0.04))
+
+
+def test_seasonal_level_uses_the_shrunk_gap_tolerant_profile():
+    """A district-sized series (mean 20 a month) over 2019-08..2021-11 with the lockdown months: its forecast's
+    seasonal swing is the gap-tolerant profile shrunk by B = 1 - (1 / mean) / s2, computed by hand here."""
+    rng = np.random.default_rng(8)
+    months = _months(28, "2019-08")
+    moy = np.array([int(m[5:7]) for m in months])
+    y = rng.poisson(20 * np.exp(PROFILE[moy - 1])).astype(float)
+    mean, _, _, _ = F._run("seasonal_level", y, months, 12, (0.8,), True)
+    yl = F._without_lockdown(y, months, True)
+    prof = F.seasonal_profile(yl, months, min_known=7)
+    b = max(0.0, 1 - (1 / np.nanmean(yl)) / np.mean(prof[prof != 0] ** 2))
+    fut = (moy[-1] + np.arange(1, 13) - 1) % 12
+    swing = np.log1p(mean) - np.log1p(mean).mean()
+    assert np.allclose(swing, b * (prof[fut] - prof[fut].mean()), atol=1e-9)

@@ -30,9 +30,10 @@ Candidate methods
              paths add simple exponential smoothing's h-step errors to the Theta forecast. Not among the
              default candidates (:data:`METHODS`); name it in ``method``, ``methods`` or ``combination``.
 ``seasonal_level``  the mean of the last :data:`LEVEL_MONTHS` (6) seasonally adjusted months on the log(count + 1)
-             scale plus a seasonal profile (:func:`seasonal_profile`), the series' own or, with ``season_keys``,
-             that of the total of the series sharing those keys (e.g. a crime group over all districts);
-             lockdown months carry no weight. Paths from a local level (random walk plus noise) model whose
+             scale plus a seasonal profile (:func:`seasonal_profile`, gap-tolerant so that lockdown gaps do
+             not flatten it, and shrunk toward flat by its Poisson noise), the series' own or, with
+             ``season_keys``, that of the total of the series sharing those keys (e.g. a crime group over all
+             districts); lockdown months carry no weight. Paths from a local level (random walk plus noise) model whose
              variances come from the adjusted series' monthly changes. A member of the default combination; not
              among :data:`METHODS`.
 
@@ -52,12 +53,12 @@ scales the monthly intervals' half-widths, and their variance and correlation pe
 block's log total, to which the spread of the paths' totals is scaled (the members' paths make months' errors
 more alike, naive, or less alike, seasonal naive, than they turn out to be); a Student t allowance covers
 variances estimated from few windows. Measured on held-out origins (``bench/forecast_origins.py``, 4 rolling
-origins, factors from each training window only; Avon and Somerset / Leicestershire): monthly 80% intervals held
-82.7 / 77.2% of months at force x crime type and 82.0 / 82.8% at district x crime type, 95% intervals 91.5 / 93.3%
-and 93.2 / 93.8%; yearly 80% ranges held 96.4 / 75.0% of 12-month totals at force level and 82.3 / 84.1% at
-district level (before: monthly 88.7 / 78.1% and 83.2 / 83.5%, 95% 97.3 / 96.9% and 93.7 / 93.6%; yearly 98.2 /
-92.9% and 87.1 / 88.1%). In Avon and Somerset the held-out year was calmer than any backtest window, so its
-force-level yearly ranges stay wide.
+origins, factors from each training window only; Avon and Somerset / Leicestershire), the default held in its
+monthly 80% intervals 82.7 / 77.2% of months at force x crime type and 81.0 / 82.8% at district x crime type, in
+its 95% intervals 91.1 / 92.7% and 92.9 / 93.7%; its yearly 80% ranges held 92.9 / 78.6% of 12-month totals at
+force level and 80.2 / 84.3% at district level (with the conformal rules before: monthly 88.7 / 78.1% and 83.2 /
+83.5%, 95% 97.3 / 96.9% and 93.7 / 93.6%; yearly 98.2 / 92.9% and 87.1 / 88.1%). In Avon and Somerset the
+held-out year was calmer than any backtest window, so its force-level yearly ranges stay wide.
 
 Missing months (months absent from the input, as in the real police.uk files) are kept as gaps, not dropped:
 ``sarimax`` skips them in the Kalman filter; ``glm`` leaves them out of the likelihood; ``ets`` (which needs

@@ -327,11 +327,10 @@ def seasonal_profile(counts: np.typing.ArrayLike, months: Sequence[str], min_kno
     be formed.
 
     The gap-tolerant variant gives a profile where lockdown gaps leave no complete 13-month window (a series of
-    two to three years spanning 2020-21). In the rolling evaluation (``bench/forecast_origins.py``) it improved
-    the default combination at force x crime type (0.704 and 0.740 of seasonal naive's MAE against 0.713 and
-    0.742) but not at district x crime type with each series' own profile (0.818 and 0.817 against 0.814 and
-    0.813; 0.810 and 0.809 with a crime type's profile over districts, ``season_keys``), so it is not the
-    default.
+    two to three years spanning 2020-21); ``method="seasonal_level"`` uses it (:data:`PROFILE_MIN_KNOWN`),
+    shrunk by its noise. In the rolling evaluation (``bench/forecast_origins.py``) it improved the default
+    combination at force x crime type (0.704 and 0.740 of seasonal naive's MAE against 0.713 and 0.742 with the
+    classical profile) but not, unshrunk, at district x crime type (0.818 and 0.817 against 0.814 and 0.813).
 
     Returns
     -------
@@ -383,9 +382,31 @@ def seasonal_profile(counts: np.typing.ArrayLike, months: Sequence[str], min_kno
 
 #: Passes of the alternating moving-average and profile estimates in :func:`seasonal_profile`.
 _PROFILE_PASSES = 5
-#: Months of the 13-month moving average that ``method="seasonal_level"`` needs known for its profile (13: the
-#: classical decomposition; ``bench/forecast_origins.py`` sets 7 for the gap-tolerant variant it evaluates).
-PROFILE_MIN_KNOWN = 13
+#: Months of the 13-month moving average that ``method="seasonal_level"`` needs known for its profile (7: the
+#: gap-tolerant variant of :func:`seasonal_profile`; 13, the classical decomposition, was the default before).
+PROFILE_MIN_KNOWN = 7
+#: Whether ``method="seasonal_level"`` shrinks its profile toward flat by its Poisson noise (:func:`_shrink_profile`).
+PROFILE_SHRINK = True
+
+
+def _shrink_profile(profile: np.ndarray, mean_count: float) -> np.ndarray:
+    """A seasonal profile (log scale) shrunk toward flat by the Poisson noise of its estimate.
+
+    A calendar month's deviation from the moving average of a Poisson count with mean mu has a variance of about
+    1 / mu on the log scale; with one deviation per calendar month (two or three years with lockdown gaps), that
+    is the noise of each value of the profile. The profile is multiplied by B = max(0, 1 - (1 / mu) / s2), s2
+    the mean square of its non-zero values (James-Stein, positive part), so a small district's noisy profile is
+    damped and a force's large counts leave it as it is.
+
+    References
+    ----------
+    Efron B, Morris C (1975). Data analysis using Stein's estimator and its generalizations. JASA 70:311-319.
+    """
+    prof = np.asarray(profile, dtype=float)
+    signal = float(np.mean(prof[prof != 0] ** 2)) if (prof != 0).any() else 0.0
+    if signal <= 0 or not np.isfinite(mean_count) or mean_count <= 0:
+        return prof
+    return prof * max(0.0, 1 - (1 / mean_count) / signal)
 
 
 #: Months of seasonally adjusted history averaged for the level of ``method="seasonal_level"``.
@@ -401,7 +422,8 @@ def _seasonal_level(
     pool: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Fit:
     """Seasonal level: the mean of the last :data:`LEVEL_MONTHS` seasonally adjusted log months plus a seasonal
-    profile, estimated from ``pool`` (counts and months of the total of series that share a seasonal pattern,
+    profile (:func:`seasonal_profile`, gap-tolerant, shrunk by its Poisson noise: :func:`_shrink_profile`),
+    estimated from ``pool`` (counts and months of the total of series that share a seasonal pattern,
     e.g. a crime type over all districts), cut at the series' last month, or from the series itself.
 
     Sample paths: a random walk plus noise on the adjusted log scale (local level model), whose variances come
@@ -422,9 +444,11 @@ def _seasonal_level(
         keep = pm <= months[-1]
         pv, pm = np.asarray(pv, dtype=float)[keep], np.asarray(pm)[keep]
         pv = _without_lockdown(pv, pm, lockdown)
-        prof = seasonal_profile(pv, pm, PROFILE_MIN_KNOWN)
     else:
-        prof = seasonal_profile(y, months, PROFILE_MIN_KNOWN)
+        pv, pm = y, months
+    prof = seasonal_profile(pv, pm, PROFILE_MIN_KNOWN)
+    if PROFILE_SHRINK:
+        prof = _shrink_profile(prof, float(np.nanmean(pv)) if np.isfinite(pv).any() else np.nan)
     moy = np.array([int(m[5:7]) for m in months])
     adj = np.log1p(y) - prof[moy - 1]
     seen = np.flatnonzero(np.isfinite(adj))
