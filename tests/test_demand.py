@@ -159,7 +159,7 @@ def test_trend_interval_covers_under_autocorrelated_months():
     """Seeded simulation, known truth: log-rate AR(1) 0.6 noise around 5% a year growth plus Poisson counts.
 
     The plain quasi-Poisson interval covered about 70% of these 150 series at nominal 95% (it treats months
-    as independent); the AR(1)-robust interval must cover at least 85%.
+    as independent); the autocorrelation-aware interval must cover at least 85%.
     """
     rng = np.random.default_rng(7)
     n, rho, b = 60, 0.6, np.log(1.05)
@@ -183,7 +183,7 @@ def test_trend_false_alarms_near_nominal_under_strong_autocorrelation():
     """No trend, log-rate AR(1) 0.6 noise around about 300 counts a month, 48 months, 250 seeded series.
 
     The AR(1) sandwich with t on months - parameters degrees of freedom put 1 outside the 95% interval in about
-    12% of such series; the ARMA(1, 1) working correlation with effective degrees of freedom must stay under 8%
+    12% of such series; the GLS with ARMA(1, 1) errors (REML, Kenward-Roger t) must stay under 8%
     (Monte Carlo s.e. about 1.4 points at 5%).
     """
     rng = np.random.default_rng(21)
