@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from victimneeds import monitoring
+from victimneeds import compare, monitoring
 
 
 def _stage(rng: np.random.Generator, months: int = 36, per_month: int = 250, p: float = 0.85,
@@ -142,3 +142,18 @@ def test_shift_test_floors_laney_sigma_at_one() -> None:
     low = monitoring.shifts(monitoring.Charts({name: dataclasses.replace(chart, sigma_z=0.5)}))
     one = monitoring.shifts(monitoring.Charts({name: dataclasses.replace(chart, sigma_z=1.0)}))
     pd.testing.assert_frame_equal(low, one)
+
+
+def test_a_late_fall_is_reported_as_a_fall_not_as_an_earlier_rise() -> None:
+    # The last 4 of 13 quarters fall from 70% to 50%: the centre line sits between, so the run rule may flag
+    # the early quarters as "above". The finding must be the fall itself, once, with its interval covering 50%.
+    rng = np.random.default_rng(38)
+    shares = np.r_[np.full(9, 0.70), np.full(4, 0.50)]
+    rows = [pd.DataFrame({"month": pd.Period("2021-04", "M") + 3 * q + rng.integers(0, 3, 300),
+                          "met": rng.random(300) < p}) for q, p in enumerate(shares)]
+    chart = compare.control_chart(pd.concat(rows, ignore_index=True), "met", "month", period="Q")
+    table = monitoring.shifts(monitoring.Charts({"Right": chart}))
+    found = table[table["finding"]]
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert row["change"] < 0 and row["end"] == "2024Q2" and row["lowercl"] <= 50 <= row["uppercl"]

@@ -192,8 +192,18 @@ def shifts(
             null_max = _scan_null_max(t["n"].to_numpy(dtype=float), float(t["events"].sum() / t["n"].sum()),
                                       max(1.0, chart.sigma_z), min_periods, n_sim,
                                       np.random.default_rng([seed, k]))
-        for f in chart.findings.itertuples(index=False):
-            i, j = labels.index(str(f.start)), labels.index(str(f.end))
+        segments = [(labels.index(str(f.start)), labels.index(str(f.end)), f.rule)
+                    for f in chart.findings.itertuples(index=False)]
+        # A run before a late change (the early periods sitting on one side of a centre line that the later
+        # periods pulled down) is the same change seen from its other side; the periods after the run are
+        # tested too, so the latest change is reported as itself, not as an earlier "rise".
+        last = len(t) - 1
+        seen = {(i, j) for i, j, _ in segments}
+        for _i, j, _ in list(segments):
+            if j < last and last - j >= min_periods and (j + 1, last) not in seen:
+                seen.add((j + 1, last))
+                segments.append((j + 1, last, "periods after a run"))
+        for i, j, rule in segments:
             part = t.iloc[i:j + 1]
             rest = t.drop(index=range(i, j + 1))
             n, events = float(part["n"].sum()), float(part["events"].sum())
@@ -208,16 +218,16 @@ def shifts(
             se_diff = (sz * np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_rest)) * 100) if ok else np.nan
             se_rate = (sz * np.sqrt(pooled * (1 - pooled) / n) * 100) if ok else np.nan
             z = (rate - other) / se_diff if ok else np.nan
-            rows.append({"measure": label, "rule": f.rule, "start": str(f.start), "end": str(f.end),
+            rows.append({"measure": label, "rule": rule, "start": labels[i], "end": labels[j],
                          "periods": j - i + 1, "n": int(n), "rate": rate, "other_periods": other,
                          "change": rate - other, "z": z,
                          "lowercl": rate - 1.959964 * se_rate if ok else np.nan,
                          "uppercl": rate + 1.959964 * se_rate if ok else np.nan,
                          "p_value": float((1 + np.sum(null_max >= abs(z))) / (n_sim + 1))
                          if np.isfinite(z) and null_max is not None else np.nan,
-                         "order": j})
+                         "order": j, "first": i})
     columns = ["measure", "rule", "start", "end", "periods", "n", "rate", "other_periods", "change", "z",
-               "lowercl", "uppercl", "p_value", "order"]
+               "lowercl", "uppercl", "p_value", "order", "first"]
     table = pd.DataFrame(rows, columns=columns)
     if table.empty:
         return table.assign(q_value=[], finding=[], sentence=[])
@@ -231,13 +241,22 @@ def shifts(
     table["q_value"] = q
     passes = (ok & (q <= fdr) & (p < alpha) & (table["periods"] >= min_periods)
               & (table["change"].abs() >= min_change))
+    # The periods after a run stand for a late change only when they hold no passing shift of their own (after
+    # an early run, they would otherwise swallow a later, shorter shift such as a four-month fall).
+    passes = np.array(passes, dtype=bool)
+    tail = (table["rule"] == "periods after a run").to_numpy()
+    measure, first, order = table["measure"].to_numpy(), table["first"].to_numpy(), table["order"].to_numpy()
+    for r in np.flatnonzero(tail & passes):
+        inner = ~tail & passes & (measure == measure[r]) & (first >= first[r]) & (order <= order[r])
+        if inner.any():
+            passes[r] = False
     # One finding per measure: the most recent shift that passes (the earlier periods it is compared with
-    # would otherwise be reported as the opposite shift).
-    latest = table.assign(passes=passes).loc[passes].groupby("measure")["order"].transform("max")
+    # would otherwise be reported as the opposite shift); among shifts ending in the same period, the clearest.
+    ranked = table.assign(abs_z=table["z"].abs()).loc[passes].sort_values(["order", "abs_z"])
+    newest = ranked.groupby("measure").tail(1).index
     table["finding"] = False
-    newest = latest.index[table.loc[latest.index, "order"].to_numpy() == latest.to_numpy()]
     table.loc[newest, "finding"] = True
-    table = table.drop(columns="order")
+    table = table.drop(columns=["order", "first"])
     table["sentence"] = [
         f"{r.measure}: {r.rate:.1f}% (95% interval {r.lowercl:.1f}% to {r.uppercl:.1f}%) from {r.start} to {r.end} "
         f"({r.periods} periods) against {r.other_periods:.1f}% in the other periods, a "
