@@ -38,16 +38,19 @@ def test_no_effect_gives_findings_at_most_at_the_nominal_rate() -> None:
 
 def test_planted_four_month_fall_is_found_and_its_interval_covers_the_truth() -> None:
     rng = np.random.default_rng(7)
-    hits = covered = 0
+    hits = exact = covered = 0
     for _ in range(40):
         crimes = _stage(rng, fall=(28, 32, 0.60))
         table = monitoring.shifts(monitoring.pathway_charts(crimes))
-        found = table[table["finding"] & (table["change"] < 0)]
-        if len(found):
+        found = table[table["finding"]]
+        if len(found) and found.iloc[0]["change"] < 0:
             hits += 1
             row = found.iloc[0]
-            covered += row["lowercl"] <= 60 <= row["uppercl"] or not (row["start"] == "2023-08")
-    assert hits >= 38 and covered >= 36, (hits, covered)
+            # the finding is the four planted months themselves, not a longer stretch that contains them
+            if (row["start"], row["end"]) == ("2023-08", "2023-11"):
+                exact += 1
+                covered += row["lowercl"] <= 60 <= row["uppercl"]
+    assert hits >= 38 and exact >= 36 and covered >= 0.9 * exact, (hits, exact, covered)
 
 
 def test_measures_the_data_cannot_support_are_named_not_zero() -> None:

@@ -241,13 +241,13 @@ def shifts(
     table["q_value"] = q
     passes = (ok & (q <= fdr) & (p < alpha) & (table["periods"] >= min_periods)
               & (table["change"].abs() >= min_change))
-    # The periods after a run stand for a late change only when they hold no passing shift of their own (after
-    # an early run, they would otherwise swallow a later, shorter shift such as a four-month fall).
+    # The periods after a run stand for a late change only when no passing shift of their own overlaps them
+    # (they would otherwise swallow a shorter shift within them, such as a four-month fall).
     passes = np.array(passes, dtype=bool)
     tail = (table["rule"] == "periods after a run").to_numpy()
     measure, first, order = table["measure"].to_numpy(), table["first"].to_numpy(), table["order"].to_numpy()
     for r in np.flatnonzero(tail & passes):
-        inner = ~tail & passes & (measure == measure[r]) & (first >= first[r]) & (order <= order[r])
+        inner = ~tail & passes & (measure == measure[r]) & (first <= order[r]) & (order >= first[r])
         if inner.any():
             passes[r] = False
     # One finding per measure: the most recent shift that passes (the earlier periods it is compared with
