@@ -50,7 +50,7 @@ EXAMPLE_CALIBRATION: dict[str, Any] = {
     "hate_share_of_crime": 0.02,
     "sources": {
         "crimes_per_1000_per_year": "PCC needs assessment: about 86,500 crimes a year in an area of about 1.1m people",
-        "asb_per_1000_per_year": "PCC needs assessment: 24,000 non-crime incidents (incl. ASB) a year; ASB taken as half",
+        "asb_per_1000_per_year": "PCC needs assessment: 24,000 non-crime incidents (incl. ASB) a year; ASB half",
         "police_referral_share_of_identified_victims": "PCC needs assessment: only about 20% of victims were referred",
         "self_referral_share": "PCC needs assessment: self-referrals 1.4%-5% of contacts",
         "partner_referral_share": "PCC needs assessment: 93% of referrals from police in another area",
