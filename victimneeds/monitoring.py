@@ -145,7 +145,7 @@ def charts_table(charts: Charts) -> pd.DataFrame:
 
 
 def shifts(
-    charts: Charts, min_change: float = 5.0, fdr: float = 0.05, min_periods: int = 2, n_sim: int = 1999,
+    charts: Charts, min_change: float = 5.0, fdr: float = compare.GAPS_FDR, min_periods: int = 2, n_sim: int = 4999,
     seed: int = 20240401, alpha: float = 0.002,
 ) -> pd.DataFrame:
     """The chart signals tested as one family: which are sustained shifts worth reporting.
@@ -400,7 +400,7 @@ class Breakdown:
 
 
 def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str] | None = None,
-              time: str | None = None, weights: str | None = None, fdr: float = 0.05,
+              time: str | None = None, weights: str | None = None, fdr: float = compare.GAPS_FDR,
               period: str = "Q", alpha: float = 0.002) -> Breakdown:
     """Compare several yes/no outcomes of one table by the same breakdowns (:func:`victimneeds.compare.compare`).
 

@@ -29,7 +29,13 @@ from __future__ import annotations
 from victimneeds.compare.control_charts import ControlChart, _runs, control_chart  # noqa: F401
 from victimneeds.compare.engine import Comparison, compare  # noqa: F401
 from victimneeds.compare.firth import FirthFit, _firth_newton, _pen_loglik, firth_logit  # noqa: F401
-from victimneeds.compare.multiplicity import BREAKDOWNS, NOT_RECORDED, benjamini_hochberg, gaps_rule  # noqa: F401
+from victimneeds.compare.multiplicity import (  # noqa: F401
+    BREAKDOWNS,
+    GAPS_FDR,
+    NOT_RECORDED,
+    benjamini_hochberg,
+    gaps_rule,
+)
 from victimneeds.compare.odds_ratios import _fit_logit, _labels, _separated, _woolf, odds_ratios  # noqa: F401
 from victimneeds.compare.trend import _periods, _years, binomial_trend  # noqa: F401
 

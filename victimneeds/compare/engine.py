@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from victimneeds import stats
-from victimneeds.compare.multiplicity import BREAKDOWNS, benjamini_hochberg, gaps_rule
+from victimneeds.compare.multiplicity import BREAKDOWNS, GAPS_FDR, benjamini_hochberg, gaps_rule
 from victimneeds.compare.odds_ratios import _labels, odds_ratios
 from victimneeds.compare.trend import _periods, _years, binomial_trend
 from victimneeds.plotting import MARKERS, PALETTE, legend_below, page_size
@@ -100,7 +100,7 @@ def compare(
     reference: dict[str, str] | None = None,
     period: str = "Q",
     confidence: float = 0.95,
-    fdr: float = 0.05,
+    fdr: float = GAPS_FDR,
     min_group: int = 50,
     min_events: int = 10,
     alpha: float | None = 0.002,
@@ -128,7 +128,7 @@ def compare(
     reference : breakdown -> reference level.
     period : ``"M"``, ``"Q"`` or ``"Y"`` for the trend.
     confidence : interval level.
-    fdr : false discovery rate for the findings.
+    fdr : false discovery rate for the findings (:data:`GAPS_FDR`, 1%).
     alpha : each finding's own p-value must also be below it (0.002, the 99.8% level; None for
         Benjamini-Hochberg alone).
     min_group, min_events : small-group warnings, as in :func:`odds_ratios`.

@@ -60,6 +60,14 @@ def benjamini_hochberg(pvalues: np.typing.ArrayLike) -> np.ndarray:
     return out
 
 
+#: The false discovery rate each family of "Gaps found" is held to. The pack has about five families (referral
+#: groups and districts, pathway shifts, survey shifts, survey breakdowns, outcome breakdowns); at 1% each, the
+#: chance that any line of the pack's "Gaps found" is chance stays near 5% (Bonferroni across the families,
+#: Benjamini-Hochberg within each). At 5% a family, 2 of 10 independent test-bed areas with nothing planted
+#: showed one chance line (bench/planted_effects.py).
+GAPS_FDR = 0.01
+
+
 def gaps_rule(pvalues: np.typing.ArrayLike, fdr: float = 0.05, alpha: float | None = None) -> np.ndarray:
     """Which comparisons in a family to report as findings: Benjamini-Hochberg at false discovery rate ``fdr``.
 

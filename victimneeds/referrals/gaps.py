@@ -40,7 +40,8 @@ def gaps_found(
     standardised ratio alone. Each question is a family of comparisons, and a comparison is reported only
     when its p-value comes from a model that allows for what the raw ratio ignores, is below 1 - ``level``
     (0.002 for 99.8%: the comparison alone is clear) **and** survives the Benjamini-Hochberg procedure across
-    its family at false discovery rate ``fdr`` (0.05: few of the gaps reported are chance):
+    its family at false discovery rate ``fdr`` (:data:`victimneeds.compare.GAPS_FDR`, 1% a family, so that few
+    lines of the whole pack's "Gaps found" are chance):
 
     * districts: the two-sided p-value of each district's funnel z-score **with over-dispersion allowed for**
       (additive random effects, Spiegelhalter 2005; taken from ``ratios`` when it was fitted that way,
@@ -65,7 +66,7 @@ def gaps_found(
     level : each comparison's own p-value must be below 0.05 (``"95%"``) or 0.002 (``"99.8%"``).
     code_days, code_target : see ``times`` above.
     names : district code -> name, used to name districts in the model's findings.
-    fdr : the false discovery rate for Benjamini-Hochberg across each family (0.05 by default).
+    fdr : the false discovery rate for Benjamini-Hochberg across each family (1% by default).
     min_points : the smallest difference (percentage points) worth reporting, in the share declining and in
         the share first contacted on time.
 
@@ -83,7 +84,7 @@ def gaps_found(
     >>> gaps_found().columns.tolist()
     ['gap', 'who', 'evidence', 'measure', 'lower', 'upper', 'source']
     """
-    q = 0.05 if fdr is None else fdr
+    q = compare.GAPS_FDR if fdr is None else fdr
     alpha = 0.05 if level == "95%" else 0.002
 
     def rule(pvalues: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ def findings(
     Each row says what was found and what it rests on (``evidence``); any argument left as None is skipped.
     A difference is stated as found only under the assessment's family rule (:func:`victimneeds.compare.gaps_rule`):
     changes and trends when their own p-value is below 0.002 and they survive Benjamini-Hochberg across the groups
-    compared (false discovery rate 0.05), districts when outside the 99.8% funnel limits, and Victims' Code rights
+    compared (false discovery rate 1%), districts when outside the 99.8% funnel limits, and Victims' Code rights
     when a right is met less often than the others by at least 5 points under the same rule across the rights.
 
     Examples
@@ -57,7 +57,8 @@ def findings(
     if change is not None and len(change):
         c = change[change["value"].notna()]
         label = change.columns[0] if change.columns[0] != "stage" else None
-        family = compare.gaps_rule(c["p_value"].to_numpy(dtype=float), alpha=0.002) if "p_value" in c.columns else True
+        pc = c["p_value"].to_numpy(dtype=float) if "p_value" in c.columns else None
+        family = compare.gaps_rule(pc, fdr=compare.GAPS_FDR, alpha=0.002) if pc is not None else True
         moved = c[(c["finding"] != "no evidence of change") & family]
         first = change.iloc[0]
         span = f"{first['period_1']} to {first['period_2']}"
@@ -79,7 +80,7 @@ def findings(
         )
     if trend is not None:
         t = trend.trend[trend.trend["odds_ratio_per_year"].notna()]
-        family = compare.gaps_rule(t["p_value"].to_numpy(dtype=float), alpha=0.002)
+        family = compare.gaps_rule(t["p_value"].to_numpy(dtype=float), fdr=compare.GAPS_FDR, alpha=0.002)
         moving = t[(t["finding"] != "no evidence of a trend") & family]
         if len(moving):
             who = [
@@ -155,5 +156,5 @@ def _rights_below_the_rest(table: pd.DataFrame, min_points: float = 5.0) -> pd.D
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (p - others) / np.sqrt(var + var_others)
     pv = np.where(np.isfinite(z), 2 * _st.norm.sf(np.abs(z)), np.nan)
-    keep = compare.gaps_rule(pv, alpha=0.002) & ((others - p) * 100 >= min_points)
+    keep = compare.gaps_rule(pv, fdr=compare.GAPS_FDR, alpha=0.002) & ((others - p) * 100 >= min_points)
     return table[keep].assign(others=others[keep] * 100).sort_values("value")
