@@ -237,7 +237,7 @@ def study_shifts(rng: np.random.Generator, reps: int) -> list[Row]:
             if len(hit) and hit.iloc[0]["periods"] == 4:
                 exact += 1
                 cover += bool(hit.iloc[0]["lowercl"] <= 60 <= hit.iloc[0]["uppercl"])
-    return [Row("monitoring.shifts (8 measures x 36 months)", "any sustained shift (scan p, BH 5%, >= 5 points)",
+    return [Row("monitoring.shifts (8 measures x 36 months)", "any shift (scan p < 0.002, BH 1%, >= 5 points)",
                 "<=5% a family", false_alarm=(family, reps), coverage=(cover, exact), power=(power, reps),
                 datasets=f"{reps} + {reps}")]
 
@@ -298,7 +298,7 @@ def study_compare(rng: np.random.Generator, reps: int) -> list[Row]:
                 power += bool(row["finding"])
             else:
                 any_finding += bool(c["finding"].any())
-    return [Row("compare.compare (3,000 victims)", "any finding (BH 5%), adjusted for crime group; planted OR 0.5",
+    return [Row("compare.compare (3,000 victims)", "any finding (p < 0.002, BH 1%), adjusted; planted OR 0.5",
                 "<=5% / 95%", false_alarm=(any_finding, reps), coverage=(cover, reps), power=(power, reps),
                 datasets=f"{reps} + {reps}")]
 
@@ -334,7 +334,7 @@ def study_referral_ratios(rng: np.random.Generator, reps: int) -> list[Row]:
             false_alarm=(flag998, unit_n), datasets=f"{reps}"),
         Row("referrals.referral_ratios", "95% interval of observed / expected; planted OR 0.6", "95%",
             coverage=(cover, reps), datasets=f"{reps}"),
-        Row("referrals.gaps_found (districts)", "any district gap (p < 0.002 and BH 5%)", "<=5% a family",
+        Row("referrals.gaps_found (districts)", "any district gap (p < 0.002 and BH 1%)", "<=5% a family",
             false_alarm=(family, reps), power=(power, reps), datasets=f"{reps} + {reps}"),
     ]
 
@@ -354,7 +354,7 @@ def study_referral_model(rng: np.random.Generator, reps: int) -> list[Row]:
                 power += bool(gaps["who"].astype(str).str.contains("Black").any())
             else:
                 family += len(gaps) > 0
-    return [Row("referrals.referral_model + gaps_found", "any group gap (p < 0.002 and BH 5%); planted OR 0.5",
+    return [Row("referrals.referral_model + gaps_found", "any group gap (p < 0.002 and BH 1%); planted OR 0.5",
                 "<=5% / 95%", false_alarm=(family, reps), coverage=(cover, reps), power=(power, reps),
                 datasets=f"{reps} + {reps}")]
 
