@@ -832,3 +832,17 @@ def test_slow_first_contact_uses_the_family_rule():
     gaps = R.gaps_found(times=times)
     assert gaps["who"].tolist() == ["Slow"]
     assert "Benjamini-Hochberg across 3 services" in gaps["evidence"].iloc[0]
+
+
+def test_onward_acceptance_follows_the_family_rule():
+    # Busy months (3 x 40 referrals) accept 75%, others (9 x 20) 85%: the 95% interval of the difference excludes
+    # 0 (the old rule's finding) but p is above 0.002, so it is not a line of "Gaps found".
+    dates, accepted = [], []
+    for m in range(12):
+        n, yes = (40, 30) if m < 3 else (20, 17)
+        dates += [pd.Timestamp(2024, m + 1, 5)] * n
+        accepted += [True] * yes + [False] * (n - yes)
+    refs = pd.DataFrame({"referral_date": dates, "onward_referral": "ISVA", "onward_accepted": accepted})
+    t = R.onward_acceptance(refs).iloc[0]
+    assert t["difference_upper"] < 0 and 0.002 < t["p_value"] < 0.05
+    assert "fail more" not in t["finding"] and "not beyond chance" in t["finding"]

@@ -23,9 +23,11 @@ SUMMARY_ROWS = 10
 
 #: The rule a notebook applies before it records a finding (said in the summary, above all when none met it).
 FINDING_RULE = (
-    "A result is recorded as a finding only when it is larger than chance would explain: its 95% interval "
-    "excludes no difference (after a Benjamini-Hochberg adjustment where many groups are compared), it lies "
-    "outside the funnel or control limits, or it misses a stated standard"
+    "A result is recorded as a finding only when it is larger than chance would explain. A difference between "
+    "groups, districts or periods must have a p-value below 0.002 (the 99.8% level) and survive a "
+    "Benjamini-Hochberg adjustment at 1% across every comparison made for the same question, so that few if any "
+    "of the findings below are chance; a district must lie outside its 99.8% funnel limits allowing for "
+    "over-dispersion; a standard must be missed"
 )
 
 _FILE = re.compile(r"[\w./-]+\.(xlsx|csv|docx|json|png|svg|html|toml|ipynb|md)\b")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from victimneeds import stats
+from victimneeds import compare, stats
 
 #: Columns that both the crimes and the referrals table carry, by which the pathway can be split.
 from victimneeds.referrals.core import (
@@ -101,18 +101,26 @@ def onward_acceptance(
         table.loc[ok, ["difference", "difference_lower", "difference_upper", "p_value"]] = diff[
             ["value", "lowercl", "uppercl", "p_value"]].to_numpy()
     level = f"{100 * confidence:g}%"
+    # the family rule of "Gaps found" across the specialist services (compare.gaps_rule: own p < 0.002 and
+    # Benjamini-Hochberg at compare.GAPS_FDR)
+    found = compare.gaps_rule(table["p_value"].to_numpy(dtype=float), compare.GAPS_FDR, alpha=0.002)
     table["finding"] = [
         (f"{r.onward_referral}: accepted {r.pct_busy:.0f}% of onward referrals in its busy months against "
          f"{r.pct_other:.0f}% otherwise ({r.difference:+.0f} points, {level} interval {r.difference_lower:+.0f} to "
          f"{r.difference_upper:+.0f}): onward referrals fail more at busy times")
+        if r.difference_upper < 0 and hit else
+        (f"{r.onward_referral}: {r.pct_busy:.0f}% accepted in busy months against {r.pct_other:.0f}% otherwise; "
+         "not beyond chance across the services compared")
         if r.difference_upper < 0 else
         (f"{r.onward_referral}: no evidence that acceptance falls in busy months "
          f"({r.pct_busy:.0f}% against {r.pct_other:.0f}%)" if not np.isnan(r.difference) else
          f"{r.onward_referral}: too few months to compare")
-        for r in table.itertuples()
+        for r, hit in zip(table.itertuples(), found, strict=True)
     ]
     table["method"] = (f"Wilson intervals; busy months above the {busy_quantile:g} quantile of the service's "
-                       "monthly onward referrals; difference with Newcombe's hybrid score interval and chi-square test")
+                       "monthly onward referrals; difference with Newcombe's hybrid score interval and chi-square "
+                       "test; a fall is a finding when p < 0.002 and it survives Benjamini-Hochberg at 1% across "
+                       "the services")
     table.attrs["no_answer"] = int((made & ~answered).sum())
     return table
 
