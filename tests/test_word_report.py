@@ -164,7 +164,7 @@ def test_no_findings_says_which_rule_no_comparison_met(tmp_path):
     path = write_word(out_dir, tmp_path / "x.docx", "Victims' needs assessment: Testshire", SOURCE, notebooks)
     text = _text(docx.Document(path))
     assert "No comparison in this assessment met that rule" in text
-    assert "excludes no difference" in text
+    assert "p-value below 0.002" in text
     assert "recorded no findings" not in text
 
 
