@@ -146,7 +146,7 @@ def charts_table(charts: Charts) -> pd.DataFrame:
 
 def shifts(
     charts: Charts, min_change: float = 5.0, fdr: float = compare.GAPS_FDR, min_periods: int = 2, n_sim: int = 4999,
-    seed: int = 20240401, alpha: float = 0.002,
+    seed: int = 20240401, alpha: float = compare.GAPS_ALPHA,
 ) -> pd.DataFrame:
     """The chart signals tested as one family: which are sustained shifts worth reporting.
 
@@ -401,7 +401,7 @@ class Breakdown:
 
 def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str] | None = None,
               time: str | None = None, weights: str | None = None, fdr: float = compare.GAPS_FDR,
-              period: str = "Q", alpha: float = 0.002) -> Breakdown:
+              period: str = "Q", alpha: float = compare.GAPS_ALPHA) -> Breakdown:
     """Compare several yes/no outcomes of one table by the same breakdowns (:func:`victimneeds.compare.compare`).
 
     ``outcomes`` maps a label to a boolean column. Rates, odds ratios and trends are stacked with an
@@ -446,7 +446,7 @@ def breakdown(table: pd.DataFrame, outcomes: Mapping[str, str], by: Sequence[str
         q[ok] = compare.benjamini_hochberg(p[ok])
         odds["q_family"] = q
         excludes_one = ((odds["upper"] < 1) | (odds["lower"] > 1)).to_numpy(dtype=bool)
-        odds["finding_family"] = ok & (q <= fdr) & (np.nan_to_num(p, nan=1.0) < alpha) & excludes_one
+        odds["finding_family"] = compare.gaps_rule(p, fdr, alpha) & excludes_one
     else:
         odds["q_family"], odds["finding_family"] = [], []
     return Breakdown(

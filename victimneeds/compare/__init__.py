@@ -31,6 +31,7 @@ from victimneeds.compare.engine import Comparison, compare  # noqa: F401
 from victimneeds.compare.firth import FirthFit, _firth_newton, _pen_loglik, firth_logit  # noqa: F401
 from victimneeds.compare.multiplicity import (  # noqa: F401
     BREAKDOWNS,
+    GAPS_ALPHA,
     GAPS_FDR,
     NOT_RECORDED,
     benjamini_hochberg,

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from victimneeds import stats
-from victimneeds.compare.multiplicity import BREAKDOWNS, GAPS_FDR, benjamini_hochberg, gaps_rule
+from victimneeds.compare.multiplicity import BREAKDOWNS, GAPS_ALPHA, GAPS_FDR, benjamini_hochberg, gaps_rule
 from victimneeds.compare.odds_ratios import _labels, odds_ratios
 from victimneeds.compare.trend import _periods, _years, binomial_trend
 from victimneeds.plotting import MARKERS, PALETTE, legend_below, page_size
@@ -103,7 +103,7 @@ def compare(
     fdr: float = GAPS_FDR,
     min_group: int = 50,
     min_events: int = 10,
-    alpha: float | None = 0.002,
+    alpha: float | None = GAPS_ALPHA,
 ) -> Comparison:
     """Compare a yes/no outcome across groups of victims: rates, unadjusted and adjusted odds ratios, trend.
 

@@ -66,6 +66,8 @@ def benjamini_hochberg(pvalues: np.typing.ArrayLike) -> np.ndarray:
 #: Benjamini-Hochberg within each). At 5% a family, 2 of 10 independent test-bed areas with nothing planted
 #: showed one chance line (bench/planted_effects.py).
 GAPS_FDR = 0.01
+#: The level each comparison's own p-value must be below for "Gaps found" (the 99.8% level of funnel plots).
+GAPS_ALPHA = 0.002
 
 
 def gaps_rule(pvalues: np.typing.ArrayLike, fdr: float = 0.05, alpha: float | None = None) -> np.ndarray:

@@ -85,10 +85,10 @@ def gaps_found(
     ['gap', 'who', 'evidence', 'measure', 'lower', 'upper', 'source']
     """
     q = compare.GAPS_FDR if fdr is None else fdr
-    alpha = 0.05 if level == "95%" else 0.002
+    alpha = 0.05 if level == "95%" else compare.GAPS_ALPHA
 
     def rule(pvalues: np.ndarray) -> np.ndarray:
-        return compare.gaps_rule(pvalues, q) & (np.nan_to_num(pvalues, nan=1.0) < alpha)
+        return compare.gaps_rule(pvalues, q, alpha)
 
     rows = []
     if ratios is not None:

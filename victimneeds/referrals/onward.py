@@ -103,7 +103,7 @@ def onward_acceptance(
     level = f"{100 * confidence:g}%"
     # the family rule of "Gaps found" across the specialist services (compare.gaps_rule: own p < 0.002 and
     # Benjamini-Hochberg at compare.GAPS_FDR)
-    found = compare.gaps_rule(table["p_value"].to_numpy(dtype=float), compare.GAPS_FDR, alpha=0.002)
+    found = compare.gaps_rule(table["p_value"].to_numpy(dtype=float), compare.GAPS_FDR, alpha=compare.GAPS_ALPHA)
     table["finding"] = [
         (f"{r.onward_referral}: accepted {r.pct_busy:.0f}% of onward referrals in its busy months against "
          f"{r.pct_other:.0f}% otherwise ({r.difference:+.0f} points, {level} interval {r.difference_lower:+.0f} to "

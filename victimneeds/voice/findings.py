@@ -58,7 +58,7 @@ def findings(
         c = change[change["value"].notna()]
         label = change.columns[0] if change.columns[0] != "stage" else None
         pc = c["p_value"].to_numpy(dtype=float) if "p_value" in c.columns else None
-        family = compare.gaps_rule(pc, fdr=compare.GAPS_FDR, alpha=0.002) if pc is not None else True
+        family = compare.gaps_rule(pc, fdr=compare.GAPS_FDR, alpha=compare.GAPS_ALPHA) if pc is not None else True
         moved = c[(c["finding"] != "no evidence of change") & family]
         first = change.iloc[0]
         span = f"{first['period_1']} to {first['period_2']}"
@@ -80,7 +80,7 @@ def findings(
         )
     if trend is not None:
         t = trend.trend[trend.trend["odds_ratio_per_year"].notna()]
-        family = compare.gaps_rule(t["p_value"].to_numpy(dtype=float), fdr=compare.GAPS_FDR, alpha=0.002)
+        family = compare.gaps_rule(t["p_value"].to_numpy(dtype=float), fdr=compare.GAPS_FDR, alpha=compare.GAPS_ALPHA)
         moving = t[(t["finding"] != "no evidence of a trend") & family]
         if len(moving):
             who = [
@@ -156,5 +156,5 @@ def _rights_below_the_rest(table: pd.DataFrame, min_points: float = 5.0) -> pd.D
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (p - others) / np.sqrt(var + var_others)
     pv = np.where(np.isfinite(z), 2 * _st.norm.sf(np.abs(z)), np.nan)
-    keep = compare.gaps_rule(pv, fdr=compare.GAPS_FDR, alpha=0.002) & ((others - p) * 100 >= min_points)
+    keep = compare.gaps_rule(pv, fdr=compare.GAPS_FDR, alpha=compare.GAPS_ALPHA) & ((others - p) * 100 >= min_points)
     return table[keep].assign(others=others[keep] * 100).sort_values("value")
