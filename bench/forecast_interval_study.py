@@ -43,6 +43,11 @@ H = 12
 LEVELS = (0.8, 0.95)
 
 
+
+def _row(cut, origins: str, kind: str, rule: str, level: float, inside: int, n: int) -> dict:
+    """One line of the study's table: how many held-out values fell inside the calibrated range."""
+    return dict(cut=str(cut), origins=origins, kind=kind, rule=rule, level=level, inside=inside, n=n)
+
 def _fit_series(job: tuple) -> tuple:
     from threadpoolctl import threadpool_limits
 
@@ -192,17 +197,7 @@ def evaluate(data: dict) -> pd.DataFrame:
             for name, fn in yearly.items():
                 for lv in LEVELS:
                     inside = [_total_score(w["test"], w["paths"], lv) <= fn[lv](w) for w in full]
-                    rows.append(
-                        dict(
-                            cut=str(cut),
-                            origins=oname,
-                            kind="yearly",
-                            rule=name,
-                            level=lv,
-                            inside=int(np.sum(inside)),
-                            n=len(inside),
-                        )
-                    )
+                    rows.append(_row(cut, oname, "yearly", name, lv, int(np.sum(inside)), len(inside)))
             ms = {
                 lv: np.concatenate(
                     [_month_scores(w["test"], w["paths"])[lv][~s] for w, s in zip(wins, ld, strict=True)]
@@ -236,17 +231,8 @@ def evaluate(data: dict) -> pd.DataFrame:
                     ("per horizon, both sides pooled", sym),
                     ("per horizon and side (library)", np.where(hup, hi, lo)),
                 ):
-                    rows.append(
-                        dict(
-                            cut=str(cut),
-                            origins=oname,
-                            kind="monthly",
-                            rule=name,
-                            level=lv,
-                            inside=int(np.sum(hm[lv][ok] <= fac[ok])),
-                            n=int(ok.sum()),
-                        )
-                    )
+                    inside = int(np.sum(hm[lv][ok] <= fac[ok]))
+                    rows.append(_row(cut, oname, "monthly", name, lv, inside, int(ok.sum())))
     return pd.DataFrame(rows)
 
 
